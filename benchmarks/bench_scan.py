@@ -1,0 +1,369 @@
+"""Benchmark: scan + select + bin a large pn event list, xmmframe against its peers.
+
+The query is the one behind every source spectrum (an ``evselect`` spectrum)::
+
+    PATTERN<=4 && FLAG==0 && PI in [200:12000] && ((X,Y) IN circle(27421,25121,2000))
+
+followed by a histogram of ``PI`` in 5 eV channels (``channel = PI // 5``, 4096 channels covering
+0..20479 eV). Four methods answer it on the same generated file in the same run:
+
+``astropy``
+    ``astropy.io.fits.open(memmap=True)``, a numpy boolean mask and ``np.bincount``.
+``fitsio``
+    ``fitsio.read`` of the five needed columns, then the same numpy code.
+``xmmframe``
+    ``xmmframe.scan_fits`` with a Polars lazy filter and ``group_by(PI // 5).len()``.
+``parquet``
+    The same Polars query on ``pl.scan_parquet`` of a Parquet copy of the file (made once by
+    ``xmmframe.scan_fits(...).sink_parquet(...)``, not timed).
+
+All four spectra must be identical (the runner stops otherwise). Wall time is the best of
+``--repeat`` runs with a warm page cache (a first, untimed pass reads every file once and the
+methods are run in interleaved rounds). Peak memory is measured separately, each method in its own
+fresh subprocess: the child's maximum resident set size as reported by ``wait4`` (the
+``ru_maxrss`` of ``RUSAGE_CHILDREN`` for exactly that child), next to the resident size after
+the method's imports. With ``memmap=True`` the file pages astropy touches are counted in its
+resident size, as the operating system counts them.
+
+Examples
+--------
+::
+
+    python benchmarks/generate_pn_events.py --out /tmp/pn_events_2e7.fits
+    python benchmarks/bench_scan.py --file /tmp/pn_events_2e7.fits
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import polars as pl
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+#: Columns the spectrum query needs.
+QUERY_COLUMNS = ["X", "Y", "PI", "PATTERN", "FLAG"]
+#: Sky position of the generated point source (``generate_pn_events.SOURCE_XY``, checked at start;
+#: not imported, so that the memory workers load no more than their method needs).
+SOURCE_XY = (27421, 25121)
+#: Radius of the source circle in sky pixels (100 arcsec).
+RADIUS = 2000
+#: Inclusive PI range of the selection (eV).
+PI_RANGE = (200, 12000)
+#: Channel width (eV) and number of channels of the spectrum.
+CHANNEL_WIDTH = 5
+CHANNELS = 4096
+#: Method names, in report order; the first is the reference for speed-up ratios.
+METHODS = ("astropy", "fitsio", "xmmframe", "parquet")
+#: How each method is described in the report.
+LABELS = {
+    "astropy": "(a) astropy memmap + numpy",
+    "fitsio": "(b) fitsio + numpy",
+    "xmmframe": "(c) xmmframe.scan_fits + polars",
+    "parquet": "(d) polars scan_parquet",
+}
+
+
+# ---------------------------------------------------------------------------- the query, per method
+
+
+def numpy_spectrum(x: np.ndarray, y: np.ndarray, pi: np.ndarray, pattern: np.ndarray,
+                   flag: np.ndarray) -> np.ndarray:
+    """The selection as a numpy boolean mask, then ``np.bincount`` of ``PI // 5``.
+
+    Sky offsets are computed in int64 so that squared distances cannot overflow; X/Y nulls
+    (TNULL = -99999999, returned raw by astropy and fitsio) fall far outside the circle.
+    """
+    dx = x.astype(np.int64) - SOURCE_XY[0]
+    dy = y.astype(np.int64) - SOURCE_XY[1]
+    mask = (pattern <= 4) & (flag == 0) & (pi >= PI_RANGE[0]) & (pi <= PI_RANGE[1])
+    mask &= dx * dx + dy * dy <= RADIUS * RADIUS
+    return np.bincount(pi[mask] // CHANNEL_WIDTH, minlength=CHANNELS).astype(np.int64)
+
+
+def spectrum_astropy(fits_path: str, parquet_path: str) -> np.ndarray:
+    """Method (a): astropy ``fits.open(memmap=True)`` and numpy."""
+    from astropy.io import fits
+
+    with fits.open(fits_path, memmap=True) as hdus:
+        data = hdus["EVENTS"].data
+        spectrum = numpy_spectrum(*(data[name] for name in QUERY_COLUMNS))
+        del data
+    return spectrum
+
+
+def spectrum_fitsio(fits_path: str, parquet_path: str) -> np.ndarray:
+    """Method (b): ``fitsio.read`` of the needed columns and numpy."""
+    import fitsio
+
+    table = fitsio.read(fits_path, ext="EVENTS", columns=QUERY_COLUMNS)
+    return numpy_spectrum(*(table[name] for name in QUERY_COLUMNS))
+
+
+def polars_spectrum(lazy: pl.LazyFrame) -> np.ndarray:
+    """The selection as a Polars lazy filter, then counts per ``PI // 5`` channel."""
+    import polars as pl
+
+    dx = pl.col("X").cast(pl.Int64) - SOURCE_XY[0]
+    dy = pl.col("Y").cast(pl.Int64) - SOURCE_XY[1]
+    selected = lazy.filter(
+        (pl.col("PATTERN") <= 4)
+        & (pl.col("FLAG") == 0)
+        & pl.col("PI").is_between(*PI_RANGE)
+        & (dx * dx + dy * dy <= RADIUS * RADIUS)
+    )
+    counts = selected.group_by((pl.col("PI") // CHANNEL_WIDTH).alias("CHANNEL")).len().collect()
+    spectrum = np.zeros(CHANNELS, dtype=np.int64)
+    spectrum[counts["CHANNEL"].to_numpy()] = counts["len"].to_numpy()
+    return spectrum
+
+
+def spectrum_xmmframe(fits_path: str, parquet_path: str) -> np.ndarray:
+    """Method (c): ``xmmframe.scan_fits`` and the Polars query."""
+    import xmmframe
+
+    return polars_spectrum(xmmframe.scan_fits(fits_path))
+
+
+def spectrum_parquet(fits_path: str, parquet_path: str) -> np.ndarray:
+    """Method (d): ``pl.scan_parquet`` of the Parquet copy and the Polars query."""
+    import polars as pl
+
+    return polars_spectrum(pl.scan_parquet(parquet_path))
+
+
+SPECTRUM: dict[str, Callable[[str, str], np.ndarray]] = {
+    "astropy": spectrum_astropy,
+    "fitsio": spectrum_fitsio,
+    "xmmframe": spectrum_xmmframe,
+    "parquet": spectrum_parquet,
+}
+
+#: Modules each method imports (loaded before the baseline memory is read).
+IMPORTS = {
+    "astropy": ("numpy", "astropy.io.fits"),
+    "fitsio": ("numpy", "fitsio"),
+    "xmmframe": ("numpy", "polars", "xmmframe"),
+    "parquet": ("numpy", "polars"),
+}
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def ensure_inputs(fits_path: str, parquet_path: str, events: int, seed: int) -> None:
+    """Generate the FITS file and its Parquet copy if they do not exist yet (not timed)."""
+    sys.path.insert(0, HERE)
+    from generate_pn_events import SOURCE_XY as generated_source, Observation, write_event_list
+
+    if generated_source != SOURCE_XY:
+        raise SystemExit(f"the generator puts the source at {generated_source}, not {SOURCE_XY}")
+    if not os.path.exists(fits_path):
+        print(f"generating {fits_path} ({events} events)", file=sys.stderr)
+        write_event_list(fits_path, Observation(events=events), seed)
+    if not os.path.exists(parquet_path) or os.path.getmtime(parquet_path) < os.path.getmtime(fits_path):
+        import xmmframe
+
+        print(f"writing Parquet copy {parquet_path}", file=sys.stderr)
+        partial = f"{parquet_path}.partial"
+        xmmframe.scan_fits(fits_path).sink_parquet(partial, compression="zstd")
+        os.replace(partial, parquet_path)
+
+
+# ---------------------------------------------------------------------------- timing
+
+
+def time_methods(methods: list[str], fits_path: str, parquet_path: str,
+                 repeat: int) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Best wall time of each method over ``repeat`` interleaved rounds, and its spectrum.
+
+    A first untimed round warms the page cache (and imports); later rounds alternate the
+    methods so that drifts of the machine affect all of them alike.
+    """
+    spectra = {m: SPECTRUM[m](fits_path, parquet_path) for m in methods}
+    best = {m: float("inf") for m in methods}
+    for _ in range(repeat):
+        for method in methods:
+            began = time.perf_counter()
+            spectrum = SPECTRUM[method](fits_path, parquet_path)
+            best[method] = min(best[method], time.perf_counter() - began)
+            if not np.array_equal(spectrum, spectra[method]):
+                raise AssertionError(f"{method}: spectrum changed between runs")
+    return best, spectra
+
+
+def check_identical(spectra: dict[str, np.ndarray]) -> None:
+    """Stop unless every method gave the same spectrum, channel for channel."""
+    reference_name, reference = next(iter(spectra.items()))
+    for method, spectrum in spectra.items():
+        if not np.array_equal(spectrum, reference):
+            differ = np.flatnonzero(spectrum != reference)
+            raise AssertionError(
+                f"{method} differs from {reference_name} in {differ.size} channels, first {differ[:5]}"
+            )
+
+
+# ---------------------------------------------------------------------------- memory
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Resident memory of one method run in a fresh process, in bytes.
+
+    Attributes
+    ----------
+    peak : int
+        Maximum resident set size of the process over its whole life.
+    baseline : int
+        Maximum resident set size after the method's imports, before it ran.
+    """
+
+    peak: int
+    baseline: int
+
+
+#: A minimal launcher: runs its arguments as a child and prints the child's ``ru_maxrss`` (KiB).
+#: Linux carries the peak RSS of the process that spawns a child into the child's ``ru_maxrss``
+#: (the spawner's memory is counted until ``exec``), so the worker is started from this small
+#: process instead of from the benchmark, whose own peak is large after the timing runs.
+LAUNCHER = (
+    "import resource, subprocess, sys\n"
+    "status = subprocess.call(sys.argv[1:])\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(status)\n"
+)
+
+
+def measure_memory(method: str, fits_path: str, parquet_path: str) -> Memory:
+    """Run one method once in a fresh process; its peak RSS is the launcher's ``RUSAGE_CHILDREN``."""
+    worker = [sys.executable, os.path.abspath(__file__), "--worker", method,
+              "--file", fits_path, "--parquet", parquet_path]
+    result = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, *worker],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"memory worker for {method} failed:\n{result.stderr}")
+    report_line, peak_kib = result.stdout.strip().splitlines()[-2:]
+    return Memory(peak=int(peak_kib) * 1024, baseline=json.loads(report_line)["baseline"])
+
+
+def run_worker(method: str, fits_path: str, parquet_path: str) -> None:
+    """Child side of :func:`measure_memory`: import, note the baseline, run once, report."""
+    import importlib
+
+    for module in IMPORTS[method]:
+        importlib.import_module(module)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    spectrum = SPECTRUM[method](fits_path, parquet_path)
+    print(json.dumps({"baseline": baseline, "events": int(spectrum.sum())}))
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def machine_description() -> str:
+    """CPU model, core count, memory and kernel of this machine."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, Linux {platform.release()}"
+
+
+def versions() -> str:
+    """Versions of Python and of the libraries compared."""
+    names = ["xmmframe", "polars", "numpy", "astropy", "fitsio", "pyarrow"]
+    found = [f"Python {platform.python_version()}"]
+    for name in names:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return ", ".join(found)
+
+
+def markdown_table(methods: list[str], times: dict[str, float], memory: dict[str, Memory],
+                   events: int, file_bytes: int) -> str:
+    """The results as a markdown table (speed-up relative to the first method)."""
+    reference = times[methods[0]]
+    lines = [
+        "| method | best wall time (s) | Mevents/s | speed-up vs (a) | peak RSS (MB) "
+        "| peak RSS / file size | RSS after imports (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for method in methods:
+        mem = memory.get(method)
+        peak = f"{mem.peak / 1e6:.0f}" if mem else "-"
+        share = f"{100 * mem.peak / file_bytes:.1f} %" if mem else "-"
+        base = f"{mem.baseline / 1e6:.0f}" if mem else "-"
+        lines.append(
+            f"| {LABELS[method]} | {times[method]:.3f} | {events / times[method] / 1e6:.1f} "
+            f"| {reference / times[method]:.2f}x | {peak} | {share} | {base} |"
+        )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--file", default="/tmp/pn_events_2e7.fits", help="pn-like event list (made if missing)")
+    parser.add_argument("--parquet", default=None, help="Parquet copy (default: FILE with .parquet)")
+    parser.add_argument("--events", type=float, default=2e7, help="events when the file must be generated")
+    parser.add_argument("--seed", type=int, default=20240501, help="seed when the file must be generated")
+    parser.add_argument("--repeat", type=int, default=3, help="timed rounds (best is reported)")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of methods")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.parquet is None:
+        args.parquet = os.path.splitext(args.file)[0] + ".parquet"
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Make the inputs if needed, time every method, check the spectra, measure memory, report."""
+    args = parse_args(argv)
+    if args.worker:
+        run_worker(args.worker, args.file, args.parquet)
+        return
+    methods = [m for m in args.methods.split(",") if m]
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise SystemExit(f"unknown methods {sorted(unknown)}; choose from {', '.join(METHODS)}")
+    ensure_inputs(args.file, args.parquet, int(args.events), args.seed)
+    times, spectra = time_methods(methods, args.file, args.parquet, args.repeat)
+    check_identical(spectra)
+    memory = {} if args.no_memory else {m: measure_memory(m, args.file, args.parquet) for m in methods}
+    import xmmframe.io.fits_scan as fits_scan
+    from astropy.io import fits
+
+    events = int(fits.getheader(args.file, "EVENTS")["NAXIS2"])
+    file_bytes = os.path.getsize(args.file)
+    selected = int(next(iter(spectra.values())).sum())
+    print(f"file: {args.file} ({file_bytes / 1e6:.1f} MB, {events} events); "
+          f"Parquet copy: {os.path.getsize(args.parquet) / 1e6:.1f} MB (zstd)")
+    print(f"spectrum: {selected} events selected, identical for {', '.join(methods)}")
+    print(f"xmmframe BLOCK_BYTES = {fits_scan.BLOCK_BYTES}; best of {args.repeat}, warm page cache")
+    print(f"machine: {machine_description()}")
+    print(f"versions: {versions()}\n")
+    print(markdown_table(methods, times, memory, events, file_bytes))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""xmmframe: XMM-Newton EPIC data analysis on Polars LazyFrames.
+
+Examples
+--------
+>>> import xmmframe
+>>> events = xmmframe.open_events("P0001730201M1S002MIEVLI.FTZ")      # doctest: +SKIP
+>>> events.filter("#XMMEA_EM && PATTERN<=12").count()                  # doctest: +SKIP
+"""
+
+from xmmframe import errors
+from xmmframe.io.events import open_events
+from xmmframe.io.fits_scan import scan_fits
+from xmmframe.model.events import EventList
+from xmmframe.model.gti import GTI
+from xmmframe.model.meta import ColumnInfo, EventMeta
+
+__all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits"]
+__version__ = "0.1.0"

@@ -1,0 +1,46 @@
+"""``xmmframe convert IN OUT``: FITS <-> Parquet (by the output's extension), losslessly."""
+
+from __future__ import annotations
+
+import argparse
+
+from xmmframe.errors import OutputError
+from xmmframe.io.events import open_events
+
+_PARQUET = (".parquet", ".pq")
+
+
+def convert(source: str, target: str, hdu: str | None = None) -> None:
+    """Convert an event list between FITS and Parquet.
+
+    The format of ``target`` follows its extension: ``.parquet``/``.pq`` write Parquet,
+    anything else FITS.
+
+    Examples
+    --------
+    >>> convert("M1_clean.fits", "M1_clean.parquet")          # doctest: +SKIP
+    """
+    events = open_events(source, hdu=int(hdu) if hdu and hdu.isdigit() else hdu)
+    if target.lower().endswith(_PARQUET):
+        events.write_parquet(target)
+    elif target.lower().endswith((".fits", ".fit", ".fts", ".evt", ".ds", ".ftz", ".gz")):
+        if target.lower().endswith((".ftz", ".gz")):
+            raise OutputError("writing gzip-compressed FITS is not supported; use .fits", target)
+        events.write_fits(target)
+    else:
+        raise OutputError("unknown output format; use .parquet or .fits", target)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the conversion."""
+    convert(args.source, args.target, args.hdu)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``convert`` subcommand."""
+    parser = subparsers.add_parser("convert", help="convert an event list between FITS and Parquet")
+    parser.add_argument("source", metavar="IN")
+    parser.add_argument("target", metavar="OUT")
+    parser.add_argument("--hdu", default=None, help="main table of the FITS input (default EVENTS)")
+    parser.set_defaults(func=run)

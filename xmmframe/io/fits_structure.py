@@ -1,0 +1,304 @@
+"""Walking the HDUs of a FITS file: header cards, data offsets and sizes.
+
+The walker reads header blocks only and skips data, so listing the HDUs of a
+large event list costs a few kilobytes of I/O (for gzip-compressed files the
+skipped data still has to be decompressed, once).  Headers are kept as their
+original 80-character card images, which is what makes lossless rewriting
+possible.
+
+Examples
+--------
+>>> from xmmframe.io.fits_structure import read_structure
+>>> hdus = read_structure("events.fits")          # doctest: +SKIP
+>>> [(h.index, h.name, h.kind) for h in hdus]      # doctest: +SKIP
+[(0, 'PRIMARY', 'PRIMARY'), (1, 'EVENTS', 'BINTABLE'), ...]
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from astropy.io import fits
+from astropy.io.fits.verify import VerifyError, VerifyWarning
+
+from xmmframe.model.hdu import CARD, HeaderCards, cards_to_header
+from xmmframe.errors import (
+    EmptyFileError,
+    FileAccessError,
+    HduNotFoundError,
+    HeaderError,
+    NotFitsError,
+    TruncatedFileError,
+)
+
+BLOCK = 2880
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def padded(nbytes: int) -> int:
+    """Size of ``nbytes`` rounded up to whole 2880-byte FITS blocks."""
+    return -(-nbytes // BLOCK) * BLOCK
+
+
+def open_binary(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a FITS file for reading, transparently decompressing gzip (``.FTZ``, ``.gz``).
+
+    Compression is recognised from the file's magic bytes, not its name.
+    """
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    except FileNotFoundError:
+        raise FileAccessError("no such file", path) from None
+    except IsADirectoryError:
+        raise FileAccessError("is a directory, not a FITS file", path) from None
+    except OSError as err:
+        raise FileAccessError(f"cannot open: {err.strerror}", path) from None
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
+
+
+def is_gzip(path: str | os.PathLike[str]) -> bool:
+    """Whether the file at ``path`` is gzip-compressed."""
+    with open(path, "rb") as handle:
+        return handle.read(2) == _GZIP_MAGIC
+
+
+@dataclass(frozen=True)
+class HduInfo(HeaderCards):
+    """One HDU of a FITS file as found on disk.
+
+    Attributes
+    ----------
+    index : int
+        Position in the file, 0 for the primary HDU.
+    cards : tuple of str
+        The header's 80-character card images, without the END card.
+    data_offset : int
+        Byte offset of the data part in the (decompressed) file.
+    data_size : int
+        Bytes of data announced by the header (without block padding).
+    """
+
+    index: int
+    cards: tuple[str, ...]
+    data_offset: int
+    data_size: int
+
+    @property
+    def end_offset(self) -> int:
+        """Offset just past this HDU's padded data."""
+        return self.data_offset + padded(self.data_size)
+
+
+def _check_card(card: str, path: str, hdu_index: int, position: int) -> None:
+    if not card.isascii() or not card.isprintable():
+        raise HeaderError(
+            f"HDU {hdu_index}: header card {position + 1} contains non-ASCII or control characters",
+            path,
+        )
+    if card[8:10] != "= " or card.startswith(("HISTORY ", "COMMENT ", "        ")):
+        return
+    parsed = fits.Card.fromstring(card)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", VerifyWarning)
+            parsed.value  # noqa: B018 - parsing is the check
+    except (VerifyError, ValueError) as err:
+        raise HeaderError(
+            f"HDU {hdu_index}: unreadable header card {position + 1} "
+            f"({card[:8].strip() or 'blank keyword'}): {err}",
+            path,
+        ) from None
+
+
+def _int_keyword(header: fits.Header, key: str, path: str, index: int, default: int | None = None) -> int:
+    if key not in header:
+        if default is not None:
+            return default
+        raise HeaderError(f"HDU {index}: mandatory keyword {key} is missing", path)
+    value = header[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise HeaderError(f"HDU {index}: keyword {key} must be an integer, found {value!r}", path)
+    return value
+
+
+def _data_size(header: fits.Header, path: str, index: int) -> int:
+    bitpix = _int_keyword(header, "BITPIX", path, index)
+    if bitpix not in (8, 16, 32, 64, -32, -64):
+        raise HeaderError(f"HDU {index}: invalid BITPIX {bitpix}", path)
+    naxis = _int_keyword(header, "NAXIS", path, index)
+    if not 0 <= naxis <= 999:
+        raise HeaderError(f"HDU {index}: invalid NAXIS {naxis}", path)
+    if naxis == 0:
+        return 0
+    dims = [_int_keyword(header, f"NAXIS{i}", path, index) for i in range(1, naxis + 1)]
+    if any(d < 0 for d in dims):
+        raise HeaderError(f"HDU {index}: negative NAXISn in {dims}", path)
+    if index == 0 and dims[0] == 0:  # random groups: not used by XMM
+        dims = dims[1:]
+    npix = 1
+    for d in dims:
+        npix *= d
+    pcount = _int_keyword(header, "PCOUNT", path, index, default=0)
+    gcount = _int_keyword(header, "GCOUNT", path, index, default=1)
+    return abs(bitpix) // 8 * gcount * (pcount + npix)
+
+
+def _read_header(stream: BinaryIO, path: str, index: int) -> tuple[str, ...] | None:
+    cards: list[str] = []
+    first = True
+    while True:
+        block = stream.read(BLOCK)
+        if first and not block:
+            return None
+        if len(block) < BLOCK:
+            if first and not block.strip(b"\x00 "):
+                return None  # trailing zero padding after the last HDU
+            raise TruncatedFileError(f"HDU {index}: file ends inside the header", path)
+        first = False
+        text = block.decode("latin-1")
+        for pos in range(0, BLOCK, CARD):
+            card = text[pos : pos + CARD]
+            if card.startswith("END") and not card[3:].strip():
+                return tuple(cards)
+            _check_card(card, path, index, len(cards))
+            cards.append(card)
+
+
+def iter_hdus(path: str | os.PathLike[str]) -> Iterator[HduInfo]:
+    """Yield the HDUs of a FITS file one by one, reading headers and skipping data.
+
+    Raises
+    ------
+    EmptyFileError, NotFitsError, TruncatedFileError, HeaderError
+        With the path and the HDU at fault.
+    """
+    spath = os.fspath(path)
+    if os.path.isfile(spath) and os.path.getsize(spath) == 0:
+        raise EmptyFileError("file is empty (0 bytes), not a FITS file", spath)
+    with open_binary(spath) as stream:
+        try:
+            head = stream.read(CARD)
+        except (OSError, EOFError) as err:
+            raise NotFitsError(f"cannot decompress: {err}", spath) from None
+        if not head:
+            raise EmptyFileError("file is empty, not a FITS file", spath)
+        if not head.startswith(b"SIMPLE  =") or head[10:30].strip() != b"T":
+            raise NotFitsError("not a FITS file (no 'SIMPLE = T' card at the start)", spath)
+        stream.seek(0)
+        offset = 0
+        index = 0
+        while True:
+            try:
+                cards = _read_header(stream, spath, index)
+            except (OSError, EOFError) as err:
+                raise TruncatedFileError(f"HDU {index}: compressed stream is damaged: {err}", spath) from None
+            if cards is None:
+                return
+            if index > 0 and not cards[0].startswith("XTENSION="):
+                raise HeaderError(f"HDU {index}: header does not start with XTENSION", spath)
+            data_offset = offset + padded(len(cards) * CARD + CARD)
+            size = _data_size(cards_to_header(cards), spath, index)
+            info = HduInfo(index, cards, data_offset, size)
+            yield info
+            offset = info.end_offset
+            if size:
+                try:
+                    stream.seek(offset)
+                except (OSError, EOFError) as err:
+                    raise TruncatedFileError(f"HDU {index}: compressed stream is damaged: {err}", spath) from None
+            index += 1
+
+
+def read_structure(path: str | os.PathLike[str]) -> list[HduInfo]:
+    """List every HDU of a FITS file and check that all announced data is present.
+
+    Raises
+    ------
+    TruncatedFileError
+        When the file is shorter than its headers announce.
+    """
+    hdus = list(iter_hdus(path))
+    last = hdus[-1]
+    available = _available_bytes(path)
+    if available < last.data_offset + last.data_size:
+        raise TruncatedFileError(
+            f"HDU {last.index} ({last.name or last.kind}): file has {available} bytes, "
+            f"but the headers announce {last.data_offset + last.data_size}",
+            path,
+        )
+    return hdus
+
+
+def _available_bytes(path: str | os.PathLike[str]) -> int:
+    if not is_gzip(path):
+        return os.path.getsize(path)
+    with open_binary(path) as stream:
+        total = 0
+        try:
+            while chunk := stream.read(1 << 24):
+                total += len(chunk)
+        except (OSError, EOFError):
+            pass
+        return total
+
+
+def find_hdu(hdus: list[HduInfo], hdu: int | str | None, path: str | os.PathLike[str]) -> HduInfo:
+    """Pick an HDU by index or EXTNAME (case-insensitive; ``NAME`` or ``NAME,VER``).
+
+    ``None`` picks ``EVENTS`` when present, otherwise the first binary table.
+    """
+    if hdu is None:
+        tables = [h for h in hdus if h.kind == "BINTABLE"]
+        for h in tables:
+            if h.name == "EVENTS":
+                return h
+        if tables:
+            return tables[0]
+        raise HduNotFoundError("no binary table in the file", path)
+    if isinstance(hdu, int):
+        if 0 <= hdu < len(hdus):
+            return hdus[hdu]
+        raise HduNotFoundError(f"no HDU number {hdu} (the file has {len(hdus)} HDUs)", path)
+    name, _, ver = str(hdu).upper().partition(",")
+    for h in hdus:
+        if h.name == name.strip() and (not ver or int(h.header.get("EXTVER", 1)) == int(ver)):
+            return h
+    names = ", ".join(h.name or f"#{h.index}" for h in hdus)
+    raise HduNotFoundError(f"no HDU named {hdu!r}; the file has: {names}", path)
+
+
+def read_data(path: str | os.PathLike[str], info: HduInfo) -> bytes:
+    """Read the whole (unpadded) data part of one HDU."""
+    with open_binary(path) as stream:
+        stream.seek(info.data_offset)
+        data = stream.read(info.data_size)
+    if len(data) < info.data_size:
+        raise TruncatedFileError(
+            f"HDU {info.index} ({info.name or info.kind}): data ends after {len(data)} of {info.data_size} bytes",
+            path,
+        )
+    return data
+
+
+__all__ = [
+    "BLOCK",
+    "CARD",
+    "HduInfo",
+    "cards_to_header",
+    "find_hdu",
+    "is_gzip",
+    "iter_hdus",
+    "open_binary",
+    "padded",
+    "read_data",
+    "read_structure",
+]

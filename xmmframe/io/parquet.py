@@ -1,0 +1,95 @@
+"""Event lists as Parquet: rows in columns, every FITS header and extension in the key-value metadata.
+
+Key-value metadata written (all JSON):
+
+``xmmframe.hdus``
+    Every HDU of the source file in order: ``{"cards": <80-character card images joined>,
+    "data": <base64 of the zlib-compressed raw FITS data>}``; the main table has no data.
+``xmmframe.table_index``
+    Position of the main table among the HDUs.
+``xmmframe.header``
+    The main table's header as ``[keyword, value, comment]`` triples (for other readers).
+``xmmframe.columns``
+    Per-column ``tform``, ``unit``, ``tlmin``, ``tlmax``, ``tnull``.
+``xmmframe.gti``
+    Per-CCD GTIs: ``{"<ccd>": {"start": [...], "stop": [...]}}``.
+
+Examples
+--------
+>>> import xmmframe
+>>> xmmframe.open_events("M1_clean.fits").write_parquet("M1_clean.parquet")     # doctest: +SKIP
+>>> xmmframe.open_events("M1_clean.parquet").meta.instrument                    # doctest: +SKIP
+'EMOS1'
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+import zlib
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from xmmframe.errors import ParquetMetadataError
+from xmmframe.io.atomic import atomic_path
+from xmmframe.model.events import EventList
+from xmmframe.model.hdu import CARD, RawHdu
+from xmmframe.model.meta import EventMeta
+
+_KEY = "xmmframe.hdus"
+
+
+def _encode_hdu(hdu: RawHdu) -> dict[str, str]:
+    return {
+        "cards": "".join(hdu.cards),
+        "data": base64.b64encode(zlib.compress(hdu.data, 6)).decode("ascii") if hdu.data else "",
+    }
+
+
+def _decode_hdu(entry: dict[str, str]) -> RawHdu:
+    text = entry["cards"]
+    cards = tuple(text[i : i + CARD] for i in range(0, len(text), CARD))
+    data = zlib.decompress(base64.b64decode(entry["data"])) if entry.get("data") else b""
+    return RawHdu(cards, data)
+
+
+def parquet_metadata(meta: EventMeta) -> dict[str, str]:
+    """The key-value metadata that describes an event list's FITS side."""
+    header = meta.header
+    return {
+        _KEY: json.dumps([_encode_hdu(h) for h in meta.hdus]),
+        "xmmframe.table_index": json.dumps(meta.table_index),
+        "xmmframe.header": json.dumps(
+            [[card.keyword, card.value if isinstance(card.value, (str, int, float, bool)) else str(card.value),
+              card.comment] for card in header.cards]
+        ),
+        "xmmframe.columns": json.dumps({name: dataclasses.asdict(info) for name, info in meta.columns.items()}),
+        "xmmframe.gti": json.dumps(
+            {str(ccd): {"start": gti.start.tolist(), "stop": gti.stop.tolist()} for ccd, gti in meta.gtis.items()}
+        ),
+    }
+
+
+def write_events_parquet(events: EventList, path: str | os.PathLike[str]) -> None:
+    """Write an EventList to Parquet (zstd), streaming, atomically."""
+    meta = events.meta
+    with atomic_path(path, protect=[meta.source] if meta.source else ()) as tmp:
+        events.lazy.sink_parquet(tmp, compression="zstd", metadata=parquet_metadata(meta))
+
+
+def open_events_parquet(path: str | os.PathLike[str]) -> EventList:
+    """Open a Parquet event list written by :func:`write_events_parquet`."""
+    spath = os.fspath(path)
+    try:
+        kv = pq.read_metadata(spath).metadata or {}
+    except Exception as err:  # pyarrow raises several types for damaged files
+        raise ParquetMetadataError(f"cannot read Parquet schema: {err}", spath) from None
+    raw = kv.get(_KEY.encode())
+    if raw is None:
+        raise ParquetMetadataError("Parquet file has no xmmframe metadata (not written by xmmframe)", spath)
+    hdus = tuple(_decode_hdu(entry) for entry in json.loads(raw))
+    table_index = int(json.loads(kv[b"xmmframe.table_index"]))
+    return EventList(pl.scan_parquet(spath), EventMeta(hdus, table_index, source=spath))

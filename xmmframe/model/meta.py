@@ -1,0 +1,335 @@
+"""Metadata of an event list: headers, columns, time system, sky WCS, GTIs, extensions, macros.
+
+:class:`EventMeta` is immutable.  It keeps every header card of the source file verbatim
+(so writing back loses nothing) and derives the facts analysis code needs from them.
+
+Examples
+--------
+>>> import xmmframe
+>>> events = xmmframe.open_events("P0001730201M1S002MIEVLI.FTZ")       # doctest: +SKIP
+>>> events.meta.instrument, events.meta.obs_id                          # doctest: +SKIP
+('EMOS1', '0001730201')
+>>> events.meta.macros["XMMEA_EM"]                                      # doctest: +SKIP
+'(FLAG & 0x766ba000) == 0'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+import polars as pl
+from astropy.io import fits
+from astropy.wcs import WCS
+
+from xmmframe.model.gti import GTI
+from xmmframe.model.hdu import RawHdu, cards_to_header
+
+#: Keywords that carry a selection macro (``#XMMEA_EM`` in selection expressions).
+_MACRO = re.compile(r"^XMMEA_[A-Z0-9]+$")
+_GTI_NAME = re.compile(r"^(STDGTI|GTI)(\d*)$")
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """Per-column metadata of a FITS table column.
+
+    Attributes
+    ----------
+    name : str
+        Column name (TTYPE).
+    tform : str
+        FITS storage format (TFORM).
+    unit : str or None
+        TUNIT.
+    tlmin, tlmax : float or None
+        Legal minimum and maximum (TLMIN/TLMAX).
+    tnull : int or None
+        Stored value meaning "undefined".
+    comment : str
+        The TTYPE comment (a short description of the column).
+    """
+
+    name: str
+    tform: str
+    unit: str | None = None
+    tlmin: float | None = None
+    tlmax: float | None = None
+    tnull: int | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    """Immutable metadata of an event list (or of any FITS table scanned as the main table).
+
+    Parameters
+    ----------
+    hdus : tuple of RawHdu
+        Every HDU of the source file, in file order.  The main table's entry holds its
+        header cards and no data (the rows live in the LazyFrame).
+    table_index : int
+        Position of the main table (normally ``EVENTS``) in ``hdus``.
+    source : str, optional
+        The file this came from.
+    """
+
+    hdus: tuple[RawHdu, ...]
+    table_index: int = 1
+    source: str | None = field(default=None, compare=False)
+
+    # ------------------------------------------------------------------ headers
+
+    @property
+    def table(self) -> RawHdu:
+        """The main table's HDU (cards only)."""
+        return self.hdus[self.table_index]
+
+    @property
+    def cards(self) -> tuple[str, ...]:
+        """Card images of the main table's header."""
+        return self.table.cards
+
+    @property
+    def header(self) -> fits.Header:
+        """Header of the main table (EVENTS), keyword order and comments kept."""
+        return self.table.header
+
+    @property
+    def primary_header(self) -> fits.Header:
+        """Header of the primary HDU."""
+        return self.hdus[0].header
+
+    def keyword(self, name: str, default: Any = None) -> Any:
+        """A keyword's value from the main table header, else the primary header, else ``default``."""
+        key = name.upper()
+        for header in (self.header, self.primary_header):
+            if key in header:
+                return header[key]
+        return default
+
+    def _text(self, name: str) -> str | None:
+        value = self.keyword(name)
+        return str(value).strip() if value is not None else None
+
+    # ------------------------------------------------------------------ observation facts
+
+    @property
+    def instrument(self) -> str | None:
+        """INSTRUME: ``EPN``, ``EMOS1`` or ``EMOS2``."""
+        return self._text("INSTRUME")
+
+    @property
+    def telescope(self) -> str | None:
+        """TELESCOP (``XMM``)."""
+        return self._text("TELESCOP")
+
+    @property
+    def datamode(self) -> str | None:
+        """DATAMODE (``IMAGING``, ``TIMING``, ...)."""
+        return self._text("DATAMODE")
+
+    @property
+    def submode(self) -> str | None:
+        """SUBMODE (``PrimeFullWindow``, ...)."""
+        return self._text("SUBMODE")
+
+    @property
+    def filter(self) -> str | None:
+        """FILTER (``Thin1``, ``Medium``, ``Thick``, ...)."""
+        return self._text("FILTER")
+
+    @property
+    def obs_id(self) -> str | None:
+        """OBS_ID."""
+        return self._text("OBS_ID")
+
+    @property
+    def expidstr(self) -> str | None:
+        """EXPIDSTR, the exposure identifier (``S001``, ``U002``, ...)."""
+        return self._text("EXPIDSTR")
+
+    @property
+    def tstart(self) -> float | None:
+        """TSTART in seconds of mission time."""
+        value = self.keyword("TSTART")
+        return float(value) if value is not None else None
+
+    @property
+    def tstop(self) -> float | None:
+        """TSTOP in seconds of mission time."""
+        value = self.keyword("TSTOP")
+        return float(value) if value is not None else None
+
+    @property
+    def mjdref(self) -> float:
+        """MJDREF (or MJDREFI + MJDREFF); XMM's 50814.0 when absent."""
+        if self.keyword("MJDREF") is not None:
+            return float(self.keyword("MJDREF"))
+        if self.keyword("MJDREFI") is not None:
+            return float(self.keyword("MJDREFI")) + float(self.keyword("MJDREFF", 0.0))
+        return 50814.0
+
+    @property
+    def timesys(self) -> str:
+        """TIMESYS (``TT`` for XMM)."""
+        return self._text("TIMESYS") or "TT"
+
+    @property
+    def timeref(self) -> str:
+        """TIMEREF (``LOCAL`` until barycentred)."""
+        return self._text("TIMEREF") or "LOCAL"
+
+    @property
+    def exposure(self) -> float | None:
+        """ONTIME of the table header (or EXPOSURE), seconds."""
+        for key in ("ONTIME", "EXPOSURE"):
+            value = self.keyword(key)
+            if value is not None:
+                return float(value)
+        return None
+
+    # ------------------------------------------------------------------ columns
+
+    @cached_property
+    def columns(self) -> dict[str, ColumnInfo]:
+        """Per-column metadata by column name, in file order."""
+        header = self.header
+        result: dict[str, ColumnInfo] = {}
+        for n in range(1, int(header.get("TFIELDS", 0)) + 1):
+            name = str(header.get(f"TTYPE{n}", f"COL{n}")).strip()
+            tnull = header.get(f"TNULL{n}")
+            result[name] = ColumnInfo(
+                name=name,
+                tform=str(header.get(f"TFORM{n}", "")).strip(),
+                unit=str(header[f"TUNIT{n}"]).strip() if f"TUNIT{n}" in header else None,
+                tlmin=_number(header.get(f"TLMIN{n}")),
+                tlmax=_number(header.get(f"TLMAX{n}")),
+                tnull=tnull if isinstance(tnull, int) and not isinstance(tnull, bool) else None,
+                comment=header.comments[f"TTYPE{n}"] if f"TTYPE{n}" in header else "",
+            )
+        return result
+
+    @property
+    def column_names(self) -> list[str]:
+        """Column names of the main table, in file order."""
+        return list(self.columns)
+
+    def column_number(self, name: str) -> int | None:
+        """1-based number of a column (case-insensitive), or None."""
+        for n, column in enumerate(self.columns, start=1):
+            if column.upper() == name.upper():
+                return n
+        return None
+
+    # ------------------------------------------------------------------ sky coordinates
+
+    @cached_property
+    def sky_wcs(self) -> WCS | None:
+        """Tangent-plane WCS of the sky pixel columns X/Y (1-based physical pixels).
+
+        Built from the X/Y columns' ``TCTYP/TCRVL/TCDLT/TCRPX`` keywords, or from
+        ``REFXCTYP/REFXCRVL/...`` when those are absent.  Use origin 1 with astropy:
+        ``meta.sky_wcs.all_pix2world(x, y, 1)``.
+        """
+        header = self.header
+        nx, ny = self.column_number("X"), self.column_number("Y")
+        if nx and ny and f"TCRVL{nx}" in header and f"TCRVL{ny}" in header:
+            values = {
+                what: [header.get(f"T{what}{n}") for n in (nx, ny)] for what in ("CTYP", "CRVL", "CDLT", "CRPX")
+            }
+        elif "REFXCRVL" in header or "REFXCRVL" in self.primary_header:
+            values = {
+                what: [self.keyword(f"REF{axis}{what}") for axis in ("X", "Y")]
+                for what in ("CTYP", "CRVL", "CDLT", "CRPX")
+            }
+        else:
+            return None
+        if any(v is None for v in values["CRVL"] + values["CDLT"] + values["CRPX"]):
+            return None
+        wcs = WCS(naxis=2)
+        wcs.wcs.ctype = [str(v or "").strip() or default for v, default in zip(values["CTYP"], ("RA---TAN", "DEC--TAN"))]
+        wcs.wcs.crval = [float(v) for v in values["CRVL"]]
+        wcs.wcs.cdelt = [float(v) for v in values["CDLT"]]
+        wcs.wcs.crpix = [float(v) for v in values["CRPX"]]
+        wcs.wcs.cunit = ["deg", "deg"]
+        return wcs
+
+    # ------------------------------------------------------------------ other extensions
+
+    @property
+    def extension_names(self) -> list[str]:
+        """EXTNAMEs of every HDU except the primary and the main table, in file order."""
+        return [h.name for i, h in enumerate(self.hdus) if i not in (0, self.table_index)]
+
+    def extension(self, name: str) -> RawHdu:
+        """One of the other HDUs, by EXTNAME (case-insensitive)."""
+        for i, hdu in enumerate(self.hdus):
+            if i != self.table_index and hdu.name == name.upper():
+                return hdu
+        raise KeyError(f"no extension {name!r}; extensions are {', '.join(self.extension_names)}")
+
+    @cached_property
+    def extensions(self) -> dict[str, pl.DataFrame]:
+        """Every other binary table (OFFSETS, EXPOSUnn, BADPIXnn, STDGTInn, CALINDEX, ...) as a DataFrame."""
+        from xmmframe.io.fits_scan import FitsTable
+
+        return {
+            hdu.name: FitsTable.from_raw(hdu).read()
+            for i, hdu in enumerate(self.hdus)
+            if i not in (0, self.table_index) and hdu.kind == "BINTABLE"
+        }
+
+    @cached_property
+    def gtis(self) -> dict[int, GTI]:
+        """GTIs by CCD number from ``STDGTInn`` (or ``GTInn``) extensions; key 0 for an unnumbered GTI."""
+        result: dict[int, GTI] = {}
+        for name, frame in self.extensions.items():
+            match = _GTI_NAME.match(name)
+            if not match or not {"START", "STOP"} <= {c.upper() for c in frame.columns}:
+                continue
+            if match.group(1) == "GTI" and "STDGTI" in "".join(self.extension_names) and match.group(2):
+                continue  # evselect's GTInnnnn product GTIs; the STDGTInn are the per-CCD ones
+            ccd = int(match.group(2)) if match.group(2) and len(match.group(2)) <= 2 else 0
+            hdu = self.extension(name)
+            ccd = int(hdu.header.get("CCDID", ccd)) if "CCDID" in hdu.header and ccd == 0 else ccd
+            result.setdefault(ccd, GTI.from_frame(frame, name))
+        return result
+
+    # ------------------------------------------------------------------ selection macros
+
+    @cached_property
+    def macros(self) -> dict[str, str]:
+        """Selection macros defined in the headers (``XMMEA_EM = '(FLAG & 0x766ba000) == 0'`` ...)."""
+        result: dict[str, str] = {}
+        for header in (self.primary_header, self.header):
+            for key, value in header.items():
+                if _MACRO.match(key) and isinstance(value, str):
+                    result[key] = value.strip()
+        return result
+
+    # ------------------------------------------------------------------ derivation
+
+    def with_table_cards(self, cards: tuple[str, ...]) -> "EventMeta":
+        """A copy whose main-table header is ``cards``."""
+        hdus = list(self.hdus)
+        hdus[self.table_index] = RawHdu(cards)
+        return replace(self, hdus=tuple(hdus))
+
+    def with_keywords(self, **values: Any) -> "EventMeta":
+        """A copy with keywords of the main table header set (new ones appended)."""
+        header = cards_to_header(self.cards)
+        for key, value in values.items():
+            header[key.upper()] = value
+        return self.with_table_cards(tuple(card.image for card in header.cards))
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

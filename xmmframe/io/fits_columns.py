@@ -271,7 +271,9 @@ class ColumnFormat:
             return
         if self.code == "A":
             text = series.fill_null("").to_list()
-            encoded = np.array([s.encode("ascii", errors="replace") for s in text], dtype=f"S{self.repeat}")
+            width = self.repeat
+            encoded = np.array([s.encode("latin-1", errors="replace")[:width].ljust(width) for s in text],
+                               dtype=f"S{width}")
             view = np.ndarray(shape=(n,), dtype=f"S{self.repeat}", buffer=rows, offset=self.offset,
                               strides=(rows.strides[0],))
             view[:] = encoded

@@ -147,7 +147,10 @@ def plan_table(cards: Sequence[str], frame: pl.DataFrame) -> tuple[tuple[str, ..
                 longest = int(series.str.len_bytes().max() or 0) if old.element == "A" else int(
                     series.list.len().max() or 0
                 )
-                new_tform[number] = f"1{old.code}{old.element}({longest})"
+                tform = str(header[f"TFORM{old.number}"]).strip()
+                new_tform[number] = (
+                    re.sub(r"\(\s*\d+\s*\)", f"({longest})", tform) if "(" in tform else f"{tform}({longest})"
+                )
         else:
             fmt, tform = format_for_series(series, number)
             fmt = replace(fmt, offset=offset)

@@ -156,7 +156,7 @@ class GTI:
         """
         col = pl.col(column) if isinstance(column, str) else column
         if not len(self):
-            return pl.lit(False)
+            return col.is_null() & pl.lit(False)  # all false, one value per row
         starts = pl.Series("start", self.start)
         stops = pl.Series("stop", self.stop)
         idx = pl.lit(starts).search_sorted(col, side="right").cast(pl.Int64) - 1

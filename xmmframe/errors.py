@@ -66,3 +66,78 @@ class SelectionError(XmmframeError):
 
 class OutputError(XmmframeError):
     """An output file cannot be written."""
+
+
+class CalibrationError(XmmframeError):
+    """Calibration is missing or malformed: a CCF, a CIF entry, a CCF extension or column."""
+
+
+def _caret_lines(expression: str, position: int, width: int = 72) -> str:
+    """Two lines: (a window of) the expression and a caret under ``position``."""
+    text = expression.replace("\n", " ").replace("\t", " ")
+    position = max(0, min(position, len(text)))
+    start = max(0, position - width // 2)
+    end = min(len(text), start + width)
+    start = max(0, min(start, end - width))
+    prefix = "..." if start > 0 else ""
+    suffix = "..." if end < len(text) else ""
+    return f"  {prefix}{text[start:end]}{suffix}\n  {' ' * (len(prefix) + position - start)}^"
+
+
+class SelectionSyntaxError(SelectionError):
+    """A selection expression is not well formed.
+
+    The message names the problem and the column (1-based), and shows the expression with a
+    caret under the offending character; ``position`` is the 0-based offset.
+    """
+
+    def __init__(self, reason: str, expression: str, position: int) -> None:
+        self.reason = reason
+        self.expression = expression
+        self.position = position
+        super().__init__(f"{reason} at column {position + 1}\n{_caret_lines(expression, position)}")
+
+
+class UnknownColumnError(SelectionError):
+    """A selection names a column the table does not have; the message lists the columns."""
+
+    def __init__(self, name: str, columns: list[str] | tuple[str, ...], where: str = "") -> None:
+        import difflib
+
+        self.column = name
+        self.columns = tuple(columns)
+        close = difflib.get_close_matches(name.upper(), [c.upper() for c in columns], n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        listing = ", ".join(columns) if columns else "(none)"
+        super().__init__(f"unknown column {name!r}{where}{hint}; the table's columns are {listing}")
+
+
+class UnknownMacroError(SelectionError):
+    """A ``#NAME`` macro is neither a header keyword nor a built-in macro."""
+
+    def __init__(self, name: str, known: list[str] | tuple[str, ...] = (), where: str = "") -> None:
+        self.macro = name
+        defined = f"; macros defined here: {', '.join('#' + k for k in known)}" if known else ""
+        super().__init__(
+            f"unknown macro #{name}{where}: no keyword {name} in the table or primary header{defined}"
+        )
+
+
+class ShapeArgumentError(SelectionError):
+    """A region shape got the wrong number or kind of arguments; the message says what it takes."""
+
+
+class SelectionTypeError(SelectionError):
+    """An operator got operands of the wrong kind (e.g. bitwise ``&`` on a floating-point column)."""
+
+
+class UnsupportedSelectionError(SelectionError):
+    """A selection feature SAS has but xmmframe does not implement (e.g. ``mask()``)."""
+
+
+class RegionFileError(SelectionError):
+    """A region file (ds9 text or FITS region table) cannot be understood; names the file."""
+
+
+class SelectionWarning(UserWarning):
+    """A selection does something legal but probably unintended (as SAS would, silently)."""

@@ -1,0 +1,15 @@
+"""Calibration: the calibration index (CIF), CCF selection by date, typed CCF readers.
+
+Examples
+--------
+>>> from xmmframe.ccf import read_cif, cifbuild
+>>> cif = read_cif("ccf.cif")                                            # doctest: +SKIP
+>>> cif.issue("XRT3", "XAREAEF")                                         # doctest: +SKIP
+12
+>>> cif2 = cifbuild(["/ccf"], observation_date="2001-03-09T12:43:09")    # doctest: +SKIP
+"""
+
+from xmmframe.ccf.cif import CalIndex, read_cif
+from xmmframe.ccf.cifbuild import cifbuild, scan_repository
+
+__all__ = ["CalIndex", "cifbuild", "read_cif", "scan_repository"]

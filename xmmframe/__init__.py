@@ -10,9 +10,10 @@ Examples
 from xmmframe import errors
 from xmmframe.io.events import open_events
 from xmmframe.io.fits_scan import scan_fits
+from xmmframe.io.parquet import scan_store, write_to_store
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import ColumnInfo, EventMeta
 
-__all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits"]
+__all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits", "scan_store", "write_to_store"]
 __version__ = "0.1.0"

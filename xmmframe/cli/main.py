@@ -24,7 +24,7 @@ from xmmframe import __version__
 from xmmframe.errors import XmmframeError
 
 #: Modules of xmmframe.cli that register subcommands, in the order they are listed in --help.
-COMMAND_MODULES = ("info", "convert")
+COMMAND_MODULES = ("info", "convert", "store")
 
 
 def build_parser() -> argparse.ArgumentParser:

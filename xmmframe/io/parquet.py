@@ -93,3 +93,60 @@ def open_events_parquet(path: str | os.PathLike[str]) -> EventList:
     hdus = tuple(_decode_hdu(entry) for entry in json.loads(raw))
     table_index = int(json.loads(kv[b"xmmframe.table_index"]))
     return EventList(pl.scan_parquet(spath), EventMeta(hdus, table_index, source=spath))
+
+
+# ---------------------------------------------------------------------- many observations
+
+#: Partition columns of an event store, in directory order.
+STORE_PARTITIONS = ("obs_id", "instrume")
+
+
+def store_path(root: str | os.PathLike[str], meta: EventMeta) -> str:
+    """Where an event list lives in a store: ``root/obs_id=<OBS_ID>/instrume=<INSTRUME>/<EXPIDSTR>.parquet``."""
+    obs_id = meta.obs_id or "unknown"
+    instrument = meta.instrument or "unknown"
+    name = (meta.expidstr or "events") + ".parquet"
+    return os.path.join(os.fspath(root), f"obs_id={obs_id}", f"instrume={instrument}", name)
+
+
+def write_to_store(events: EventList, root: str | os.PathLike[str]) -> str:
+    """Add an event list to a hive-partitioned Parquet store; returns the file written.
+
+    Each file keeps the full xmmframe metadata, so any one of them opens with
+    :func:`xmmframe.open_events` and converts back to the original FITS file.
+
+    Examples
+    --------
+    >>> write_to_store(xmmframe.open_events("M1_clean.fits"), "store")      # doctest: +SKIP
+    'store/obs_id=0001730201/instrume=EMOS1/S001.parquet'
+    """
+    target = store_path(root, events.meta)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    write_events_parquet(events, target)
+    return target
+
+
+def scan_store(root: str | os.PathLike[str]) -> pl.LazyFrame:
+    """All event lists of a store as one LazyFrame with ``obs_id`` and ``instrume`` columns.
+
+    Filters on the partition columns skip whole directories; filters on event columns use
+    the Parquet row-group statistics.  Event lists whose columns differ (pn and MOS) are
+    combined with missing columns as null.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> lf = scan_store("store")                                             # doctest: +SKIP
+    >>> lf.filter(pl.col("instrume") == "EMOS1").group_by("obs_id").len().collect()   # doctest: +SKIP
+    """
+    spath = os.fspath(root)
+    if not os.path.isdir(spath):
+        raise ParquetMetadataError("event store directory does not exist", spath)
+    pattern = os.path.join(spath, "**", "*.parquet")
+    return pl.scan_parquet(
+        pattern,
+        hive_partitioning=True,
+        hive_schema={name: pl.String for name in STORE_PARTITIONS},
+        missing_columns="insert",
+        extra_columns="ignore",
+    )

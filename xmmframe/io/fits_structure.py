@@ -65,12 +65,6 @@ def open_binary(path: str | os.PathLike[str]) -> BinaryIO:
     return raw
 
 
-def is_gzip(path: str | os.PathLike[str]) -> bool:
-    """Whether the file at ``path`` is gzip-compressed."""
-    with open(path, "rb") as handle:
-        return handle.read(2) == _GZIP_MAGIC
-
-
 @dataclass(frozen=True)
 class HduInfo(HeaderCards):
     """One HDU of a FITS file as found on disk.
@@ -211,44 +205,37 @@ def iter_hdus(path: str | os.PathLike[str]) -> Iterator[HduInfo]:
             yield info
             offset = info.end_offset
             if size:
-                try:
-                    stream.seek(offset)
-                except (OSError, EOFError) as err:
-                    raise TruncatedFileError(f"HDU {index}: compressed stream is damaged: {err}", spath) from None
+                _skip_data(stream, info, spath)
             index += 1
 
 
+def _skip_data(stream: BinaryIO, info: HduInfo, path: str) -> None:
+    """Move past an HDU's data, checking that its last byte exists (one pass, also for gzip)."""
+    try:
+        stream.seek(info.data_offset + info.data_size - 1)
+        last = stream.read(1)
+        stream.seek(info.end_offset)
+    except (OSError, EOFError) as err:
+        raise TruncatedFileError(
+            f"HDU {info.index} ({info.name or info.kind}): compressed stream is damaged: {err}", path
+        ) from None
+    if not last:
+        raise TruncatedFileError(
+            f"HDU {info.index} ({info.name or info.kind}): file ends before the "
+            f"{info.data_size} bytes of data its header announces",
+            path,
+        )
+
+
 def read_structure(path: str | os.PathLike[str]) -> list[HduInfo]:
-    """List every HDU of a FITS file and check that all announced data is present.
+    """List every HDU of a FITS file, checking that all announced data is present.
 
     Raises
     ------
     TruncatedFileError
-        When the file is shorter than its headers announce.
+        When the file is shorter than its headers announce (naming the HDU).
     """
-    hdus = list(iter_hdus(path))
-    last = hdus[-1]
-    available = _available_bytes(path)
-    if available < last.data_offset + last.data_size:
-        raise TruncatedFileError(
-            f"HDU {last.index} ({last.name or last.kind}): file has {available} bytes, "
-            f"but the headers announce {last.data_offset + last.data_size}",
-            path,
-        )
-    return hdus
-
-
-def _available_bytes(path: str | os.PathLike[str]) -> int:
-    if not is_gzip(path):
-        return os.path.getsize(path)
-    with open_binary(path) as stream:
-        total = 0
-        try:
-            while chunk := stream.read(1 << 24):
-                total += len(chunk)
-        except (OSError, EOFError):
-            pass
-        return total
+    return list(iter_hdus(path))
 
 
 def find_hdu(hdus: list[HduInfo], hdu: int | str | None, path: str | os.PathLike[str]) -> HduInfo:
@@ -295,7 +282,6 @@ __all__ = [
     "HduInfo",
     "cards_to_header",
     "find_hdu",
-    "is_gzip",
     "iter_hdus",
     "open_binary",
     "padded",

@@ -49,3 +49,12 @@ def fitsverify():
         raise AssertionError(f"unexpected fitsverify output for {path}:\n{out}")
 
     return run
+
+
+@pytest.fixture(scope="session")
+def funtools() -> dict[str, str]:
+    """Paths of the funtools programs (Debian package ``funtools``) used as an independent peer."""
+    programs = {name: shutil.which(name) for name in ("fundisp", "funcnts")}
+    if None in programs.values():
+        _missing("the funtools programs fundisp/funcnts (Debian package funtools)", "XMMFRAME_REQUIRE_FUNTOOLS")
+    return programs  # type: ignore[return-value]

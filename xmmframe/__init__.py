@@ -14,6 +14,24 @@ from xmmframe.io.parquet import scan_store, write_to_store
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import ColumnInfo, EventMeta
+from xmmframe.model.products import Image, LightCurve, Spectra, Spectrum
+from xmmframe.products import evselect, flare_gti
+from xmmframe.select import (
+    Annulus,
+    Box,
+    Circle,
+    Ellipse,
+    EllipticAnnulus,
+    Line,
+    Pie,
+    Point,
+    Polygon,
+    Rectangle,
+    Region,
+)
 
-__all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits", "scan_store", "write_to_store"]
+__all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits", "scan_store", "write_to_store",
+           "Annulus", "Box", "Circle", "Ellipse", "EllipticAnnulus", "Line", "Pie", "Point", "Polygon",
+           "Rectangle", "Region",
+           "Image", "LightCurve", "Spectra", "Spectrum", "evselect", "flare_gti"]
 __version__ = "0.1.0"

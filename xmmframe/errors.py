@@ -141,3 +141,36 @@ class RegionFileError(SelectionError):
 
 class SelectionWarning(UserWarning):
     """A selection does something legal but probably unintended (as SAS would, silently)."""
+
+
+class OdfError(XmmframeError):
+    """An Observation Data File (ODF) set is unusable: no summary file, a required constituent missing,
+    a constituent without the columns it must have, or inconsistent records; names the file."""
+
+
+class OdfSummaryError(OdfError):
+    """An ODF summary file (``*SUM.SAS`` / ``*SUM.ASC``) cannot be parsed; names the file and line."""
+
+    def __init__(self, message: str, path: str | os.PathLike[str] | None = None, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(f"line {line}: {message}" if line is not None else message, path)
+
+
+class OdfWarning(UserWarning):
+    """An optional ODF constituent is missing or odd; processing goes on without it."""
+
+
+class ProcessingError(XmmframeError):
+    """Raw-to-calibrated processing (epproc/emproc) cannot go on: names the exposure, CCD and step."""
+
+
+class ProductError(XmmframeError):
+    """A product cannot be made with the parameters given (bin size, ranges, image size, missing GTIs)."""
+
+
+class ParameterError(XmmframeError):
+    """A SAS-style task parameter is unknown, malformed or inconsistent."""
+
+
+class CalibrationWarning(UserWarning):
+    """Calibration that is usable but not authoritative (e.g. xmmframe's built-in set)."""

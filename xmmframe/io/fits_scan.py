@@ -17,8 +17,13 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import queue
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -31,6 +36,11 @@ from xmmframe.model.hdu import RawHdu
 
 #: Bytes of whole rows read per block; large enough to amortise I/O, small enough for the CPU cache.
 BLOCK_BYTES = 8 << 20
+#: Threads that decode and filter blocks concurrently (numpy's conversions and Polars' filter
+#: release the GIL); blocks are still read in order and results yielded in order.
+DECODE_THREADS = min(4, os.cpu_count() or 1)
+
+T = TypeVar("T")
 
 
 class FitsTable:
@@ -117,29 +127,46 @@ class FitsTable:
 
     def iter_blocks(self, block_rows: int | None = None) -> Iterator[np.ndarray]:
         """Yield consecutive blocks of whole rows as ``uint8`` arrays of shape (n, NAXIS1)."""
+        for rows, _ in self._blocks(block_rows):
+            yield rows
+
+    def _block_rows(self, block_rows: int | None) -> int:
+        """Rows per block: ``block_rows`` if given, else as many as fit in ``BLOCK_BYTES``."""
+        return block_rows or max(1, BLOCK_BYTES // max(1, self.row_bytes))
+
+    def _blocks(
+        self, block_rows: int | None = None, buffers: queue.Queue[np.ndarray] | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """Yield ``(rows, buffer)`` for consecutive blocks of whole rows.
+
+        With ``buffers``, each block of an on-disk table is read into a buffer taken from that
+        queue (waiting for one if it is empty) and ``buffer`` is that array, which the caller
+        puts back once done with ``rows``; otherwise every block gets a new array and
+        ``buffer`` is None.
+        """
         width = self.row_bytes
         nrows = self.nrows
         if width == 0 or nrows == 0:
             return
-        block_rows = block_rows or max(1, BLOCK_BYTES // width)
+        block_rows = self._block_rows(block_rows)
         if self.data is not None:
             rows = np.frombuffer(self.data, dtype=np.uint8, count=nrows * width).reshape(nrows, width)
             for start in range(0, nrows, block_rows):
-                yield rows[start : start + block_rows]
+                yield rows[start : start + block_rows], None
             return
         with open_binary(self.path) as stream:  # type: ignore[arg-type]
             stream.seek(self.info.data_offset)
             for start in range(0, nrows, block_rows):
                 n = min(block_rows, nrows - start)
-                buffer = np.empty(n * width, dtype=np.uint8)
-                got = stream.readinto(memoryview(buffer))
+                buffer = buffers.get() if buffers is not None else np.empty(n * width, dtype=np.uint8)
+                got = stream.readinto(memoryview(buffer[: n * width]))
                 if got != n * width:
                     raise TruncatedFileError(
                         f"HDU {self.info.index} ({self.info.name}): data ends at row {start + got // width} "
                         f"of {nrows}",
                         self.path,
                     )
-                yield buffer.reshape(n, width)
+                yield buffer[: n * width].reshape(n, width), (buffer if buffers is not None else None)
 
     def decode(self, rows: np.ndarray, names: list[str] | None = None) -> pl.DataFrame:
         """Convert a block of rows into a DataFrame of the requested columns."""
@@ -158,16 +185,36 @@ class FitsTable:
         remaining = n_rows
         if remaining is not None and remaining <= 0:
             return
-        for rows in self.iter_blocks(block_rows):
-            frame = self.decode(rows, names)
-            if predicate is not None:
-                frame = frame.filter(predicate)
-            if remaining is not None:
-                if frame.height >= remaining:
-                    yield frame.head(remaining)
-                    return
-                remaining -= frame.height
-            yield frame
+        columns = self.columns if names is None else [self.column(n) for n in names]
+        if any(c.is_variable for c in columns):
+            _ = self.heap  # read once here, not by several decoding threads at a time
+        block_rows = self._block_rows(block_rows)
+        threads = DECODE_THREADS if self.nrows > block_rows else 1
+        # A few read buffers, reused: decoding copies every value out of a block, so a buffer
+        # is free again as soon as its block is decoded.
+        buffers: queue.Queue[np.ndarray] | None = None
+        if self.data is None:
+            buffers = queue.Queue()
+            for _ in range(threads + 2):
+                buffers.put(np.empty(min(block_rows, self.nrows) * self.row_bytes, dtype=np.uint8))
+
+        def frame_of(block: tuple[np.ndarray, np.ndarray | None]) -> pl.DataFrame:
+            rows, buffer = block
+            try:
+                frame = self.decode(rows, names)
+            finally:
+                if buffers is not None and buffer is not None:
+                    buffers.put(buffer)
+            return frame if predicate is None else frame.filter(predicate)
+
+        with closing(_ordered_map(frame_of, self._blocks(block_rows, buffers), threads)) as frames:
+            for frame in frames:
+                if remaining is not None:
+                    if frame.height >= remaining:
+                        yield frame.head(remaining)
+                        return
+                    remaining -= frame.height
+                yield frame
 
     def read(self, names: list[str] | None = None) -> pl.DataFrame:
         """Read the whole table (or some columns) eagerly."""
@@ -204,6 +251,45 @@ class FitsTable:
             explain_name="FITS",
             explain_detail=f"{os.path.basename(where)}[{self.info.name or self.info.index}]",
         )
+
+
+def _ordered_map(
+    func: Callable[[T], pl.DataFrame], items: Iterable[T], threads: int
+) -> Iterator[pl.DataFrame]:
+    """``func(item)`` for each item, computed by ``threads`` threads and yielded in order.
+
+    Items are taken from ``items`` in the calling thread, at most ``threads`` ahead of the
+    result being yielded, so memory stays bounded. An error raised by ``items`` (a truncated
+    file) or by ``func`` surfaces where a plain loop would raise it: after the results before it.
+    Closing the generator cancels the work not yet started.
+    """
+    if threads <= 1:
+        yield from map(func, items)
+        return
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="xmmframe-fits")
+    pending: deque[Future[pl.DataFrame]] = deque()
+    try:
+        for future in _submitted(pool, func, items):
+            pending.append(future)
+            if len(pending) > threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submitted(
+    pool: ThreadPoolExecutor, func: Callable[[T], pl.DataFrame], items: Iterable[T]
+) -> Iterator[Future[pl.DataFrame]]:
+    """Submit ``func(item)`` for each item; an error from ``items`` becomes a failed future."""
+    try:
+        for item in items:
+            yield pool.submit(func, item)
+    except Exception as error:  # noqa: BLE001 - re-raised, in order, by the consumer
+        failed: Future[pl.DataFrame] = Future()
+        failed.set_exception(error)
+        yield failed
 
 
 def scan_fits(path: str | os.PathLike[str], hdu: int | str | None = None) -> pl.LazyFrame:

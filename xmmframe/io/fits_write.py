@@ -1,4 +1,4 @@
-"""Writing FITS files: verbatim HDUs and binary tables encoded from Polars frames.
+"""Writing FITS files: verbatim HDUs, binary tables encoded from Polars frames, and images.
 
 Headers are written from their original card images.  When a table's columns change
 (dropped, added, reordered, retyped), the column keywords (``TTYPEn``, ``TFORMn``, ``TUNITn``,
@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Sequence
@@ -63,6 +64,19 @@ class TableHdu:
 
     cards: tuple[str, ...]
     frame: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class ImageHdu:
+    """An image to write: header card images and the pixels, ``data[row, column]`` = ``(NAXIS2, NAXIS1)``.
+
+    The structural keywords (``SIMPLE``/``XTENSION``, ``BITPIX``, ``NAXISn``, ``EXTEND``,
+    ``PCOUNT``, ``GCOUNT``) are regenerated from ``data`` when written: the image is the
+    primary array when it is the first HDU of the file, an ``IMAGE`` extension otherwise.
+    """
+
+    cards: tuple[str, ...]
+    data: np.ndarray
 
 
 def format_for_series(series: pl.Series, number: int) -> tuple[ColumnFormat, str]:
@@ -267,6 +281,36 @@ def primary_template(keywords: dict[str, object] | None = None) -> RawHdu:
     return RawHdu(tuple(cards))
 
 
+#: BITPIX of each numpy dtype an image may be written with.
+_BITPIX = {"u1": 8, "i2": 16, "i4": 32, "i8": 64, "f4": -32, "f8": -64}
+_STRUCTURAL = re.compile(r"^(SIMPLE|XTENSION|BITPIX|NAXIS\d*|EXTEND|PCOUNT|GCOUNT)$")
+
+
+def image_cards(cards: Sequence[str], data: np.ndarray, primary: bool) -> tuple[str, ...]:
+    """Header cards for an image: structural keywords from ``data``, then ``cards`` without theirs."""
+    code = data.dtype.str[1:]
+    if code not in _BITPIX:
+        raise ColumnError(f"cannot store an image of dtype {data.dtype} in FITS")
+    head = [_card("SIMPLE", True, "file does conform to FITS standard")] if primary else [
+        _card("XTENSION", "IMAGE", "image extension")
+    ]
+    head += [_card("BITPIX", _BITPIX[code], "number of bits per data pixel"),
+             _card("NAXIS", data.ndim, "number of data axes")]
+    head += [_card(f"NAXIS{i}", n, f"length of data axis {i}") for i, n in enumerate(reversed(data.shape), 1)]
+    head += [_card("EXTEND", True, "FITS dataset may contain extensions")] if primary else [
+        _card("PCOUNT", 0, "required keyword; must = 0"), _card("GCOUNT", 1, "required keyword; must = 1")
+    ]
+    return tuple(head) + tuple(c for c in cards if not _STRUCTURAL.match(c[:8].strip()))
+
+
+def _write_image(stream, hdu: ImageHdu, primary: bool) -> None:  # noqa: ANN001 - binary file
+    data = np.ascontiguousarray(hdu.data)
+    stream.write(_header_bytes(image_cards(hdu.cards, data, primary)))
+    raw = data.astype(data.dtype.newbyteorder(">"), copy=False).tobytes()
+    stream.write(raw)
+    stream.write(b"\x00" * (padded(len(raw)) - len(raw)))
+
+
 def _header_bytes(cards: Sequence[str]) -> bytes:
     text = "".join(cards) + "END".ljust(CARD)
     return text.ljust(padded(len(text))).encode("ascii")
@@ -295,22 +339,36 @@ def _write_table(stream, hdu: TableHdu) -> None:  # noqa: ANN001 - binary file
         _update_checksum(stream, start, data_start, list(cards))
 
 
-def write_hdus(path: str | os.PathLike[str], hdus: Sequence[RawHdu | TableHdu], *, protect: Sequence[str] = ()) -> None:
-    """Write a FITS file atomically from verbatim HDUs and tables.
+def encode_table(hdu: TableHdu) -> RawHdu:
+    """A table encoded in memory as a verbatim HDU (its final header cards and unpadded data bytes)."""
+    stream = io.BytesIO()
+    _write_table(stream, hdu)
+    cards, formats = plan_table(hdu.cards, hdu.frame)
+    size = sum(f.width for f in formats) * hdu.frame.height + _heap_size(hdu.frame, formats)
+    header = len(_header_bytes(cards))
+    return RawHdu(cards, stream.getvalue()[header : header + size])
+
+
+def write_hdus(
+    path: str | os.PathLike[str], hdus: Sequence[RawHdu | TableHdu | ImageHdu], *, protect: Sequence[str] = ()
+) -> None:
+    """Write a FITS file atomically from verbatim HDUs, tables and images.
 
     Parameters
     ----------
     path : str or path-like
         Output file.
-    hdus : sequence of RawHdu or TableHdu
-        The first must be a primary HDU.
+    hdus : sequence of RawHdu, TableHdu or ImageHdu
+        The first must be a primary HDU (a RawHdu primary or an ImageHdu).
     protect : sequence of str
         Input files that must not be overwritten.
     """
     with atomic_output(path, protect=protect) as stream:
-        for hdu in hdus:
+        for index, hdu in enumerate(hdus):
             if isinstance(hdu, TableHdu):
                 _write_table(stream, hdu)
+            elif isinstance(hdu, ImageHdu):
+                _write_image(stream, hdu, primary=index == 0)
             else:
                 stream.write(_header_bytes(hdu.cards))
                 stream.write(hdu.data)
@@ -381,5 +439,5 @@ def _update_checksum(stream, start: int, data_start: int, cards: list[str]) -> N
     stream.seek(end)
 
 
-__all__ = ["BLOCK", "TableHdu", "format_for_series", "plan_table", "primary_template", "table_template",
-           "write_hdus", "write_table"]
+__all__ = ["BLOCK", "ImageHdu", "TableHdu", "encode_table", "format_for_series", "image_cards", "plan_table", "primary_template",
+           "table_template", "write_hdus", "write_table"]

@@ -126,6 +126,150 @@ class EventList:
         """The first ``n`` events."""
         return replace(self, lazy=self.lazy.head(n))
 
+    # ------------------------------------------------------------------ products
+
+    def spectrum(
+        self,
+        channel_bin: int = 5,
+        channel_min: int = 0,
+        channel_max: int | None = None,
+        energy_column: str = "PI",
+        *,
+        selection: Any = None,
+        gti: GTI | None = None,
+        ignore_legal_limits: bool = False,
+    ) -> Any:
+        """A PHA Type I spectrum of the events (SAS evselect ``withspectrumset``).
+
+        Parameters
+        ----------
+        channel_bin : int
+            Energy-column values per channel (``spectralbinsize``).
+        channel_min, channel_max : int
+            Range of the energy column binned; ``channel_max`` defaults to 20479 for pn and
+            11999 for MOS (by INSTRUME), the standard XMM grids.
+        energy_column : str
+            An integer column, normally ``PI``.
+        selection : str, polars.Expr, GTI or shape, optional
+            Applied first and recorded in the header (``SLCTEXPR``, data subspace).
+        gti : GTI, optional
+            A time selection, applied and used for the good times and EXPOSURE.
+        ignore_legal_limits : bool
+            Allow a channel range outside the column's TLMIN/TLMAX.
+
+        Returns
+        -------
+        xmmframe.model.products.Spectrum
+            Counts per channel, EXPOSURE = per-CCD live time averaged with weights = events
+            per CCD, BACKSCAL 1, the observation keywords, the data subspace and GTIs.
+
+        Examples
+        --------
+        >>> spec = events.spectrum(selection="(X,Y) in CIRCLE(24635.6,24158.8,200)")   # doctest: +SKIP
+        >>> spec.write("src.pha")                                                      # doctest: +SKIP
+        """
+        from xmmframe.products.spectrum import make_spectrum
+
+        return make_spectrum(self, selection, channel_bin=channel_bin, channel_min=channel_min,
+                             channel_max=channel_max, energy_column=energy_column, gti=gti,
+                             ignore_legal_limits=ignore_legal_limits)
+
+    def lightcurve(
+        self,
+        bin: float,
+        tmin: float | None = None,
+        tmax: float | None = None,
+        rate: bool = True,
+        *,
+        selection: Any = None,
+        gti: GTI | None = None,
+        fracexp: bool = False,
+        energy_column: str = "PI",
+    ) -> Any:
+        """A light curve of the events in evselect's layout (``withrateset``).
+
+        Parameters
+        ----------
+        bin : float
+            Bin size in seconds (``timebinsize``).
+        tmin, tmax : float, optional
+            Time range; bins start at ``tmin`` (default the file's TSTART) and cover ``tmax``
+            (default TSTOP).
+        rate : bool
+            Write RATE/ERROR (True, ``makeratecolumn=yes``) or COUNTS.
+        selection : str, polars.Expr, GTI or shape, optional
+            Applied first and recorded in the header.
+        gti : GTI, optional
+            A time selection, applied and used for the good times and EXPOSURE.
+        fracexp : bool
+            Add a FRACEXP column: exposed fraction of each bin from the GTIs and EXPOSUnn.
+        energy_column : str
+            Recorded as CHANTYPE (CHANMIN/CHANMAX from its legal range and the selection).
+
+        Returns
+        -------
+        xmmframe.model.products.LightCurve
+
+        Examples
+        --------
+        >>> curve = events.lightcurve(100, selection="#XMMEA_EM && (PI>10000) && (PATTERN==0)")  # doctest: +SKIP
+        >>> gti = curve.gti("RATE<=0.35")                                                        # doctest: +SKIP
+        """
+        from xmmframe.products.lightcurve import make_lightcurve
+
+        return make_lightcurve(self, selection, bin=bin, tmin=tmin, tmax=tmax, rate=rate,
+                               energy_column=energy_column, fracexp=fracexp, gti=gti)
+
+    def image(
+        self,
+        bin: float | tuple[float, float] | None = None,
+        x_range: tuple[float, float] | None = None,
+        y_range: tuple[float, float] | None = None,
+        size: int | tuple[int, int] | None = None,
+        xcolumn: str = "X",
+        ycolumn: str = "Y",
+        weights: str | None = None,
+        *,
+        selection: Any = None,
+        gti: GTI | None = None,
+        square: bool = False,
+        dtype: str | None = None,
+    ) -> Any:
+        """An image of the events with evselect's pixel convention and WCS (``withimageset``).
+
+        Parameters
+        ----------
+        bin : float or (float, float), optional
+            Bin factor (``imagebinning=binSize``); or give ``size``.
+        x_range, y_range : (float, float), optional
+            Column ranges binned (default the columns' TLMIN..TLMAX).
+        size : int or (int, int), optional
+            Image size in pixels (``imagebinning=imageSize``; the bin is rounded up).
+        xcolumn, ycolumn : str
+            Columns binned (X/Y for sky images, DETX/DETY, RAWX/RAWY...).
+        weights : str, optional
+            A column summed instead of counting (a float64 image).
+        selection, gti
+            As for :meth:`spectrum`.
+        square : bool
+            Same bin on both axes (the larger).
+        dtype : str, optional
+            Pixel type: ``int32`` (counts, default) or ``float64``/``Real64``.
+
+        Returns
+        -------
+        xmmframe.model.products.Image
+
+        Examples
+        --------
+        >>> image = events.image(bin=80)                                         # doctest: +SKIP
+        >>> image.wcs.world_to_pixel_values(263.6579, -32.556)                   # doctest: +SKIP
+        """
+        from xmmframe.products.image import make_image
+
+        return make_image(self, selection, bin=bin, x_range=x_range, y_range=y_range, size=size,
+                          xcolumn=xcolumn, ycolumn=ycolumn, weights=weights, square=square, dtype=dtype, gti=gti)
+
     # ------------------------------------------------------------------ writing
 
     def write_fits(self, path: str | os.PathLike[str]) -> None:

@@ -1,0 +1,1 @@
+"""Tests of the SAS selection language (xmmframe.select)."""

@@ -1,0 +1,217 @@
+"""Property tests: random expressions from a small grammar, written with as few parentheses as
+the precedence rules allow, give what a direct numpy evaluation of the same tree gives."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xmmframe.select import compile
+
+# Precedence levels of the parser (higher binds tighter).
+OR, AND, NOT, CMP, BITOR, BITAND, ADD, MUL, UNARY, ATOM = range(1, 11)
+
+N = 64
+RNG = np.random.default_rng(11)
+COLUMNS = {
+    "A": RNG.integers(-50, 50, N).astype(np.int16),
+    "B": RNG.integers(0, 1 << 12, N).astype(np.int32),
+    "U": RNG.integers(0, 30, N).astype(np.uint8),
+    "F": np.round(RNG.normal(0, 20, N), 1),
+}
+COLUMNS["F"][::9] = np.nan
+FRAME = pl.DataFrame(COLUMNS)
+VALUES = {name: values.astype(np.float64 if name == "F" else np.int64) for name, values in COLUMNS.items()}
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A generated expression: its SAS text, precedence level, kind and numpy value."""
+
+    text: str
+    level: int
+    kind: str  # "int", "float" or "bool"
+    value: Callable[[], np.ndarray]
+
+
+def wrap(expr: Expr, need: int) -> str:
+    """The text of an operand that must bind at least as tightly as ``need``."""
+    return expr.text if expr.level >= need else f"({expr.text})"
+
+
+@st.composite
+def numbers(draw, depth: int = 0, integer: bool = False) -> Expr:
+    choices = ["column", "literal"] + (["unary", "binary", "bitwise", "paren"] if depth < 3 else [])
+    choice = draw(st.sampled_from(choices))
+    if choice == "column":
+        names = ["A", "B", "U"] if integer else ["A", "B", "U", "F"]
+        name = draw(st.sampled_from(names))
+        written = draw(st.sampled_from([name, name.lower()]))
+        kind = "float" if name == "F" else "int"
+        return Expr(written, ATOM, kind, lambda: VALUES[name])
+    if choice == "literal":
+        if integer or draw(st.booleans()):
+            value = draw(st.integers(0, 300))
+            text = draw(st.sampled_from([str(value), hex(value), f"b{value:b}"]))
+            return Expr(text, ATOM, "int", lambda: np.full(N, value, dtype=np.int64))
+        value = draw(st.sampled_from([0.5, 2.25, 10.0, 1.5e1, 3e-1]))
+        return Expr(repr(value), ATOM, "float", lambda: np.full(N, value))
+    if choice == "unary":
+        operand = draw(numbers(depth + 1, integer))
+        return Expr(f"-{wrap(operand, UNARY)}", UNARY, operand.kind, lambda: -operand.value())
+    if choice == "paren":
+        inner = draw(numbers(depth + 1, integer))
+        return Expr(f"({inner.text})", ATOM, inner.kind, inner.value)
+    if choice == "bitwise":
+        left, right = draw(numbers(depth + 1, True)), draw(numbers(depth + 1, True))
+        op = draw(st.sampled_from(["&", "|"]))
+        level = BITAND if op == "&" else BITOR
+        text = f"{wrap(left, level)} {op} {wrap(right, level + 1)}"
+        func = np.bitwise_and if op == "&" else np.bitwise_or
+        return Expr(text, level, "int", lambda: func(left.value(), right.value()))
+    op = draw(st.sampled_from(["+", "-", "*"] + ([] if integer else ["/"])))
+    left, right = draw(numbers(depth + 1, integer)), draw(numbers(depth + 1, integer))
+    level = ADD if op in "+-" else MUL
+    text = f"{wrap(left, level)} {op} {wrap(right, level + 1)}"
+    kind = "float" if op == "/" or "float" in (left.kind, right.kind) else "int"
+
+    def value() -> np.ndarray:
+        a, b = left.value(), right.value()
+        with np.errstate(all="ignore"):
+            if op == "/":
+                return a.astype(np.float64) / b
+            return {"+": np.add, "-": np.subtract, "*": np.multiply}[op](a, b)
+
+    return Expr(text, level, kind, value)
+
+
+COMPARE = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
+FORTRAN = {"==": ".eq.", "!=": ".ne.", "<": ".lt.", "<=": ".le.", ">": ".gt.", ">=": ".ge."}
+
+
+@st.composite
+def ranges(draw) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
+    """One range item and its numpy test (NaN is never inside)."""
+    low = draw(st.one_of(st.none(), st.integers(-60, 60)))
+    high = draw(st.one_of(st.none(), st.integers(-60, 60)))
+    if draw(st.booleans()) and low is not None:  # a single value
+        bracketed = draw(st.booleans())
+        return (f"[{low}]" if bracketed else str(low)), (lambda x: x == low)
+    if low is None and high is None:
+        low = 0
+    style = draw(st.sampled_from(["bare", "[]", "()", "(]", "[)"]))
+    open_ = "" if style == "bare" else style[0]
+    close = "" if style == "bare" else style[1]
+    text = f"{open_}{'' if low is None else low}:{'' if high is None else high}{close}"
+    low_closed, high_closed = open_ != "(", close != ")"
+
+    def test(x: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            ok = np.ones(x.shape, bool)
+            if low is not None:
+                ok &= (x >= low) if low_closed else (x > low)
+            if high is not None:
+                ok &= (x <= high) if high_closed else (x < high)
+        return ok
+
+    return text, test
+
+
+@st.composite
+def conditions(draw, depth: int = 0) -> Expr:
+    choices = ["compare", "in"] + (["and", "or", "not", "paren", "number"] if depth < 3 else [])
+    choice = draw(st.sampled_from(choices))
+    if choice == "compare":
+        left, right = draw(numbers()), draw(numbers())
+        op = draw(st.sampled_from(list(COMPARE)))
+        written = FORTRAN[op] if draw(st.booleans()) else op
+        text = f"{wrap(left, BITOR)} {written} {wrap(right, BITOR)}"
+        return Expr(text, CMP, "bool", lambda: COMPARE[op](left.value(), right.value()))
+    if choice == "in":
+        operand = draw(numbers())
+        items = draw(st.lists(ranges(), min_size=1, max_size=3))
+        written = draw(st.sampled_from(["in", "IN"]))
+        text = f"{wrap(operand, BITOR)} {written} {','.join(t for t, _ in items)}"
+
+        def value() -> np.ndarray:
+            x = operand.value()
+            result = np.zeros(N, bool)
+            for _, test in items:
+                result |= test(x)
+            return result
+
+        return Expr(text, CMP, "bool", value)
+    if choice == "number":  # a number as a condition: true when non-zero
+        operand = draw(numbers(2))
+        return Expr(operand.text, operand.level, "num", lambda: operand.value() != 0)
+    if choice == "not":
+        operand = draw(conditions(depth + 1))
+        written = draw(st.sampled_from(["!", ".not. "]))
+        return Expr(f"{written}{wrap(operand, NOT)}", NOT, "bool", lambda: ~truth(operand))
+    if choice == "paren":
+        inner = draw(conditions(depth + 1))
+        return Expr(f"({inner.text})", ATOM, "bool", lambda: truth(inner))
+    op = "&&" if choice == "and" else "||"
+    level = AND if op == "&&" else OR
+    left, right = draw(conditions(depth + 1)), draw(conditions(depth + 1))
+    written = draw(st.sampled_from([op, ".and." if op == "&&" else ".or."]))
+    text = f"{wrap(left, level)} {written} {wrap(right, level + 1)}"
+    combine = np.logical_and if op == "&&" else np.logical_or
+    return Expr(text, level, "bool", lambda: combine(truth(left), truth(right)))
+
+
+def truth(expr: Expr) -> np.ndarray:
+    """A condition's value as booleans (numbers: non-zero; NaN is non-zero, hence true, in C)."""
+    value = expr.value()
+    return value if value.dtype == bool else value != 0
+
+
+def evaluate(text: str) -> np.ndarray:
+    mask = FRAME.select(compile(text, columns=FRAME.schema).alias("m"))["m"]
+    return mask.fill_null(False).to_numpy() if mask.len() == N else np.full(N, bool(mask[0]))
+
+
+#: Examples per property (raise it for a deeper run: XMMFRAME_PROPERTY_EXAMPLES=2000).
+EXAMPLES = int(os.environ.get("XMMFRAME_PROPERTY_EXAMPLES", "100"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(conditions())
+def test_random_expressions_equal_numpy(expression):
+    with np.errstate(all="ignore"):
+        expected = truth(expression)
+    assert np.array_equal(evaluate(expression.text), expected), expression.text
+
+
+@settings(max_examples=EXAMPLES // 2, deadline=None)
+@given(conditions(), conditions())
+def test_parentheses_do_not_change_a_fully_parenthesised_expression(left, right):
+    """``a && b`` without parentheses equals ``(a) && (b)``: operands bind as the levels say."""
+    with np.errstate(all="ignore"):
+        loose = evaluate(f"{wrap(left, AND)} && {wrap(right, AND + 1)}")
+        tight = evaluate(f"({left.text}) && ({right.text})")
+    assert np.array_equal(loose, tight)
+
+
+@settings(max_examples=EXAMPLES // 2, deadline=None)
+@given(st.lists(ranges(), min_size=1, max_size=4), st.sampled_from(["A", "F", "A*2-B"]))
+def test_range_lists_equal_numpy(items, operand):
+    text = f"{operand} in {','.join(t for t, _ in items)}"
+    x = {"A": VALUES["A"], "F": VALUES["F"], "A*2-B": VALUES["A"] * 2 - VALUES["B"]}[operand]
+    expected = np.zeros(N, bool)
+    for _, test in items:
+        expected |= test(x)
+    assert np.array_equal(evaluate(text), expected), text

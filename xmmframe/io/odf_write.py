@@ -1,0 +1,67 @@
+"""Writing ODF constituents: FITS files of one primary header and binary tables, as the simulator produces them.
+
+Each keyword is given as ``value`` or ``(value, comment)``; tables are Polars frames whose
+dtypes give the FITS formats (``Int16 -> I``, ``Int32 -> J``, ``UInt8 -> B``, ``UInt16 -> I`` with
+``TZERO = 32768``, ``Float64 -> D``, ``Float32 -> E``, ``String -> nA``).  Files are written
+atomically (temporary file + rename).
+
+Examples
+--------
+>>> import polars as pl
+>>> from xmmframe.io.odf_write import write_constituent
+>>> frame = pl.DataFrame({"FRAME": pl.Series([1, 2], dtype=pl.Int32)})
+>>> write_constituent("0001_0000000001_M1S00100AUX.FIT", {"TELESCOP": "XMM"},
+...                   [("AUX", {"CCDID": (1, "CCD")}, frame)])             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
+
+from xmmframe.io.fits_write import TableHdu, primary_template, table_template, write_hdus
+from xmmframe.model.hdu import RawHdu
+
+Keywords = Mapping[str, object]
+
+
+def keyword_cards(keywords: Keywords) -> list[str]:
+    """Card images of ``{KEY: value}`` or ``{KEY: (value, comment)}`` (HISTORY/COMMENT take text)."""
+    cards = []
+    for key, entry in keywords.items():
+        value, comment = entry if isinstance(entry, tuple) else (entry, "")
+        if key in ("HISTORY", "COMMENT"):
+            for line in value if isinstance(value, (list, tuple)) else [value]:
+                cards.append(fits.Card(key, str(line)).image)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", VerifyWarning)  # over-long comments are truncated, as SAS does
+            image = fits.Card(key, value, comment).image
+        cards.extend(image[i : i + 80] for i in range(0, len(image), 80))
+    return cards
+
+
+def primary_hdu(keywords: Keywords) -> RawHdu:
+    """A data-less primary HDU with the given keywords."""
+    base = primary_template()
+    return RawHdu(tuple(base.cards) + tuple(keyword_cards(keywords)))
+
+
+def table_hdu(extname: str, keywords: Keywords, frame: pl.DataFrame, columns: Sequence[str] = ()) -> TableHdu:
+    """A binary table HDU: EXTNAME, the column definitions (or ``columns`` card images) and keywords."""
+    cards = list(table_template(extname)) + list(columns) + keyword_cards(keywords)
+    return TableHdu(tuple(cards), frame)
+
+
+def write_constituent(
+    path: str | os.PathLike[str],
+    primary: Keywords,
+    tables: Sequence[tuple[str, Keywords, pl.DataFrame]],
+) -> None:
+    """Write one FITS file: a primary header and binary tables ``(extname, keywords, frame)``."""
+    write_hdus(path, [primary_hdu(primary)] + [table_hdu(name, keys, frame) for name, keys, frame in tables])

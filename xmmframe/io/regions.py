@@ -1,0 +1,262 @@
+"""Reading region files: FITS region tables (OGIP/ASC, as SAS writes them) and ds9 text files.
+
+This module only reads; :class:`xmmframe.select.region.Region` turns what it returns into
+shapes in SAS conventions.
+
+* :func:`read_region_table` reads a FITS region extension (``SHAPE``, two position columns,
+  ``R``, ``ROTANG``, ``COMPONENT``), e.g. the ``REGION`` extension of the PPS ``FBKTSR``
+  files or the ``REGnnnnn`` data-subspace tables evselect writes.  A ``!`` in front of the
+  shape name marks an exclusion.  The position columns are named by ``MFORM1``
+  (``'DETX,DETY'``), else ``X``/``Y``, else they are the first two numeric columns other
+  than ``R``, ``ROTANG`` and ``COMPONENT``.
+* :func:`read_ds9` parses a ds9 region file with the ``regions`` package, one shape at a
+  time, remembering each shape's coordinate frame; ds9 ``physical`` coordinates (which
+  ``regions`` does not support) are read as ``image`` and marked ``physical``.  A file with
+  no frame statement is in ``physical`` coordinates (the ds9 default).
+
+Examples
+--------
+>>> from xmmframe.io.regions import read_region_table
+>>> table = read_region_table("P0001730201M1S002FBKTSR0000.FTZ", "REGION")   # doctest: +SKIP
+>>> table.position_columns, table.rows[0].shape, table.rows[0].include      # doctest: +SKIP
+(('DETX', 'DETY'), 'CIRCLE', False)
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from xmmframe.errors import FileAccessError, RegionFileError
+from xmmframe.io.fits_scan import FitsTable
+from xmmframe.io.fits_structure import find_hdu, read_structure
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_SKY_FRAMES = ("fk5", "fk4", "icrs", "galactic", "ecliptic", "j2000", "b1950")
+_PIXEL_FRAMES = ("physical", "image")
+_OTHER_FRAMES = ("linear", "amplifier", "detector", "tile", "wcs")
+#: ds9 annotations that select nothing and are skipped.
+_ANNOTATIONS = ("text", "ruler", "compass", "projection", "vector", "segment")
+_SHAPE_CALL = re.compile(r"^([+-]?)\s*([A-Za-z_]\w*)\s*\(")
+
+
+def is_fits(path: str | os.PathLike[str]) -> bool:
+    """Whether a file is FITS (plain or gzip-compressed), judged from its first bytes."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(6)
+    except FileNotFoundError:
+        raise FileAccessError("no such region file", path) from None
+    except IsADirectoryError:
+        raise FileAccessError("is a directory, not a region file", path) from None
+    if head[:2] == _GZIP_MAGIC:
+        with gzip.open(path, "rb") as stream:
+            head = stream.read(6)
+    return head == b"SIMPLE"
+
+
+# ---------------------------------------------------------------------------- FITS region tables
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    """One row of a FITS region table.
+
+    Attributes
+    ----------
+    shape : str
+        Upper-case shape name without the exclusion mark (``CIRCLE``, ``ROTBOX``, ...).
+    include : bool
+        False for an exclusion (``!CIRCLE``).
+    x, y, r, rotang : tuple of float
+        The row's values (vector columns give several, scalar columns one; absent: empty).
+    component : int or None
+        The ``COMPONENT`` value (None when the table has no such column).
+    """
+
+    shape: str
+    include: bool
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    r: tuple[float, ...] = ()
+    rotang: tuple[float, ...] = ()
+    component: int | None = None
+
+
+@dataclass(frozen=True)
+class RegionTable:
+    """A FITS region extension: where it came from, its position columns and its rows."""
+
+    path: str
+    extname: str
+    position_columns: tuple[str, str]
+    rows: tuple[RegionRow, ...]
+
+
+def read_region_table(path: str | os.PathLike[str], block: int | str | None = None) -> RegionTable:
+    """Read a FITS region table.
+
+    Parameters
+    ----------
+    path : str or path-like
+        FITS file (plain or gzip).
+    block : int or str, optional
+        Extension number or EXTNAME; by default the first table with ``HDUCLAS1 = 'REGION'``,
+        else the first binary table.
+
+    Raises
+    ------
+    xmmframe.errors.RegionFileError
+        When the table has no ``SHAPE`` column or no position columns.
+    """
+    spath = os.fspath(path)
+    hdus = read_structure(spath)
+    if block is None:
+        regions = [
+            h for h in hdus if h.kind == "BINTABLE" and str(h.header.get("HDUCLAS1", "")).strip() == "REGION"
+        ]
+        info = regions[0] if regions else find_hdu(hdus, None, spath)
+    else:
+        info = find_hdu(hdus, block, spath)
+    frame = FitsTable(info, path=spath).read()
+    columns = {c.upper(): c for c in frame.columns}
+    where = f"extension {info.name or info.index}"
+    if "SHAPE" not in columns:
+        raise RegionFileError(f"{where} is not a region table (no SHAPE column)", spath)
+    xname, yname = _position_columns(info.header.get("MFORM1"), frame.columns)
+    if xname is None or yname is None:
+        raise RegionFileError(f"{where}: cannot tell the position columns (no MFORM1, X/Y)", spath)
+
+    def values(name: str | None) -> list[tuple[float, ...]]:
+        if name is None:
+            return [()] * frame.height
+        return [
+            tuple(float(v) for v in (cell if isinstance(cell, list) else [cell]))
+            for cell in frame[name].to_list()
+        ]
+
+    shapes = [str(s or "").strip().upper() for s in frame[columns["SHAPE"]].to_list()]
+    xs, ys = values(xname), values(yname)
+    rs, rots = values(columns.get("R")), values(columns.get("ROTANG"))
+    components = frame[columns["COMPONENT"]].to_list() if "COMPONENT" in columns else [None] * frame.height
+    rows = tuple(
+        RegionRow(
+            shape.lstrip("!").strip(), not shape.startswith("!"), x, y, r, rot, None if c is None else int(c)
+        )
+        for shape, x, y, r, rot, c in zip(shapes, xs, ys, rs, rots, components)
+    )
+    return RegionTable(spath, info.name, (xname, yname), rows)
+
+
+def _position_columns(mform: Any, names: list[str]) -> tuple[str | None, str | None]:
+    upper = {n.upper(): n for n in names}
+    if isinstance(mform, str) and "," in mform:
+        first, second = (p.strip().upper() for p in mform.split(",")[:2])
+        if first in upper and second in upper:
+            return upper[first], upper[second]
+    if "X" in upper and "Y" in upper:
+        return upper["X"], upper["Y"]
+    others = [n for n in names if n.upper() not in ("SHAPE", "R", "ROTANG", "COMPONENT")]
+    return (others[0], others[1]) if len(others) >= 2 else (None, None)
+
+
+# ---------------------------------------------------------------------------- ds9 text files
+
+
+@dataclass(frozen=True)
+class Ds9Shape:
+    """One shape of a ds9 region file.
+
+    Attributes
+    ----------
+    region : regions.Region
+        The shape as the ``regions`` package reads it: a pixel region (0-based pixels, i.e.
+        ds9 coordinates minus 1) for ``physical`` and ``image`` frames, a sky region otherwise.
+    frame : str
+        ``physical``, ``image`` or the sky frame (``fk5``, ``icrs``, ``galactic``, ...).
+    include : bool
+        False for an exclusion (``-circle(...)``).
+    line : int
+        1-based line number in the file.
+    """
+
+    region: Any
+    frame: str
+    include: bool
+    line: int
+
+
+def read_ds9(path: str | os.PathLike[str]) -> list[Ds9Shape]:
+    """Read the shapes of a ds9 region file (text annotations are skipped).
+
+    Raises
+    ------
+    xmmframe.errors.RegionFileError
+        On a shape or coordinate frame that cannot be read, naming the line.
+    """
+    spath = os.fspath(path)
+    try:
+        with open(spath, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise FileAccessError("no such region file", spath) from None
+    from regions import Regions
+
+    shapes: list[Ds9Shape] = []
+    frame = "physical"
+    for number, line in enumerate(text.splitlines(), start=1):
+        for statement in _statements(line):
+            word = statement.split("(")[0].strip().lower()
+            if word.startswith("global"):
+                continue
+            if word in _SKY_FRAMES + _PIXEL_FRAMES or word.startswith(_OTHER_FRAMES):
+                frame = word
+                continue
+            match = _SHAPE_CALL.match(statement)
+            if match is None:
+                raise RegionFileError(f"line {number}: cannot read {statement!r}", spath)
+            if match.group(2).lower() in _ANNOTATIONS:
+                continue
+            if frame not in _SKY_FRAMES + _PIXEL_FRAMES:
+                raise RegionFileError(
+                    f"line {number}: ds9 {frame!r} coordinates are not supported (use physical or a sky frame)",
+                    spath,
+                )
+            parser_frame = "image" if frame == "physical" else frame
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    parsed = Regions.parse(f"{parser_frame}; {statement}", format="ds9")
+                except Exception as err:  # noqa: BLE001 - regions raises many kinds
+                    raise RegionFileError(f"line {number}: cannot read {statement!r}: {err}", spath) from None
+            if not parsed:
+                reason = "; ".join(str(w.message) for w in caught) or "unsupported shape"
+                raise RegionFileError(f"line {number}: cannot read {statement!r}: {reason}", spath)
+            for region in parsed:
+                shapes.append(Ds9Shape(region, frame, bool(region.meta.get("include", True)), number))
+    return shapes
+
+
+def _statements(line: str) -> list[str]:
+    """The ``;``-separated statements of a line, without the ``#`` comment part."""
+    depth = 0
+    current: list[str] = []
+    result: list[str] = []
+    for ch in line:
+        if ch == "#" and depth == 0:
+            break
+        if ch in "({":
+            depth += 1
+        elif ch in ")}":
+            depth -= 1
+        if ch == ";" and depth == 0:
+            result.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    result.append("".join(current).strip())
+    return [s for s in result if s]

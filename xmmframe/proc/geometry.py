@@ -1,0 +1,208 @@
+"""Camera geometry: CCD layouts (RAW pixel -> DET camera coordinates) of EPIC pn and MOS.
+
+DETX/DETY are camera coordinates in units of 0.05 arcsec.  Each CCD maps its continuous raw
+position ``r = (RAWX - 1 + u, RAWY - 1 + v)`` (``u, v`` in ``[0, 1)``, uniform when positions are
+randomised, 0.5 at the pixel centre) to DET by an affine transform ``DET = M r + t``.
+
+MOS1/MOS2: the transforms are fitted to a real PPS event list (``P0001730201M[12]S00*MIEVLI``,
+every CCD: residuals below the 0.05-arcsec unit, pixel = 22.02 units = 1.1 arcsec).  pn: no real
+pn event list is available, so the layout is built from the instrument description: 12 CCDs of
+64 x 200 pixels (4.1 arcsec = 82 units), two rows of six with the readout node (RAWY = 1) at the
+outer edge, CCDs 1-6 in the upper row and 7-12 (rotated by 180 degrees) in the lower one, with
+the optical axis on CCD 4 near its inner edge as on the real camera.  For both cameras the
+origin of DET is the optical axis (the real DET origin is about one arcminute from it; this is
+a documented simplification shared by the simulator and the processing).
+
+Examples
+--------
+>>> from xmmframe.proc.geometry import camera
+>>> mos1 = camera("EMOS1")
+>>> mos1.ccds, mos1.shape
+((1, 2, 3, 4, 5, 6, 7), (600, 600))
+>>> [round(float(v)) for v in mos1.raw_to_det(1, 300.0, 300.0)]   # centre of CCD 1
+[2, 1]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import polars as pl
+
+#: 0.05 arcsec DET/sky units per arcsec.
+UNITS_PER_ARCSEC = 20.0
+
+
+@dataclass(frozen=True)
+class CcdTransform:
+    """``DETX = a*rx + b*ry + tx``, ``DETY = c*rx + d*ry + ty`` for one CCD (``rx, ry`` continuous raw)."""
+
+    ccd: int
+    a: float
+    b: float
+    c: float
+    d: float
+    tx: float
+    ty: float
+
+
+@dataclass(frozen=True)
+class Camera:
+    """The geometry of one EPIC camera.
+
+    Attributes
+    ----------
+    instrument : str
+        ``EPN``, ``EMOS1`` or ``EMOS2``.
+    shape : (int, int)
+        Pixels per CCD, ``(nx, ny)`` (RAWX 1..nx, RAWY 1..ny).
+    pixel_units : float
+        Pixel size in DET units (0.05 arcsec).
+    transforms : tuple of CcdTransform
+        One per CCD.
+    fov_radius : float
+        Radius of the field of view in DET units (outside: ``OUT_OF_FOV``).
+    """
+
+    instrument: str
+    shape: tuple[int, int]
+    pixel_units: float
+    transforms: tuple[CcdTransform, ...]
+    fov_radius: float
+
+    @property
+    def ccds(self) -> tuple[int, ...]:
+        """CCD numbers."""
+        return tuple(t.ccd for t in self.transforms)
+
+    def transform(self, ccd: int) -> CcdTransform:
+        """The transform of one CCD."""
+        for t in self.transforms:
+            if t.ccd == ccd:
+                return t
+        raise KeyError(f"{self.instrument} has no CCD {ccd}")
+
+    def raw_to_det(self, ccd: int, rx: np.ndarray | float, ry: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """Continuous raw position (``RAWX - 1 + u``) of one CCD to DET (floats)."""
+        t = self.transform(ccd)
+        rx, ry = np.asarray(rx, dtype=np.float64), np.asarray(ry, dtype=np.float64)
+        return t.a * rx + t.b * ry + t.tx, t.c * rx + t.d * ry + t.ty
+
+    def det_to_raw(self, detx: np.ndarray, dety: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """DET positions to ``(ccd, rx, ry)``; ``ccd = 0`` where no CCD is hit (gaps, outside).
+
+        Examples
+        --------
+        >>> camera("EMOS1").det_to_raw(np.array([0.0]), np.array([0.0]))[0].tolist()
+        [1]
+        """
+        detx = np.asarray(detx, dtype=np.float64)
+        dety = np.asarray(dety, dtype=np.float64)
+        ccd = np.zeros(detx.shape, dtype=np.int16)
+        rx = np.full(detx.shape, np.nan)
+        ry = np.full(detx.shape, np.nan)
+        nx, ny = self.shape
+        for t in self.transforms:
+            det = t.a * t.d - t.b * t.c
+            x = (t.d * (detx - t.tx) - t.b * (dety - t.ty)) / det
+            y = (-t.c * (detx - t.tx) + t.a * (dety - t.ty)) / det
+            inside = (x >= 0) & (x < nx) & (y >= 0) & (y < ny) & (ccd == 0)
+            ccd[inside] = t.ccd
+            rx[inside] = x[inside]
+            ry[inside] = y[inside]
+        return ccd, rx, ry
+
+    def transform_frame(self) -> pl.DataFrame:
+        """The transforms as a small table (CCDNR, A, B, C, D, TX, TY) to join onto events."""
+        return pl.DataFrame(
+            {
+                "CCDNR": [t.ccd for t in self.transforms],
+                "_A": [t.a for t in self.transforms],
+                "_B": [t.b for t in self.transforms],
+                "_C": [t.c for t in self.transforms],
+                "_D": [t.d for t in self.transforms],
+                "_TX": [t.tx for t in self.transforms],
+                "_TY": [t.ty for t in self.transforms],
+            },
+            schema_overrides={"CCDNR": pl.UInt8},
+        )
+
+    def det_limits(self) -> tuple[int, int, int, int]:
+        """``(DETX min, DETX max, DETY min, DETY max)`` over all CCD corners (for TLMIN/TLMAX)."""
+        nx, ny = self.shape
+        xs, ys = [], []
+        for t in self.transforms:
+            for rx, ry in ((0, 0), (nx, 0), (0, ny), (nx, ny)):
+                x, y = self.raw_to_det(t.ccd, rx, ry)
+                xs.append(float(x))
+                ys.append(float(y))
+        return int(np.floor(min(xs))), int(np.ceil(max(xs))), int(np.floor(min(ys))), int(np.ceil(max(ys)))
+
+
+_MOS_PIXEL = 22.02
+#: (ccd, rotation, tx, ty) fitted to the real PPS MOS lists; rotation 0: DETX ~ +rx, DETY ~ +ry;
+#: 90: DETX ~ -ry, DETY ~ +rx; 270: DETX ~ +ry, DETY ~ -rx.
+_MOS_LAYOUT = {
+    "EMOS1": (
+        (1, 0, -6604.5, -6604.6),
+        (2, 90, 13114.7, -20163.4),
+        (3, 90, 19872.8, -6911.6),
+        (4, 90, 13177.8, 6419.6),
+        (5, 270, -13018.3, 19710.2),
+        (6, 270, -19786.5, 6507.6),
+        (7, 270, -13132.4, -6855.6),
+    ),
+    "EMOS2": (
+        (1, 0, -6605.1, -6605.1),
+        (2, 90, 13245.2, -20019.4),
+        (3, 90, 19979.7, -6841.6),
+        (4, 90, 13217.8, 6532.6),
+        (5, 270, -13190.4, 19778.9),
+        (6, 270, -19848.0, 6540.5),
+        (7, 270, -13309.2, -6823.6),
+    ),
+}
+_ROTATIONS = {0: (1, 0, 0, 1), 90: (0, -1, 1, 0), 180: (-1, 0, 0, -1), 270: (0, 1, -1, 0)}
+
+_PN_PIXEL = 82.0
+_PN_GAP = 0.5  # pixels between neighbouring CCDs
+_PN_AXIS = (3 * (64 + _PN_GAP) + 36.0, 200 + _PN_GAP + 10.0)  # array position of the optical axis
+
+
+def _mos(instrument: str) -> Camera:
+    transforms = []
+    for ccd, rotation, tx, ty in _MOS_LAYOUT[instrument]:
+        a, b, c, d = (v * _MOS_PIXEL for v in _ROTATIONS[rotation])
+        transforms.append(CcdTransform(ccd, a, b, c, d, tx, ty))
+    return Camera(instrument, (600, 600), _MOS_PIXEL, tuple(transforms), fov_radius=15.0 * 60 * UNITS_PER_ARCSEC)
+
+
+def _pn() -> Camera:
+    transforms = []
+    step = 64 + _PN_GAP
+    x0, y0 = _PN_AXIS
+    s = _PN_PIXEL
+    for ccd in range(1, 13):
+        if ccd <= 6:  # upper row, readout (RAWY=1) at the top edge: ay = 400 + gap - ry
+            slot = ccd - 1
+            ax0, ay0 = slot * step, 400 + _PN_GAP
+            a, b, c, d = s, 0.0, 0.0, -s
+        else:  # lower row, rotated by 180 degrees: ax = slot*step + 64 - rx, ay = ry
+            slot = 12 - ccd
+            ax0, ay0 = slot * step + 64, 0.0
+            a, b, c, d = -s, 0.0, 0.0, s
+        transforms.append(CcdTransform(ccd, a, b, c, d, (ax0 - x0) * s, (ay0 - y0) * s))
+    return Camera("EPN", (64, 200), _PN_PIXEL, tuple(transforms), fov_radius=13.75 * 60 * UNITS_PER_ARCSEC)
+
+
+@lru_cache(maxsize=None)
+def camera(instrument: str) -> Camera:
+    """The built-in geometry of ``EPN``, ``EMOS1`` or ``EMOS2`` (also ``PN``, ``M1``, ``M2``)."""
+    name = {"PN": "EPN", "M1": "EMOS1", "M2": "EMOS2"}.get(instrument.upper(), instrument.upper())
+    if name == "EPN":
+        return _pn()
+    if name in _MOS_LAYOUT:
+        return _mos(name)
+    raise KeyError(f"no EPIC camera {instrument!r}")

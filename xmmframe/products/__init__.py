@@ -1,0 +1,38 @@
+"""Science products from event lists: spectra, light curves, images, GTIs from rates, evselect.
+
+Modules: :mod:`.binning` (the shared numba histogram kernels), :mod:`.selection` (what a
+selection means for products), :mod:`.dss` (data-subspace keywords), :mod:`.exposure` (per-CCD
+good times, ONTIME, LIVETIME, FRACEXP), :mod:`.context` (shared header cards),
+:mod:`.spectrum`, :mod:`.lightcurve`, :mod:`.image`, :mod:`.gti_from_rate` (tabgtigen and the
+flare recipe), :mod:`.lccorr` (epiclccorr's relative corrections), :mod:`.filtered` (the
+filtered event list) and :mod:`.evselect` (one pass, many products).
+
+Examples
+--------
+>>> import xmmframe
+>>> from xmmframe.products import evselect, flare_gti
+>>> events = xmmframe.open_events("P0001730201M1S002MIEVLI.FTZ")                      # doctest: +SKIP
+>>> screening = flare_gti(events)                                                     # doctest: +SKIP
+>>> evselect(events, "#XMMEA_EM && (PATTERN<=12) && (PI in [500:10000])", gti=screening.gti,
+...          filtered="M1_clean.fits", image="M1_image.fits", image_options={"bin": 80})  # doctest: +SKIP
+"""
+
+from xmmframe.products.evselect import EvselectResult, evselect
+from xmmframe.products.gti_from_rate import FlareScreening, flare_gti, gti_from_table
+from xmmframe.products.image import make_image
+from xmmframe.products.lccorr import correct_lightcurve
+from xmmframe.products.lightcurve import make_lightcurve
+from xmmframe.products.spectrum import make_spectra, make_spectrum
+
+__all__ = [
+    "EvselectResult",
+    "FlareScreening",
+    "correct_lightcurve",
+    "evselect",
+    "flare_gti",
+    "gti_from_table",
+    "make_image",
+    "make_lightcurve",
+    "make_spectra",
+    "make_spectrum",
+]

@@ -1,0 +1,249 @@
+"""What a selection means for a product: the Polars filter, its text, its time and region parts.
+
+A selection given to evselect or to a product method may be a SAS expression, a Polars
+expression, a :class:`~xmmframe.model.gti.GTI` or a region shape.  Besides the filter itself a
+product needs to know
+
+* the text to record (``SLCTEXPR``, with ``#NAME`` macros replaced by their text as SAS does),
+* the time selection (``gti(file,TIME)`` terms, a GTI object), which changes the good times and
+  therefore ONTIME, LIVETIME and EXPOSURE,
+* the data-subspace entries of the other filters (column ranges, FLAG bit masks, regions).
+
+Only terms joined by ``&&`` at the top level (macros included) are turned into data-subspace
+entries and time selections, as SAS does; anything else is recorded in ``SLCTEXPR`` only.
+
+Examples
+--------
+>>> chosen = resolve_selection(events, "#XMMEA_EM && gti(M1_gti.fits,TIME) && PI in [500:10000]")  # doctest: +SKIP
+>>> [e.name for e in chosen.entries], len(chosen.time_gti)                                       # doctest: +SKIP
+(['FLAG', 'PI'], 10)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from xmmframe.model.events import EventList
+from xmmframe.model.gti import GTI
+from xmmframe.model.meta import EventMeta
+from xmmframe.products.dss import DssEntry, bit_pattern, range_text
+
+_MACRO = re.compile(r"#([A-Za-z_][A-Za-z0-9_]*)")
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+@dataclass(frozen=True)
+class RegionShape:
+    """A region term of the selection, for the ``REGnnnnn`` table: SAS shape name, columns, arguments."""
+
+    shape: str
+    columns: tuple[str, str]
+    args: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ResolvedSelection:
+    """A selection ready for products.
+
+    Attributes
+    ----------
+    expr : polars.Expr or None
+        The filter (None: keep every event).
+    text : str or None
+        The expression as recorded in ``SLCTEXPR``.
+    time_gti : GTI or None
+        The time selection (intersection of every top-level ``gti()`` term and GTI object).
+    entries : tuple of DssEntry
+        Data-subspace entries of the other top-level terms.
+    regions : tuple of RegionShape
+        Region terms (one ``POS(X,Y)`` entry refers to them).
+    """
+
+    expr: pl.Expr | None = None
+    text: str | None = None
+    time_gti: GTI | None = None
+    entries: tuple[DssEntry, ...] = ()
+    regions: tuple[RegionShape, ...] = ()
+
+    def apply(self, lazy: pl.LazyFrame) -> pl.LazyFrame:
+        """The frame filtered by this selection."""
+        return lazy if self.expr is None else lazy.filter(self.expr)
+
+
+def expand_macros(text: str, meta: EventMeta) -> str:
+    """The expression with ``#NAME`` replaced by the text of known macros (as SAS writes SLCTEXPR).
+
+    Examples
+    --------
+    >>> expand_macros("#XMMEA_EM && PI>10000", events.meta)      # doctest: +SKIP
+    '(FLAG & 0x766ba000) == 0 && PI>10000'
+    """
+    from xmmframe.select.macros import MacroTable
+
+    table = MacroTable(meta)
+
+    def replace(match: re.Match[str]) -> str:
+        value, _ = table.lookup(match.group(1))
+        return value if value is not None and not value.lstrip().startswith("#") else match.group(0)
+
+    return _MACRO.sub(replace, text)
+
+
+def resolve_selection(
+    events: EventList,
+    selection: Any = None,
+    gti: GTI | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> ResolvedSelection:
+    """Turn a selection into its filter, text, time selection and data-subspace entries.
+
+    Parameters
+    ----------
+    events : EventList
+        The events the selection applies to (its metadata resolves columns and macros).
+    selection : str, polars.Expr, GTI, shape or None
+        The selection.
+    gti : GTI, optional
+        An extra time selection, applied too.
+    base_dir : str or path-like, optional
+        Directory for relative file names in ``gti()``/``region()`` (default: current directory).
+    """
+    meta = events.meta
+    exprs: list[pl.Expr] = []
+    time_gtis: list[GTI] = []
+    entries: list[DssEntry] = []
+    regions: list[RegionShape] = []
+    text = None
+    if isinstance(selection, str) and selection.strip() and selection.strip().lower() != "true":
+        from xmmframe.select import compile as compile_selection
+        from xmmframe.select import parse
+        from xmmframe.select.macros import MacroTable
+
+        exprs.append(compile_selection(selection, meta, base_dir=base_dir))
+        text = expand_macros(selection, meta)
+        for term in _conjuncts(parse(selection, MacroTable(meta))):
+            _describe(term, meta, base_dir, time_gtis, entries, regions)
+    elif isinstance(selection, GTI):
+        exprs.append(selection.expr("TIME"))
+        time_gtis.append(selection)
+    elif isinstance(selection, pl.Expr):
+        exprs.append(selection)
+    elif selection is not None and not isinstance(selection, str):
+        exprs.append(events._expr(selection))
+        to_sas = getattr(selection, "to_sas", None)
+        text = to_sas() if callable(to_sas) else None
+        arguments = getattr(selection, "arguments", None)
+        if arguments is not None and getattr(selection, "name", None):
+            regions.append(RegionShape(selection.name, tuple(selection.columns), tuple(map(float, arguments))))
+    if gti is not None:
+        exprs.append(gti.expr("TIME"))
+        time_gtis.append(gti)
+    expr = None
+    for e in exprs:
+        expr = e if expr is None else expr & e
+    time_gti = None
+    for g in time_gtis:
+        time_gti = g if time_gti is None else time_gti & g
+    if regions:
+        columns = regions[0].columns
+        entries.append(DssEntry(f"POS({columns[0]},{columns[1]})", "TABLE"))
+    return ResolvedSelection(expr, text, time_gti, tuple(entries), tuple(regions))
+
+
+def _conjuncts(node: Any) -> list[Any]:
+    from xmmframe.select.nodes import Binary, Macro
+
+    if isinstance(node, Macro) and node.body is not None:
+        return _conjuncts(node.body)
+    if isinstance(node, Binary) and node.op == "&&":
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node]
+
+
+def _number(node: Any) -> float | int | None:
+    from xmmframe.select.nodes import Number, Unary
+
+    if isinstance(node, Number):
+        return node.value
+    if isinstance(node, Unary) and node.op in "+-":
+        value = _number(node.operand)
+        return None if value is None else (-value if node.op == "-" else value)
+    return None
+
+
+def _column(node: Any, meta: EventMeta) -> str | None:
+    from xmmframe.select.nodes import Column
+
+    if not isinstance(node, Column):
+        return None
+    for name in meta.columns:
+        if name.upper() == node.name.upper():
+            return name
+    return node.name
+
+
+def _describe(
+    node: Any,
+    meta: EventMeta,
+    base_dir: str | os.PathLike[str] | None,
+    time_gtis: list[GTI],
+    entries: list[DssEntry],
+    regions: list[RegionShape],
+) -> None:
+    """Add what one top-level term means to the lists (time selection, DSS entry or region)."""
+    from xmmframe.select.nodes import Binary, GtiTest, InRanges, ShapeTest
+
+    if isinstance(node, GtiTest) and node.column.upper() == "TIME":
+        block = node.file.block
+        time_gtis.append(GTI.read(node.file.resolve(base_dir), block if block is not None else None))
+        return
+    if isinstance(node, ShapeTest):
+        values = [_number(a) for a in node.args]
+        if all(v is not None for v in values):
+            regions.append(RegionShape(node.name, node.columns or ("X", "Y"), tuple(float(v) for v in values)))
+        return
+    if isinstance(node, InRanges):
+        column = _column(node.operand, meta)
+        items = []
+        for r in node.ranges:
+            low, high = (_number(r.low) if r.low else None), (_number(r.high) if r.high else None)
+            if (r.low is not None and low is None) or (r.high is not None and high is None):
+                return
+            items.append(range_text(low, high if not r.single else low, r.low_closed, r.high_closed))
+        if column is not None:
+            entries.append(_entry(column, ",".join(items), meta))
+        return
+    if not isinstance(node, Binary):
+        return
+    if node.op == "==" and _number(node.right) == 0 and isinstance(node.left, Binary) and node.left.op == "&":
+        column = _column(node.left.left, meta) or _column(node.left.right, meta)
+        mask = _number(node.left.right) if _column(node.left.left, meta) else _number(node.left.left)
+        if column is not None and isinstance(mask, int):
+            entries.append(DssEntry(column, bit_pattern(mask), form="X"))
+        return
+    op, column, value = node.op, _column(node.left, meta), _number(node.right)
+    if column is None:
+        op, column, value = _FLIP.get(node.op, node.op), _column(node.right, meta), _number(node.left)
+    if column is None or value is None or op == "!=" or op not in _FLIP:
+        return
+    text = {
+        "==": range_text(value, value),
+        "<": range_text(None, value, high_closed=False),
+        "<=": range_text(None, value),
+        ">": range_text(value, None, low_closed=False),
+        ">=": range_text(value, None),
+    }[op]
+    entries.append(_entry(column, text, meta))
+
+
+def _entry(column: str, value: str, meta: EventMeta) -> DssEntry:
+    info = meta.columns.get(column)
+    return DssEntry(column, value, unit=info.unit if info is not None else None)
+
+
+__all__ = ["RegionShape", "ResolvedSelection", "expand_macros", "resolve_selection"]

@@ -1,0 +1,373 @@
+"""Regions: include and exclude shapes, read from FITS region tables or ds9 files.
+
+A :class:`Region` selects the rows inside **any** include shape and inside **no** exclude
+shape: (union of includes) minus (union of excludes), as ds9 and funtools define it; with
+only exclusions it is the whole plane minus the exclusions.
+
+Files (what ``region(file)`` in a selection reads):
+
+* **FITS region tables** (SAS/OGIP): each row is a shape, ``!SHAPE`` an exclusion.  When the
+  table has a ``COMPONENT`` column, the shapes of one component intersect (evselect writes
+  ``circle && !circle`` as two rows of one component) and components add up; a component of
+  exclusions only is the plane minus them.  ``R`` holds radii and ellipse semi-axes, but box
+  and diamond sizes are FULL widths (ASC/OGIP convention, as astropy-regions reads them; SAS
+  documents no convention, GAP) and are halved into SAS box half widths.  The numbers apply
+  to the columns named in the call, ``region(file:REGION,X,Y)``, *whatever the table's own
+  position columns are*: this is what SAS does (``M1_sourceless.fits`` in the reference data
+  was made by applying the DETX/DETY circles of an FBKTSR ``REGION`` table to X/Y, which
+  removes nothing), and a :class:`~xmmframe.errors.SelectionWarning` says so.  Without
+  columns in the call, the table's own position columns are used.
+* **ds9 files**, parsed with astropy ``regions``: ``physical`` coordinates (the ds9 default)
+  are the X/Y column values; sky coordinates (``fk5``, ``icrs``, ``galactic``...) are
+  converted to X/Y through the event list's sky WCS when the selection is compiled.  ds9
+  box and ellipse sizes are full widths; they become SAS half widths.  ``image`` coordinates
+  belong to a particular binned image and are refused.
+
+Examples
+--------
+>>> from xmmframe.select import Circle, Region
+>>> background = Region(include=(Circle(23290.1, 27609.7, 200),), exclude=(Circle(23300, 27600, 20),))
+>>> background.to_sas()
+'((X,Y) in circle(23290.1,27609.7,200)) && !((X,Y) in circle(23300,27600,20))'
+>>> Region.read("sources.reg")                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import polars as pl
+
+from xmmframe.errors import RegionFileError, SelectionWarning, UnsupportedSelectionError
+from xmmframe.model.meta import EventMeta
+from xmmframe.select.shapes.base import Complement, Intersection, Shape, SimpleShape, Union
+from xmmframe.select.shapes.circular import Annulus, Circle, Pie, Point
+from xmmframe.select.shapes.elliptical import Ellipse, EllipticAnnulus
+from xmmframe.select.shapes.polygonal import Line, Polygon
+from xmmframe.select.shapes.rectangular import Box, Rectangle, Rhombus
+
+
+@dataclass(frozen=True)
+class Region:
+    """Include and exclude shapes: rows inside any include and inside no exclude shape.
+
+    Parameters
+    ----------
+    include : tuple of Shape
+        Shapes whose union is selected (empty: the whole plane).
+    exclude : tuple of Shape
+        Shapes whose union is removed.
+    source : str
+        Where the region came from (a file name), for messages.
+
+    Examples
+    --------
+    >>> from xmmframe.select import Box, Region
+    >>> fov = Region(include=(Box(-2196, -1110, 16060, 15620, columns=("DETX", "DETY")),))
+    >>> events.filter(fov).count()                                   # doctest: +SKIP
+    """
+
+    include: tuple[Shape, ...] = ()
+    exclude: tuple[Shape, ...] = ()
+    source: str = ""
+
+    def to_expr(self, meta: EventMeta | None = None) -> pl.Expr:
+        """Polars expression true for rows in the region (shape borders count as inside).
+
+        ``meta`` matches column names case-insensitively and provides the sky WCS that
+        sky-coordinate shapes need.
+        """
+        inside = pl.any_horizontal([s.to_expr(meta) for s in self.include]) if self.include else pl.lit(True)
+        if self.exclude:
+            inside = inside & ~pl.any_horizontal([s.to_expr(meta) for s in self.exclude])
+        return inside
+
+    def to_sas(self) -> str:
+        """The region as a SAS selection expression."""
+        parts = []
+        if self.include:
+            parts.append("(" + " || ".join(s.to_sas() for s in self.include) + ")")
+        parts += [f"!({s.to_sas()})" for s in self.exclude]
+        return " && ".join(parts) if parts else "true"
+
+    def to_physical(self, meta: EventMeta) -> Region:
+        """The same region with sky-coordinate shapes converted to X/Y through ``meta.sky_wcs``."""
+        return replace(
+            self,
+            include=tuple(_physical(s, meta) for s in self.include),
+            exclude=tuple(_physical(s, meta) for s in self.exclude),
+        )
+
+    @classmethod
+    def read(
+        cls,
+        path: str | os.PathLike[str],
+        block: int | str | None = None,
+        columns: tuple[str, str] | None = None,
+    ) -> Region:
+        """Read a FITS region table or a ds9 region file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file; FITS is recognised from its content, anything else is read as ds9.
+        block : int or str, optional
+            FITS extension (number or EXTNAME); default the first ``HDUCLAS1 = 'REGION'`` table.
+        columns : (str, str), optional
+            The column pair the shapes apply to (default: a FITS table's own position
+            columns; ``X``/``Y`` for ds9 files).
+
+        Examples
+        --------
+        >>> Region.read("P0001730201M1S002FBKTSR0000.FTZ", "REGION", ("X", "Y"))   # doctest: +SKIP
+        """
+        from xmmframe.io.regions import is_fits, read_ds9, read_region_table
+
+        spath = os.fspath(path)
+        if is_fits(spath):
+            return _from_table(read_region_table(spath, block), columns)
+        if block is not None:
+            raise RegionFileError(f"a ds9 region file has no extensions (asked for {block!r})", spath)
+        include: list[Shape] = []
+        exclude: list[Shape] = []
+        for item in read_ds9(spath):
+            shape = _from_ds9(item, columns or ("X", "Y"), spath)
+            (include if item.include else exclude).append(shape)
+        return cls(tuple(include), tuple(exclude), spath)
+
+    def __str__(self) -> str:
+        return self.to_sas()
+
+
+# ---------------------------------------------------------------------------- FITS tables
+
+
+def _from_table(table: Any, columns: tuple[str, str] | None) -> Region:
+    """Shapes of a :class:`~xmmframe.io.regions.RegionTable`, combined by COMPONENT."""
+    own = table.position_columns
+    if columns is not None and tuple(c.upper() for c in columns) != tuple(c.upper() for c in own):
+        warnings.warn(
+            f"{os.path.basename(table.path)}[{table.extname}] gives positions in {own[0]},{own[1]} but is "
+            f"applied to {columns[0]},{columns[1]} (as SAS does: the numbers are used as they are)",
+            SelectionWarning,
+            stacklevel=4,
+        )
+    pair = columns or own
+    rows = [(row, _table_shape(row, pair, table.path)) for row in table.rows]
+    if all(row.component is None for row, _ in rows):
+        return Region(
+            tuple(s for row, s in rows if row.include),
+            tuple(s for row, s in rows if not row.include),
+            table.path,
+        )
+    parts: list[Shape] = []
+    for component in dict.fromkeys(row.component for row, _ in rows):
+        members = [(row, s) for row, s in rows if row.component == component]
+        inside = [s for row, s in members if row.include]
+        outside = [s for row, s in members if not row.include]
+        terms: list[Shape] = list(inside)
+        if outside:
+            terms.append(Complement(outside[0] if len(outside) == 1 else Union(tuple(outside))))
+        parts.append(terms[0] if len(terms) == 1 else Intersection(tuple(terms)))
+    return Region(tuple(parts), (), table.path)
+
+
+def _table_shape(row: Any, pair: tuple[str, str], path: str) -> Shape:
+    name = row.shape
+    x, y, r, rot = row.x, row.y, row.r, row.rotang
+
+    def need(values: Sequence[float], count: int, what: str) -> Sequence[float]:
+        if len(values) < count:
+            raise RegionFileError(
+                f"{name} row needs {count} {what} value(s), the table has {len(values)}", path
+            )
+        return values
+
+    def angle(index: int = 0) -> float:
+        return rot[index] if len(rot) > index else 0.0
+
+    need(x, 1, "X")
+    need(y, 1, "Y")
+    if name == "CIRCLE":
+        return Circle(x[0], y[0], need(r, 1, "R")[0], columns=pair)
+    if name == "ANNULUS":
+        need(r, 2, "R")
+        return Annulus(x[0], y[0], r[0], r[1], columns=pair)
+    if name in ("ELLIPSE", "ROTELLIPSE"):
+        need(r, 2, "R")
+        return Ellipse(x[0], y[0], r[0], r[1], angle(), columns=pair)
+    if name == "ELLIPTANNULUS":
+        need(r, 4, "R")
+        return EllipticAnnulus(
+            x[0], y[0], r[0], r[1], r[2], r[3], angle(0), angle(1) if len(rot) > 1 else angle(0), columns=pair
+        )
+    if name in ("BOX", "ROTBOX"):
+        need(r, 2, "R")
+        return Box(x[0], y[0], r[0] / 2, r[1] / 2, angle(), columns=pair)
+    if name in ("DIAMOND", "ROTDIAMOND"):
+        need(r, 2, "R")
+        return Rhombus(x[0], y[0], r[0] / 2, r[1] / 2, angle(), columns=pair)
+    if name in ("RECTANGLE", "ROTRECTANGLE"):
+        need(x, 2, "X")
+        need(y, 2, "Y")
+        return Rectangle(x[0], y[0], x[1], y[1], angle(), columns=pair)
+    if name in ("PIE", "SECTOR"):
+        need(rot, 2, "ROTANG")
+        wedge = Pie(x[0], y[0], rot[0], rot[1], columns=pair)
+        if name == "PIE" and len(r) >= 2 and r[1] > 0:
+            return Intersection((wedge, Annulus(x[0], y[0], r[0], r[1], columns=pair)))
+        return wedge
+    if name == "POINT":
+        return Point(x[0], y[0], columns=pair)
+    if name == "LINE":
+        need(x, 2, "X")
+        need(y, 2, "Y")
+        return Line(x[0], y[0], x[1], y[1], columns=pair)
+    if name == "POLYGON":
+        vertices = list(zip(x, y))
+        for end in range(3, len(vertices)):  # stop at the vertex that closes the polygon
+            if vertices[end] == vertices[0]:
+                vertices = vertices[:end]
+                break
+        return Polygon(tuple(vertices), columns=pair)
+    raise RegionFileError(f"unknown region shape {row.shape!r}", path)
+
+
+# ---------------------------------------------------------------------------- ds9 files
+
+
+@dataclass(frozen=True)
+class SkyShape(Shape):
+    """A ds9 shape in sky coordinates; converted to X/Y when compiled against an event list.
+
+    Parameters
+    ----------
+    region : regions.SkyRegion
+        The shape as astropy ``regions`` reads it.
+    columns : (str, str)
+        The sky-pixel columns (``X``, ``Y``).
+    """
+
+    region: Any
+    columns: tuple[str, str] = ("X", "Y")
+
+    def to_physical(self, meta: EventMeta | None) -> Shape:
+        """The shape in physical X/Y pixels (1-based, as the X/Y columns count)."""
+        wcs = meta.sky_wcs if meta is not None else None
+        if wcs is None:
+            raise UnsupportedSelectionError(
+                f"a sky-coordinate region ({type(self.region).__name__}) needs the event list's sky WCS "
+                "(TCRVL/TCDLT/TCRPX of X and Y), which is not available"
+            )
+        return _from_pixel_region(self.region.to_pixel(_celestial_frame(wcs, meta)), self.columns, "")
+
+    def to_expr(self, meta: EventMeta | None = None) -> pl.Expr:
+        return self.to_physical(meta).to_expr(meta)
+
+    def to_sas(self) -> str:
+        raise UnsupportedSelectionError(
+            "a sky-coordinate region has no SAS form before it is converted: use region.to_physical(meta)"
+        )
+
+    def __str__(self) -> str:
+        return f"sky {type(self.region).__name__} on ({self.columns[0]},{self.columns[1]})"
+
+
+def _celestial_frame(wcs: Any, meta: EventMeta) -> Any:
+    """The sky WCS with the reference frame of the event header (XMM: ``RADECSYS = 'FK5'``,
+    ``EQUINOX = 2000``), so that a region in fk5 is not shifted by the FK5-ICRS offset (~0.4 pixel)."""
+    frame = meta.keyword("RADESYS") or meta.keyword("RADECSYS")
+    if not frame:
+        return wcs
+    wcs = wcs.deepcopy()
+    wcs.wcs.radesys = str(frame).strip()
+    equinox = meta.keyword("EQUINOX")
+    if equinox is not None:
+        wcs.wcs.equinox = float(equinox)
+    return wcs
+
+
+def _physical(shape: Shape, meta: EventMeta) -> Shape:
+    return shape.to_physical(meta) if isinstance(shape, SkyShape) else shape
+
+
+def _from_ds9(item: Any, columns: tuple[str, str], path: str) -> Shape:
+    if item.frame == "image":
+        raise RegionFileError(
+            f"line {item.line}: ds9 'image' coordinates depend on how an image was binned; "
+            "save the region in physical or sky (fk5) coordinates",
+            path,
+        )
+    if item.frame != "physical":
+        return SkyShape(item.region, columns)
+    return _from_pixel_region(item.region, columns, path, item.line)
+
+
+def _from_pixel_region(
+    region: Any, columns: tuple[str, str], path: str, line: int = 0
+) -> SimpleShape | Shape:
+    """A ``regions`` pixel region (0-based pixels) as a SAS shape on physical (1-based) columns."""
+    kind = type(region).__name__.replace("PixelRegion", "")
+
+    def centre() -> tuple[float, float]:
+        return float(region.center.x) + 1.0, float(region.center.y) + 1.0
+
+    def degrees() -> float:
+        return float(region.angle.to_value("deg"))
+
+    if kind == "Circle":
+        return Circle(*centre(), float(region.radius), columns=columns)
+    if kind == "CircleAnnulus":
+        return Annulus(*centre(), float(region.inner_radius), float(region.outer_radius), columns=columns)
+    if kind == "Ellipse":
+        return Ellipse(
+            *centre(), float(region.width) / 2, float(region.height) / 2, degrees(), columns=columns
+        )
+    if kind == "EllipseAnnulus":
+        return EllipticAnnulus(
+            *centre(),
+            float(region.inner_width) / 2,
+            float(region.inner_height) / 2,
+            float(region.outer_width) / 2,
+            float(region.outer_height) / 2,
+            degrees(),
+            columns=columns,
+        )
+    if kind == "Rectangle":
+        return Box(*centre(), float(region.width) / 2, float(region.height) / 2, degrees(), columns=columns)
+    if kind == "RectangleAnnulus":
+        outer = Box(
+            *centre(),
+            float(region.outer_width) / 2,
+            float(region.outer_height) / 2,
+            degrees(),
+            columns=columns,
+        )
+        inner = Box(
+            *centre(),
+            float(region.inner_width) / 2,
+            float(region.inner_height) / 2,
+            degrees(),
+            columns=columns,
+        )
+        return Intersection((outer, Complement(inner)))
+    if kind == "Polygon":
+        xs = [float(v) + 1.0 for v in region.vertices.x]
+        ys = [float(v) + 1.0 for v in region.vertices.y]
+        return Polygon(tuple(zip(xs, ys)), columns=columns)
+    if kind == "Point":
+        return Point(*centre(), columns=columns)
+    if kind == "Line":
+        return Line(
+            float(region.start.x) + 1.0,
+            float(region.start.y) + 1.0,
+            float(region.end.x) + 1.0,
+            float(region.end.y) + 1.0,
+            columns=columns,
+        )
+    where = f"line {line}: " if line else ""
+    raise RegionFileError(f"{where}ds9 shape {kind or type(region).__name__} is not supported", path or None)

@@ -1,0 +1,169 @@
+"""What every region shape shares: columns, ``to_expr``, SAS text, and boolean combination.
+
+A shape is an immutable description (centre, sizes, rotation) plus the pair of columns it
+applies to, ``("X", "Y")`` unless told otherwise.  ``shape.to_expr(meta)`` is a Polars boolean
+expression, true for rows inside the shape **or on its border** (SAS selectlib convention).
+Coordinates are compared in double precision.  Rotations are in degrees, counter-clockwise
+from the +x axis of the column pair.
+
+Shapes combine like sets: ``a & b`` (both), ``a | b`` (either), ``~a`` (outside ``a``).
+
+Examples
+--------
+>>> from xmmframe.select import Circle
+>>> ring = Circle(26000, 26000, 600) & ~Circle(26000, 26000, 200)
+>>> ring.to_sas()
+'((X,Y) in circle(26000,26000,600) && !((X,Y) in circle(26000,26000,200)))'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
+
+import polars as pl
+
+from xmmframe.model.meta import EventMeta
+
+
+def format_number(value: float) -> str:
+    """A number as SAS text: integers without a decimal point, others in shortest round-trip form."""
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def rotation(degrees: float) -> tuple[float, float]:
+    """``(cos, sin)`` of an angle in degrees, exact for multiples of 90 degrees."""
+    quarter = degrees / 90.0
+    if quarter.is_integer():
+        return ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))[int(quarter) % 4]
+    radians = math.radians(degrees)
+    return math.cos(radians), math.sin(radians)
+
+
+def rotated(dx: pl.Expr, dy: pl.Expr, degrees: float) -> tuple[pl.Expr, pl.Expr]:
+    """Offsets from a centre expressed along the axes of a shape rotated by ``degrees``."""
+    cos, sin = rotation(degrees)
+    if sin == 0.0:
+        return dx * cos, dy * cos
+    if cos == 0.0:
+        return dy * sin, -dx * sin
+    return dx * cos + dy * sin, dy * cos - dx * sin
+
+
+class Shape:
+    """Base class of region shapes: anything with ``to_expr(meta)`` and ``to_sas()``."""
+
+    def to_expr(self, meta: EventMeta | None = None) -> pl.Expr:  # pragma: no cover - abstract
+        """Polars expression true for rows inside the shape (border included)."""
+        raise NotImplementedError
+
+    def to_sas(self) -> str:  # pragma: no cover - abstract
+        """The shape as a SAS selection expression."""
+        raise NotImplementedError
+
+    def __and__(self, other: Shape) -> Shape:
+        return Intersection((self, other))
+
+    def __or__(self, other: Shape) -> Shape:
+        return Union((self, other))
+
+    def __invert__(self) -> Shape:
+        return Complement(self)
+
+
+@dataclass(frozen=True)
+class SimpleShape(Shape):
+    """A single geometric shape on a pair of columns.
+
+    Subclasses are dataclasses whose fields are the SAS arguments in SAS order, followed by
+    ``columns``; they implement :meth:`inside` on double-precision coordinate expressions.
+    """
+
+    #: SAS function names; the first is the canonical one (``annulus``, ``ring``).
+    sas_names: ClassVar[tuple[str, ...]] = ()
+    #: How many leading fields are required in a SAS call (the rest have defaults).
+    required: ClassVar[int] = 0
+
+    columns: tuple[str, str] = field(default=("X", "Y"), kw_only=True)
+
+    @property
+    def name(self) -> str:
+        """The canonical SAS name."""
+        return self.sas_names[0]
+
+    @property
+    def arguments(self) -> tuple[float, ...]:
+        """The SAS arguments, in order."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name != "columns")
+
+    def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:  # pragma: no cover - abstract
+        """Membership on Float64 coordinate expressions."""
+        raise NotImplementedError
+
+    def to_expr(self, meta: EventMeta | None = None) -> pl.Expr:
+        """Polars expression true for rows inside the shape or on its border.
+
+        Parameters
+        ----------
+        meta : EventMeta, optional
+            When given, the column names are matched case-insensitively against the table
+            (an unknown column raises :class:`~xmmframe.errors.UnknownColumnError`).
+        """
+        xname, yname = self.columns
+        if meta is not None:
+            from xmmframe.select.columns import ColumnTable
+
+            table = ColumnTable.from_meta(meta)
+            xname = table.resolve(xname, f" in {self.name}()")[0]
+            yname = table.resolve(yname, f" in {self.name}()")[0]
+        return self.inside(pl.col(xname).cast(pl.Float64), pl.col(yname).cast(pl.Float64))
+
+    def to_sas(self) -> str:
+        args = ",".join(format_number(v) for v in self.arguments)
+        return f"({self.columns[0]},{self.columns[1]}) in {self.name}({args})"
+
+    def __str__(self) -> str:
+        return self.to_sas()
+
+
+@dataclass(frozen=True)
+class Intersection(Shape):
+    """Rows inside every one of ``shapes``."""
+
+    shapes: tuple[Shape, ...]
+
+    def to_expr(self, meta: EventMeta | None = None) -> pl.Expr:
+        return pl.all_horizontal([s.to_expr(meta) for s in self.shapes])
+
+    def to_sas(self) -> str:
+        return "(" + " && ".join(s.to_sas() for s in self.shapes) + ")"
+
+
+@dataclass(frozen=True)
+class Union(Shape):
+    """Rows inside at least one of ``shapes``."""
+
+    shapes: tuple[Shape, ...]
+
+    def to_expr(self, meta: EventMeta | None = None) -> pl.Expr:
+        return pl.any_horizontal([s.to_expr(meta) for s in self.shapes])
+
+    def to_sas(self) -> str:
+        return "(" + " || ".join(s.to_sas() for s in self.shapes) + ")"
+
+
+@dataclass(frozen=True)
+class Complement(Shape):
+    """Rows outside ``shape`` (its border belongs to ``shape``, so it is excluded here)."""
+
+    shape: Shape
+
+    def to_expr(self, meta: EventMeta | None = None) -> pl.Expr:
+        return ~self.shape.to_expr(meta)
+
+    def to_sas(self) -> str:
+        return f"!({self.shape.to_sas()})"

@@ -59,9 +59,10 @@ def open_binary(path: str | os.PathLike[str]) -> BinaryIO:
     except OSError as err:
         raise FileAccessError(f"cannot open: {err.strerror}", path) from None
     magic = raw.read(2)
-    raw.seek(0)
     if magic == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        raw.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    raw.seek(0)
     return raw
 
 

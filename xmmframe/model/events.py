@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import polars as pl
 
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
+
+if TYPE_CHECKING:
+    from xmmframe.model.products import Image, LightCurve, Spectrum
 
 
 @runtime_checkable
@@ -99,7 +102,7 @@ class EventList:
         if isinstance(selection, str):
             from xmmframe.select import compile as compile_selection
 
-            return compile_selection(selection, self.meta)
+            return compile_selection(selection, self.meta, columns=self.lazy.collect_schema())
         if isinstance(selection, GTI):
             return selection.expr("TIME")
         if isinstance(selection, Selection):
@@ -138,7 +141,7 @@ class EventList:
         selection: Any = None,
         gti: GTI | None = None,
         ignore_legal_limits: bool = False,
-    ) -> Any:
+    ) -> "Spectrum":
         """A PHA Type I spectrum of the events (SAS evselect ``withspectrumset``).
 
         Parameters
@@ -153,7 +156,9 @@ class EventList:
         selection : str, polars.Expr, GTI or shape, optional
             Applied first and recorded in the header (``SLCTEXPR``, data subspace).
         gti : GTI, optional
-            A time selection, applied and used for the good times and EXPOSURE.
+            A time selection, applied and used for the good times and EXPOSURE.  Give time
+            selections here (or as ``gti(file,TIME)`` in ``selection``) rather than through
+            :meth:`filter`: only then do ONTIME, LIVETIME and EXPOSURE account for them.
         ignore_legal_limits : bool
             Allow a channel range outside the column's TLMIN/TLMAX.
 
@@ -185,7 +190,7 @@ class EventList:
         gti: GTI | None = None,
         fracexp: bool = False,
         energy_column: str = "PI",
-    ) -> Any:
+    ) -> "LightCurve":
         """A light curve of the events in evselect's layout (``withrateset``).
 
         Parameters
@@ -234,7 +239,7 @@ class EventList:
         gti: GTI | None = None,
         square: bool = False,
         dtype: str | None = None,
-    ) -> Any:
+    ) -> "Image":
         """An image of the events with evselect's pixel convention and WCS (``withimageset``).
 
         Parameters

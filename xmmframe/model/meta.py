@@ -231,7 +231,8 @@ class EventMeta:
         """Tangent-plane WCS of the sky pixel columns X/Y (1-based physical pixels).
 
         Built from the X/Y columns' ``TCTYP/TCRVL/TCDLT/TCRPX`` keywords, or from
-        ``REFXCTYP/REFXCRVL/...`` when those are absent.  Use origin 1 with astropy:
+        ``REFXCTYP/REFXCRVL/...`` when those are absent; the celestial frame from
+        ``RADECSYS``/``RADESYS`` and ``EQUINOX`` (XMM files say FK5, J2000).  Use origin 1 with astropy:
         ``meta.sky_wcs.all_pix2world(x, y, 1)``.
         """
         header = self.header
@@ -255,6 +256,12 @@ class EventMeta:
         wcs.wcs.cdelt = [float(v) for v in values["CDLT"]]
         wcs.wcs.crpix = [float(v) for v in values["CRPX"]]
         wcs.wcs.cunit = ["deg", "deg"]
+        frame = self.keyword("RADESYS") or self.keyword("RADECSYS")
+        if frame:
+            wcs.wcs.radesys = str(frame).strip()
+        equinox = self.keyword("EQUINOX")
+        if isinstance(equinox, (int, float)) and not isinstance(equinox, bool):
+            wcs.wcs.equinox = float(equinox)
         return wcs
 
     # ------------------------------------------------------------------ other extensions

@@ -263,7 +263,7 @@ class SkyShape(Shape):
                 f"a sky-coordinate region ({type(self.region).__name__}) needs the event list's sky WCS "
                 "(TCRVL/TCDLT/TCRPX of X and Y), which is not available"
             )
-        return _from_pixel_region(self.region.to_pixel(_celestial_frame(wcs, meta)), self.columns, "")
+        return _from_pixel_region(self.region.to_pixel(wcs), self.columns, "")
 
     def to_expr(self, meta: EventMeta | None = None) -> pl.Expr:
         return self.to_physical(meta).to_expr(meta)
@@ -275,20 +275,6 @@ class SkyShape(Shape):
 
     def __str__(self) -> str:
         return f"sky {type(self.region).__name__} on ({self.columns[0]},{self.columns[1]})"
-
-
-def _celestial_frame(wcs: Any, meta: EventMeta) -> Any:
-    """The sky WCS with the reference frame of the event header (XMM: ``RADECSYS = 'FK5'``,
-    ``EQUINOX = 2000``), so that a region in fk5 is not shifted by the FK5-ICRS offset (~0.4 pixel)."""
-    frame = meta.keyword("RADESYS") or meta.keyword("RADECSYS")
-    if not frame:
-        return wcs
-    wcs = wcs.deepcopy()
-    wcs.wcs.radesys = str(frame).strip()
-    equinox = meta.keyword("EQUINOX")
-    if equinox is not None:
-        wcs.wcs.equinox = float(equinox)
-    return wcs
 
 
 def _physical(shape: Shape, meta: EventMeta) -> Shape:

@@ -44,7 +44,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING
 
@@ -187,23 +187,83 @@ def ensure_inputs(fits_path: str, parquet_path: str, events: int, seed: int) -> 
 # ---------------------------------------------------------------------------- timing
 
 
-def time_methods(methods: list[str], fits_path: str, parquet_path: str,
-                 repeat: int) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Best wall time of each method over ``repeat`` interleaved rounds, and its spectrum.
+@dataclass
+class Timing:
+    """Wall-clock and CPU times of the timed runs of one method.
+
+    Attributes
+    ----------
+    walls : list of float
+        Wall time of every timed run (s).
+    cpus : list of float
+        CPU time of the process (all threads) during the same runs (s).
+    """
+
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+
+    @property
+    def best(self) -> float:
+        """Shortest wall time (s)."""
+        return min(self.walls)
+
+    @property
+    def best_cpu(self) -> float:
+        """CPU time of the run with the shortest wall time (s)."""
+        return self.cpus[self.walls.index(self.best)]
+
+    @property
+    def median(self) -> float:
+        """Median wall time (s)."""
+        return float(np.median(self.walls))
+
+
+def cpu_idle_fraction(interval: float = 0.5) -> float:
+    """Fraction of all CPUs' time spent idle over ``interval`` seconds (from /proc/stat)."""
+    def snapshot() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            ticks = [int(v) for v in stat.readline().split()[1:9]]
+        return ticks[3] + ticks[4], sum(ticks)
+
+    idle0, total0 = snapshot()
+    time.sleep(interval)
+    idle1, total1 = snapshot()
+    return (idle1 - idle0) / max(1, total1 - total0)
+
+
+def wait_until_idle(max_wait: float, threshold: float = 0.9) -> float:
+    """Wait (up to ``max_wait`` s) until other processes leave the CPUs idle; return the idle fraction.
+
+    On a shared machine a timed run that overlaps someone else's job measures that job too.
+    """
+    deadline = time.monotonic() + max_wait
+    while True:
+        idle = cpu_idle_fraction() if os.path.exists("/proc/stat") else 1.0
+        if idle >= threshold or time.monotonic() >= deadline:
+            return idle
+
+
+def time_methods(methods: list[str], fits_path: str, parquet_path: str, repeat: int,
+                 quiet_wait: float) -> tuple[dict[str, Timing], dict[str, np.ndarray], float]:
+    """Time each method ``repeat`` times in interleaved rounds; also return spectra and least idle CPU.
 
     A first untimed round warms the page cache (and imports); later rounds alternate the
-    methods so that drifts of the machine affect all of them alike.
+    methods so that drifts of the machine affect all of them alike. Before each timed run the
+    machine is given up to ``quiet_wait`` seconds to become idle.
     """
     spectra = {m: SPECTRUM[m](fits_path, parquet_path) for m in methods}
-    best = {m: float("inf") for m in methods}
+    timings = {m: Timing() for m in methods}
+    least_idle = 1.0
     for _ in range(repeat):
         for method in methods:
-            began = time.perf_counter()
+            least_idle = min(least_idle, wait_until_idle(quiet_wait))
+            wall, cpu = time.perf_counter(), time.process_time()
             spectrum = SPECTRUM[method](fits_path, parquet_path)
-            best[method] = min(best[method], time.perf_counter() - began)
+            timings[method].walls.append(time.perf_counter() - wall)
+            timings[method].cpus.append(time.process_time() - cpu)
             if not np.array_equal(spectrum, spectra[method]):
                 raise AssertionError(f"{method}: spectrum changed between runs")
-    return best, spectra
+    return timings, spectra, least_idle
 
 
 def check_identical(spectra: dict[str, np.ndarray]) -> None:
@@ -298,23 +358,27 @@ def versions() -> str:
     return ", ".join(found)
 
 
-def markdown_table(methods: list[str], times: dict[str, float], memory: dict[str, Memory],
+def markdown_table(methods: list[str], timings: dict[str, Timing], memory: dict[str, Memory],
                    events: int, file_bytes: int) -> str:
     """The results as a markdown table (speed-up relative to the first method)."""
-    reference = times[methods[0]]
+    reference = timings[methods[0]].best
     lines = [
-        "| method | best wall time (s) | Mevents/s | speed-up vs (a) | peak RSS (MB) "
-        "| peak RSS / file size | RSS after imports (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| method | best wall time (s) | CPU time of that run (s) | median wall time (s) | Mevents/s "
+        "| speed-up vs (a) | peak RSS (MB) | peak RSS / file size | RSS after imports (MB) "
+        "| peak - imports / file size |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for method in methods:
-        mem = memory.get(method)
-        peak = f"{mem.peak / 1e6:.0f}" if mem else "-"
-        share = f"{100 * mem.peak / file_bytes:.1f} %" if mem else "-"
-        base = f"{mem.baseline / 1e6:.0f}" if mem else "-"
+        timing, mem = timings[method], memory.get(method)
+        memory_cells = (
+            f"{mem.peak / 1e6:.0f} | {100 * mem.peak / file_bytes:.1f} % | {mem.baseline / 1e6:.0f} "
+            f"| {100 * (mem.peak - mem.baseline) / file_bytes:.1f} %"
+            if mem
+            else "- | - | - | -"
+        )
         lines.append(
-            f"| {LABELS[method]} | {times[method]:.3f} | {events / times[method] / 1e6:.1f} "
-            f"| {reference / times[method]:.2f}x | {peak} | {share} | {base} |"
+            f"| {LABELS[method]} | {timing.best:.3f} | {timing.best_cpu:.3f} | {timing.median:.3f} "
+            f"| {events / timing.best / 1e6:.1f} | {reference / timing.best:.2f}x | {memory_cells} |"
         )
     return "\n".join(lines)
 
@@ -329,6 +393,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="timed rounds (best is reported)")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of methods")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--quiet-wait", type=float, default=60.0,
+                        help="seconds to wait, before each timed run, for other processes to idle")
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.parquet is None:
@@ -347,7 +413,8 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         raise SystemExit(f"unknown methods {sorted(unknown)}; choose from {', '.join(METHODS)}")
     ensure_inputs(args.file, args.parquet, int(args.events), args.seed)
-    times, spectra = time_methods(methods, args.file, args.parquet, args.repeat)
+    timings, spectra, least_idle = time_methods(methods, args.file, args.parquet, args.repeat,
+                                                args.quiet_wait)
     check_identical(spectra)
     memory = {} if args.no_memory else {m: measure_memory(m, args.file, args.parquet) for m in methods}
     import xmmframe.io.fits_scan as fits_scan
@@ -359,10 +426,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"file: {args.file} ({file_bytes / 1e6:.1f} MB, {events} events); "
           f"Parquet copy: {os.path.getsize(args.parquet) / 1e6:.1f} MB (zstd)")
     print(f"spectrum: {selected} events selected, identical for {', '.join(methods)}")
-    print(f"xmmframe BLOCK_BYTES = {fits_scan.BLOCK_BYTES}; best of {args.repeat}, warm page cache")
+    print(f"xmmframe BLOCK_BYTES = {fits_scan.BLOCK_BYTES}, DECODE_THREADS = {fits_scan.DECODE_THREADS}; "
+          f"best of {args.repeat}, warm page cache; least idle CPU before a timed run: {100 * least_idle:.0f} %")
     print(f"machine: {machine_description()}")
     print(f"versions: {versions()}\n")
-    print(markdown_table(methods, times, memory, events, file_bytes))
+    print(markdown_table(methods, timings, memory, events, file_bytes))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ from tests.products.conftest import EXOD
 from xmmframe.errors import ProductError
 from xmmframe.model.products import Image
 
+# SAS headers carry RADECSYS and MJDREF, which astropy's WCS reports as fixed-up
+pytestmark = pytest.mark.filterwarnings("ignore::astropy.wcs.FITSFixedWarning")
+
 
 def test_source_position_maps_to_its_pixel(m1_clean, tmp_path):
     image = m1_clean.image(bin=80)

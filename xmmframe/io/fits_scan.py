@@ -194,7 +194,7 @@ class FitsTable:
         # is free again as soon as its block is decoded.
         buffers: queue.Queue[np.ndarray] | None = None
         if self.data is None:
-            buffers = queue.Queue()
+            buffers = queue.LifoQueue()
             for _ in range(threads + 2):
                 buffers.put(np.empty(min(block_rows, self.nrows) * self.row_bytes, dtype=np.uint8))
 

@@ -343,10 +343,13 @@ def encode_table(hdu: TableHdu) -> RawHdu:
     """A table encoded in memory as a verbatim HDU (its final header cards and unpadded data bytes)."""
     stream = io.BytesIO()
     _write_table(stream, hdu)
-    cards, formats = plan_table(hdu.cards, hdu.frame)
+    planned, formats = plan_table(hdu.cards, hdu.frame)
     size = sum(f.width for f in formats) * hdu.frame.height + _heap_size(hdu.frame, formats)
-    header = len(_header_bytes(cards))
-    return RawHdu(cards, stream.getvalue()[header : header + size])
+    header = len(_header_bytes(planned))
+    raw = stream.getvalue()
+    # the cards as written (CHECKSUM/DATASUM are filled in while writing)
+    cards = tuple(raw[i : i + CARD].decode("ascii") for i in range(0, len(planned) * CARD, CARD))
+    return RawHdu(cards, raw[header : header + size])
 
 
 def write_hdus(

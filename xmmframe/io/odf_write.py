@@ -20,6 +20,7 @@ import os
 import warnings
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import polars as pl
 from astropy.io import fits
 from astropy.io.fits.verify import VerifyWarning
@@ -31,13 +32,26 @@ Keywords = Mapping[str, object]
 
 
 def keyword_cards(keywords: Keywords) -> list[str]:
-    """Card images of ``{KEY: value}`` or ``{KEY: (value, comment)}`` (HISTORY/COMMENT take text)."""
+    """Card images of ``{KEY: value}`` or ``{KEY: (value, comment)}`` (HISTORY/COMMENT take text).
+
+    Floating-point values are written with 15 significant digits as SAS does.
+
+    Examples
+    --------
+    >>> keyword_cards({"REFXCDLT": (-0.05 / 3600, "[deg/pix]")})[0].rstrip()
+    'REFXCDLT= -1.38888888888889E-05 / [deg/pix]'
+    """
     cards = []
     for key, entry in keywords.items():
         value, comment = entry if isinstance(entry, tuple) else (entry, "")
         if key in ("HISTORY", "COMMENT"):
             for line in value if isinstance(value, (list, tuple)) else [value]:
                 cards.append(fits.Card(key, str(line)).image)
+            continue
+        if isinstance(value, float) and len(key) <= 8 and np.isfinite(value):
+            # SAS style: 15 significant digits (astropy would shorten -1.38888888888889E-05)
+            text = f"{key:<8}= {f'{value:.14E}':>20}" + (f" / {comment}" if comment else "")
+            cards.append(text[:80].ljust(80))
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", VerifyWarning)  # over-long comments are truncated, as SAS does

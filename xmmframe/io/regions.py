@@ -31,6 +31,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 from xmmframe.errors import FileAccessError, RegionFileError
 from xmmframe.io.fits_scan import FitsTable
 from xmmframe.io.fits_structure import find_hdu, read_structure
@@ -123,13 +125,28 @@ def read_region_table(path: str | os.PathLike[str], block: int | str | None = No
     else:
         info = find_hdu(hdus, block, spath)
     frame = FitsTable(info, path=spath).read()
-    columns = {c.upper(): c for c in frame.columns}
     where = f"extension {info.name or info.index}"
-    if "SHAPE" not in columns:
+    if "SHAPE" not in {c.upper() for c in frame.columns}:
         raise RegionFileError(f"{where} is not a region table (no SHAPE column)", spath)
     xname, yname = _position_columns(info.header.get("MFORM1"), frame.columns)
     if xname is None or yname is None:
         raise RegionFileError(f"{where}: cannot tell the position columns (no MFORM1, X/Y)", spath)
+    return RegionTable(spath, info.name, (xname, yname), region_rows(frame, xname, yname))
+
+
+def region_table_from_frame(frame: pl.DataFrame, source: str = "") -> RegionTable:
+    """A region table held in memory (e.g. the region of a product), positions in X/Y or DETX/DETY."""
+    if "SHAPE" not in {c.upper() for c in frame.columns}:
+        raise RegionFileError("not a region table (no SHAPE column)", source or None)
+    xname, yname = _position_columns(None, frame.columns)
+    if xname is None or yname is None:
+        raise RegionFileError("cannot tell the position columns of the region table", source or None)
+    return RegionTable(source, "", (xname, yname), region_rows(frame, xname, yname))
+
+
+def region_rows(frame: pl.DataFrame, xname: str, yname: str) -> tuple[RegionRow, ...]:
+    """The rows of a region table frame (SHAPE, position columns, R, ROTANG, COMPONENT)."""
+    columns = {c.upper(): c for c in frame.columns}
 
     def values(name: str | None) -> list[tuple[float, ...]]:
         if name is None:
@@ -143,13 +160,12 @@ def read_region_table(path: str | os.PathLike[str], block: int | str | None = No
     xs, ys = values(xname), values(yname)
     rs, rots = values(columns.get("R")), values(columns.get("ROTANG"))
     components = frame[columns["COMPONENT"]].to_list() if "COMPONENT" in columns else [None] * frame.height
-    rows = tuple(
+    return tuple(
         RegionRow(
             shape.lstrip("!").strip(), not shape.startswith("!"), x, y, r, rot, None if c is None else int(c)
         )
         for shape, x, y, r, rot, c in zip(shapes, xs, ys, rs, rots, components)
     )
-    return RegionTable(spath, info.name, (xname, yname), rows)
 
 
 def _position_columns(mform: Any, names: list[str]) -> tuple[str | None, str | None]:

@@ -25,7 +25,7 @@ import os
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -35,6 +35,9 @@ from astropy.wcs import WCS
 
 from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import CARD, cards_to_header
+
+if TYPE_CHECKING:
+    from xmmframe.model.responses import Arf, Rmf
 
 
 def keyword_cards(items: Iterable[tuple[str, Any, str]]) -> tuple[str, ...]:
@@ -253,6 +256,30 @@ class Spectrum(Product):
         from xmmframe.io.ogip import read_spectrum
 
         return read_spectrum(path)
+
+    def rmf(self, **options: Any) -> "Rmf":
+        """The redistribution matrix for this spectrum (SAS rmfgen); see
+        :func:`xmmframe.products.responses.rmfgen` for the options.
+
+        Examples
+        --------
+        >>> spec.rmf().write("src.rmf")              # doctest: +SKIP
+        """
+        from xmmframe.products.responses import rmfgen
+
+        return rmfgen(self, **options)
+
+    def arf(self, **options: Any) -> "Arf":
+        """The ancillary response for this spectrum (SAS arfgen); see
+        :func:`xmmframe.products.responses.arfgen` for the options.
+
+        Examples
+        --------
+        >>> spec.arf(rmf=spec.rmf()).write("src.arf")   # doctest: +SKIP
+        """
+        from xmmframe.products.responses import arfgen
+
+        return arfgen(self, **options)
 
 
 @dataclass(frozen=True, eq=False)

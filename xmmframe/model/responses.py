@@ -23,6 +23,8 @@ Examples
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,6 +70,24 @@ class Rmf:
     e_max: np.ndarray
     first_channel: int = 0
     keywords: dict[str, object] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"Rmf({self.n_energies} energies {self.energ_lo[0]:g}-{self.energ_hi[-1]:g} keV x "
+                f"{self.e_min.size} channels, {self.matrix.size} non-zero elements, "
+                f"{self.keywords.get('INSTRUME', '?')})")
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write as an OGIP RMF (MATRIX + EBOUNDS), atomically."""
+        from xmmframe.io.responses import write_rmf
+
+        write_rmf(path, self)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> "Rmf":
+        """Read an OGIP RMF (xmmframe, SAS rmfgen or canned)."""
+        from xmmframe.io.responses import read_rmf
+
+        return read_rmf(path)
 
     @property
     def n_energies(self) -> int:
@@ -148,6 +168,23 @@ class Arf:
     energ_hi: np.ndarray
     specresp: np.ndarray
     keywords: dict[str, object] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"Arf({self.specresp.size} energies {self.energ_lo[0]:g}-{self.energ_hi[-1]:g} keV, "
+                f"max {float(np.max(self.specresp)):.1f} cm2, {self.keywords.get('INSTRUME', '?')})")
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write as an OGIP ARF (SPECRESP), atomically."""
+        from xmmframe.io.responses import write_arf
+
+        write_arf(path, self)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> "Arf":
+        """Read an OGIP ARF."""
+        from xmmframe.io.responses import read_arf
+
+        return read_arf(path)
 
     @property
     def energy(self) -> np.ndarray:

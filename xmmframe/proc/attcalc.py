@@ -43,10 +43,11 @@ def with_det(lazy: pl.LazyFrame, camera: Camera, seed: int | None) -> pl.LazyFra
     )
 
 
-def sky_columns(attitude: Attitude, grid: SkyGrid) -> tuple[pl.Expr, pl.Expr]:
-    """Integer sky ``X``/``Y`` (Int32, nearest pixel) of ``_DETX``/``_DETY`` at each event's ``TIME``."""
+def sky_columns(attitude: Attitude, grid: SkyGrid, rotation: float = 0.0) -> tuple[pl.Expr, pl.Expr]:
+    """Integer sky ``X``/``Y`` (Int32, nearest pixel) of ``_DETX``/``_DETY`` at each event's ``TIME``
+    (``rotation``: the camera's DET orientation added to the position angle)."""
     ra, dec, pa = attitude.lookup_exprs("TIME")
-    x, y = sky_exprs(pl.col("_DETX"), pl.col("_DETY"), ra, dec, pa, grid)
+    x, y = sky_exprs(pl.col("_DETX"), pl.col("_DETY"), ra, dec, pa + rotation, grid)
     return x.round(0).cast(pl.Int32).alias("X"), y.round(0).cast(pl.Int32).alias("Y")
 
 

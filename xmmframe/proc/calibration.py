@@ -1,11 +1,14 @@
 """Detector calibration used by epproc/emproc and by the simulator: gain, offsets, CTI, thresholds, bad pixels.
 
 Real SAS reads these from the ``EPN_ADUCONV``/``EMOSn_ADUCONV`` (gain, offsets), ``*_CTI`` and
-``*_BADPIX`` CCFs.  Those CCFs are not available here and :mod:`xmmframe.ccf` does not (yet)
-provide gain/CTI, so this module holds xmmframe's **built-in detector calibration**: a fixed,
-seeded set of per-column gains, residual column offsets, per-CCD CTI and a bad-pixel list
-(``CALSRC = 'xmmframe-builtin'``).  The simulator applies it forward and the processing inverts
-it, so simulated truth must come back exactly; it is not a description of the real cameras.
+``*_BADPIX`` CCFs.  :func:`detector_calibration` takes them from a :class:`xmmframe.ccf.Calibration`
+when it holds ``ADUCONV`` and ``CTI`` (read by :mod:`xmmframe.ccf.gain`: per-CCD gain, offset and
+energy-independent CTI; ``BADPIX`` when present).  Otherwise - and xmmframe's built-in CCF set
+does not contain them yet - it falls back to the stand-in of :func:`builtin_calibration`: a
+fixed, seeded set of per-column gains, residual column offsets, per-CCD energy-dependent CTI
+and a bad-pixel list (``CALSRC = 'xmmframe-builtin'``).  The simulator applies the same
+calibration forward and the processing inverts it, so simulated truth must come back exactly;
+the stand-in is not a description of the real cameras.
 
 The energy model (per pixel, before on-board digitisation) is::
 
@@ -54,7 +57,7 @@ class DetectorCalibration:
     gain : numpy.ndarray
         eV per adu, ``[ccd, RAWX - 1]`` (row 0 unused).
     offset : numpy.ndarray
-        Residual column offsets in adu, ``[ccd, RAWX - 1]`` (written as the OFFSETS extension).
+        Residual column offsets in adu, ``[ccd, RAWX - 1]`` (written, rounded, as the OFFSETS extension).
     cti_1kev : numpy.ndarray
         Parallel charge transfer inefficiency per transfer at 1 keV, ``[ccd]``.
     cti_index : float
@@ -89,7 +92,7 @@ class DetectorCalibration:
             {
                 "CCDNR": ccd.astype(np.uint8),
                 "RAWX": (col + 1).astype(np.int16),
-                "OFFSETX": self.offset[ccd, col].astype(np.int16),
+                "OFFSETX": np.round(self.offset[ccd, col]).astype(np.int16),
             }
         )
 
@@ -131,3 +134,59 @@ def builtin_calibration(instrument: str) -> DetectorCalibration:
     offset = np.zeros((nccd, nx), dtype=np.int16)
     cti = 2e-5 * (1.0 + 0.2 * rng.random(nccd))
     return DetectorCalibration(name, gain, offset, cti, 0.25, 11.0, 25, 4095, _bad_pixels(name, rng))
+
+
+def detector_calibration(instrument: str, calibration=None) -> DetectorCalibration:  # noqa: ANN001
+    """The detector calibration of a camera: from ``calibration`` (an :class:`xmmframe.ccf.Calibration`,
+    default: the built-in CCF set) when it has ``ADUCONV`` and ``CTI``, else :func:`builtin_calibration`.
+
+    Examples
+    --------
+    >>> detector_calibration("EMOS1").source
+    'xmmframe-builtin'
+    """
+    if calibration is None:
+        return _default_calibration(camera(instrument).instrument)
+    return _from_ccf(instrument, calibration)
+
+
+@lru_cache(maxsize=None)
+def _default_calibration(instrument: str) -> DetectorCalibration:
+    import warnings
+
+    from xmmframe.ccf import Calibration
+    from xmmframe.errors import CalibrationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        return _from_ccf(instrument, Calibration.builtin_set())
+
+
+def _from_ccf(instrument: str, calibration) -> DetectorCalibration:  # noqa: ANN001 - xmmframe.ccf.Calibration
+    from xmmframe.errors import CalibrationError
+
+    stand_in = builtin_calibration(instrument)
+    try:
+        scale = calibration.gain(stand_in.instrument)
+    except CalibrationError:
+        return stand_in
+    nccd, nx = stand_in.gain.shape
+    gain = np.zeros((nccd, nx))
+    offset = np.zeros((nccd, nx))
+    cti = np.zeros(nccd)
+    for row in scale.table.iter_rows(named=True):
+        ccd = int(row["CCDID"])
+        if 0 < ccd < nccd:
+            gain[ccd, :] = float(row["GAIN"])
+            offset[ccd, :] = float(row["OFFSET"])
+            cti[ccd] = float(row["CTI"])
+    bad = stand_in.bad_pixels
+    try:
+        table = calibration.bad_pixels(stand_in.instrument).pixels
+        bad = table.select(pl.col("CCDID").cast(pl.UInt8).alias("CCDNR"), pl.col("RAWX").cast(pl.Int16),
+                           pl.col("RAWY").cast(pl.Int16), pl.col("TYPE").cast(pl.Int16),
+                           pl.col("YEXTENT").cast(pl.Int16), pl.lit(FROM_CCF, dtype=pl.Int16).alias("BADFLAG"))
+    except CalibrationError:
+        pass
+    return DetectorCalibration(stand_in.instrument, gain, offset, cti, 0.0, stand_in.read_noise,
+                               stand_in.event_threshold, stand_in.mip_threshold, bad, calibration.calsrc)

@@ -25,7 +25,7 @@ from xmmframe.model.mission_time import mission_seconds
 from xmmframe.model.observation import EVENT_KIND, FRAME_KIND, Observation
 from xmmframe.model.odf import EPIC_INSTRUMENTS, ExposureRecord
 from xmmframe.proc.badpix import combine, find_hot_pixels, pixel_counts
-from xmmframe.proc.calibration import DetectorCalibration, builtin_calibration
+from xmmframe.proc.calibration import DetectorCalibration, detector_calibration
 from xmmframe.proc.coordinates import SkyGrid
 from xmmframe.proc.frames import ExposureFrames, exposure_frames
 from xmmframe.proc.geometry import Camera, camera
@@ -97,7 +97,7 @@ def prepare_exposure(
     """
     instrument = EPIC_INSTRUMENTS[code]
     cam = camera(instrument)
-    cal = calibration or builtin_calibration(instrument)
+    cal = calibration or detector_calibration(instrument)
     number = record.number
     event_files = obs.files(code, EVENT_KIND, number).sort("CCD")
     if event_files.height == 0:

@@ -103,10 +103,12 @@ class ExposureFrames:
         return sorted(self.table["CCDNR"].unique().to_list())
 
     def gti(self, ccd: int) -> GTI:
-        """Good time intervals of one CCD: union of its good frames."""
-        good = self.table.filter((pl.col("CCDNR") == ccd) & ~pl.col("BAD"))
-        start = good["START"].to_numpy()
-        return GTI(start, start + self.frame_time, name=f"STDGTI{ccd:02d}")
+        """Good time intervals of one CCD: one interval per run of consecutive good frames
+        (first frame's start to last frame's end; the quantised frame times do not abut exactly)."""
+        good = self.table.filter((pl.col("CCDNR") == ccd) & ~pl.col("BAD")).sort("FRAME")
+        runs = good.with_columns((pl.col("FRAME").diff().fill_null(1) != 1).cum_sum().alias("_RUN")).group_by(
+            "_RUN").agg(pl.col("START").min().alias("LO"), pl.col("START").max().alias("HI"))
+        return GTI(runs["LO"].to_numpy(), runs["HI"].to_numpy() + self.frame_time, name=f"STDGTI{ccd:02d}")
 
     def exposure_table(self, ccd: int, with_timedel: bool) -> pl.DataFrame:
         """``EXPOSUnn`` rows of a CCD: TIME (centre), [TIMEDEL,] FRACEXP (0 for bad frames)."""

@@ -11,7 +11,10 @@ pn event list is available, so the layout is built from the instrument descripti
 outer edge, CCDs 1-6 in the upper row and 7-12 (rotated by 180 degrees) in the lower one, with
 the optical axis on CCD 4 near its inner edge as on the real camera.  For both cameras the
 origin of DET is the optical axis (the real DET origin is about one arcminute from it; this is
-a documented simplification shared by the simulator and the processing).
+a documented simplification shared by the simulator and the processing).  Each camera's DET axes
+are turned on the sky by the attitude's position angle plus :attr:`Camera.rotation`: fitted
+sky-vs-DET relations of five real PPS MOS lists give 0.0015 deg for MOS1 and 89.709 deg for
+MOS2 (MOS2 is mounted at a right angle); pn is assumed aligned with MOS1.
 
 Examples
 --------
@@ -64,6 +67,9 @@ class Camera:
         One per CCD.
     fov_radius : float
         Radius of the field of view in DET units (outside: ``OUT_OF_FOV``).
+    rotation : float
+        Angle (degrees) added to the attitude's position angle to orient this camera's DET axes
+        on the sky (MOS1 0, MOS2 89.709 as fitted on real PPS lists; pn 0, assumed).
     """
 
     instrument: str
@@ -71,6 +77,7 @@ class Camera:
     pixel_units: float
     transforms: tuple[CcdTransform, ...]
     fov_radius: float
+    rotation: float = 0.0
 
     @property
     def ccds(self) -> tuple[int, ...]:
@@ -164,6 +171,7 @@ _MOS_LAYOUT = {
         (7, 270, -13309.2, -6823.6),
     ),
 }
+_MOS_ROTATION = {"EMOS1": 0.0, "EMOS2": 89.709}
 _ROTATIONS = {0: (1, 0, 0, 1), 90: (0, -1, 1, 0), 180: (-1, 0, 0, -1), 270: (0, 1, -1, 0)}
 
 _PN_PIXEL = 82.0
@@ -176,7 +184,8 @@ def _mos(instrument: str) -> Camera:
     for ccd, rotation, tx, ty in _MOS_LAYOUT[instrument]:
         a, b, c, d = (v * _MOS_PIXEL for v in _ROTATIONS[rotation])
         transforms.append(CcdTransform(ccd, a, b, c, d, tx, ty))
-    return Camera(instrument, (600, 600), _MOS_PIXEL, tuple(transforms), fov_radius=15.0 * 60 * UNITS_PER_ARCSEC)
+    return Camera(instrument, (600, 600), _MOS_PIXEL, tuple(transforms), fov_radius=15.0 * 60 * UNITS_PER_ARCSEC,
+                  rotation=_MOS_ROTATION[instrument])
 
 
 def _pn() -> Camera:

@@ -104,7 +104,7 @@ def mos_events(inp: ExposureInput, specs: list[ColumnSpec], seed: int | None = 1
     return (
         events.with_columns(
             *det_columns(),
-            *sky_columns(inp.attitude, inp.facts.grid),
+            *sky_columns(inp.attitude, inp.facts.grid, inp.camera.rotation),
             pl.col("PHA").clip(0, 32767).cast(pl.Int16),
             pl.col("ENERGY").round(0).clip(0, 32767).cast(pl.Int16).alias("PI"),
             flags.alias("FLAG"),

@@ -105,7 +105,7 @@ def pn_events(inp: ExposureInput, specs: list[ColumnSpec], seed: int | None = 1)
         events.sort(["CCDNR", "FRAME", "RAWX", "RAWY"])
         .with_columns(
             *det_columns(),
-            *sky_columns(inp.attitude, inp.facts.grid),
+            *sky_columns(inp.attitude, inp.facts.grid, inp.camera.rotation),
             pl.col("ENERGY").round(0).clip(0, 32767).cast(pl.Int16).alias("PI"),
             flags.alias("FLAG"),
             pl.when(pat_seq >= 999).then(0).otherwise(pat_seq.clip(1, 198)).cast(pl.UInt8).alias("PAT_SEQ"),

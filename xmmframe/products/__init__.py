@@ -22,17 +22,21 @@ from xmmframe.products.gti_from_rate import FlareScreening, flare_gti, gti_from_
 from xmmframe.products.image import make_image
 from xmmframe.products.lccorr import correct_lightcurve
 from xmmframe.products.lightcurve import make_lightcurve
+from xmmframe.products.responses import arfgen, lightcurve_absolute_correction, rmfgen
 from xmmframe.products.spectrum import make_spectra, make_spectrum
 
 __all__ = [
     "EvselectResult",
+    "arfgen",
     "FlareScreening",
     "correct_lightcurve",
     "evselect",
     "flare_gti",
     "gti_from_table",
+    "lightcurve_absolute_correction",
     "make_image",
     "make_lightcurve",
     "make_spectra",
     "make_spectrum",
+    "rmfgen",
 ]

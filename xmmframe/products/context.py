@@ -18,16 +18,17 @@ import datetime as _dt
 import os
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from xmmframe.model.events import EventList
-from xmmframe.model.gti import GTI
 from xmmframe.errors import ProductError
 from xmmframe.io.ogip import REGION_EXTNAME
+from xmmframe.model.events import EventList
+from xmmframe.model.gti import GTI
+from xmmframe.model.meta import EventMeta
 from xmmframe.model.products import GtiTable, drop_keywords, keyword_cards
 from xmmframe.products.dss import DataSubspace
 from xmmframe.products.exposure import CcdTimes, ccd_times
@@ -67,6 +68,8 @@ class ProductContext:
         The task name recorded in headers (``evselect``, ``spectrum``, ...).
     parameters : tuple of (str, str)
         The parameters recorded in headers.
+    command : str, optional
+        The command line recorded as ``XPROC0``.
     """
 
     events: EventList
@@ -78,7 +81,7 @@ class ProductContext:
     command: str | None = None
 
     @property
-    def meta(self):  # noqa: ANN201 - EventMeta
+    def meta(self) -> EventMeta:
         """The input's metadata."""
         return self.events.meta
 
@@ -127,8 +130,7 @@ class ProductContext:
         if region_table is None:
             return self.dss
         entries = tuple(
-            e if not e.name.upper().startswith("POS(") or e.ref else type(e)(e.name, e.value, e.unit, e.form,
-                                                                          f":{region_table}")
+            replace(e, ref=f":{region_table}") if e.name.upper().startswith("POS(") and not e.ref else e
             for e in self.dss.entries
         )
         return DataSubspace(entries)
@@ -189,7 +191,7 @@ def region_frame(regions: tuple[RegionShape, ...]) -> pl.DataFrame:
         shapes.append(region.shape.upper())
         xs.append(args[0] if args else 0.0)
         ys.append(args[1] if len(args) > 1 else 0.0)
-        radii = args[2:4] if region.shape.lower() in ("annulus", "box", "ellipse", "rectangle") else args[2:3]
+        radii = args[2:4] if region.shape.lower() in ("annulus", "ellipse") else args[2:3]
         rs.append((radii + [0.0, 0.0])[:2])
         angles.append(args[4] if len(args) > 4 else 0.0)
     return pl.DataFrame({
@@ -222,7 +224,7 @@ def make_context(
     dss = DataSubspace.from_header(events.meta.header).with_entries(*chosen.entries)
     if times.changed:
         dss = dss.with_time_tables({t.ccd: t.name for t in times.tables if t.ccd is not None})
-    params = tuple((k, _show(v)) for k, v in (parameters or {}).items())
+    params = tuple((k, _show(v)) for k, v in (parameters or {}).items() if v is not None)
     return ProductContext(events, chosen, times, dss, task, params, command)
 
 

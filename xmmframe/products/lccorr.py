@@ -38,7 +38,7 @@ from xmmframe.model.products import LightCurve, set_keywords
 def region_area(region: pl.DataFrame | None) -> float | None:
     """Geometric area (in the region columns' units squared) of a product's region table.
 
-    Circles, annuli, ellipses and boxes (SAS half widths); None for other shapes or no region.
+    Circles, annuli and ellipses (the shapes products record); None for other shapes or no region.
 
     Examples
     --------
@@ -57,8 +57,6 @@ def region_area(region: pl.DataFrame | None) -> float | None:
             total += math.pi * (r[1] ** 2 - r[0] ** 2)
         elif shape == "ELLIPSE":
             total += math.pi * r[0] * r[1]
-        elif shape == "BOX":
-            total += 4 * r[0] * r[1]
         else:
             return None
     return total

@@ -217,19 +217,11 @@ def _read_region(path: str, block: str) -> tuple[Any, tuple[str, str]]:
 
 
 def _region_from_frame(frame: pl.DataFrame) -> tuple[Any, tuple[str, str]]:
+    from xmmframe.io.regions import region_table_from_frame
     from xmmframe.select.region import Region
-    from xmmframe.select.shapes.catalog import build_shape
 
-    columns = ("DETX", "DETY") if "DETX" in frame.columns else ("X", "Y")
-    include, exclude = [], []
-    for row in frame.iter_rows(named=True):
-        name = str(row["SHAPE"]).strip()
-        radii = np.atleast_1d(row.get("R", []) if row.get("R") is not None else []).tolist()
-        x = float(np.atleast_1d(row[columns[0]])[0])
-        y = float(np.atleast_1d(row[columns[1]])[0])
-        shape = build_shape(name.lstrip("!").lower(), [x, y, *[float(r) for r in radii]], columns=columns)
-        (exclude if name.startswith("!") else include).append(shape)
-    return Region(tuple(include), tuple(exclude)), columns
+    columns = region_table_from_frame(frame).position_columns
+    return Region.from_frame(frame), (columns[0].upper(), columns[1].upper())
 
 
 def spectrum_context(spectrum: Any) -> SpectrumContext:

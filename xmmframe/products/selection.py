@@ -33,6 +33,9 @@ from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
 from xmmframe.products.dss import DssEntry, bit_pattern, range_text
 
+#: Shapes recorded in a product's region table (centre and radii, unambiguous in the ASC layout);
+#: other shapes are recorded in SLCTEXPR only.
+REGION_TABLE_SHAPES = ("circle", "annulus", "ellipse")
 _MACRO = re.compile(r"#([A-Za-z_][A-Za-z0-9_]*)")
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
@@ -138,7 +141,7 @@ def resolve_selection(
         to_sas = getattr(selection, "to_sas", None)
         text = to_sas() if callable(to_sas) else None
         arguments = getattr(selection, "arguments", None)
-        if arguments is not None and getattr(selection, "name", None):
+        if arguments is not None and getattr(selection, "name", None) in REGION_TABLE_SHAPES:
             regions.append(RegionShape(selection.name, tuple(selection.columns), tuple(map(float, arguments))))
     if gti is not None:
         exprs.append(gti.expr("TIME"))
@@ -204,7 +207,7 @@ def _describe(
         return
     if isinstance(node, ShapeTest):
         values = [_number(a) for a in node.args]
-        if all(v is not None for v in values):
+        if node.name in REGION_TABLE_SHAPES and all(v is not None for v in values):
             regions.append(RegionShape(node.name, node.columns or ("X", "Y"), tuple(float(v) for v in values)))
         return
     if isinstance(node, InRanges):
@@ -246,4 +249,4 @@ def _entry(column: str, value: str, meta: EventMeta) -> DssEntry:
     return DssEntry(column, value, unit=info.unit if info is not None else None)
 
 
-__all__ = ["RegionShape", "ResolvedSelection", "expand_macros", "resolve_selection"]
+__all__ = ["REGION_TABLE_SHAPES", "RegionShape", "ResolvedSelection", "expand_macros", "resolve_selection"]

@@ -139,6 +139,19 @@ class Region:
             (include if item.include else exclude).append(shape)
         return cls(tuple(include), tuple(exclude), spath)
 
+    @classmethod
+    def from_frame(cls, frame: pl.DataFrame, columns: tuple[str, str] | None = None) -> Region:
+        """A region from a FITS-region-like table in memory (SHAPE, X/Y or DETX/DETY, R, ROTANG,
+        COMPONENT), such as the region a product records.
+
+        Examples
+        --------
+        >>> Region.from_frame(spectrum.region)          # doctest: +SKIP
+        """
+        from xmmframe.io.regions import region_table_from_frame
+
+        return _from_table(region_table_from_frame(frame), columns)
+
     def __str__(self) -> str:
         return self.to_sas()
 

@@ -73,7 +73,8 @@ def deposit(
     -------
     dict
         Per pixel (9 per hit, before thresholding): ``HIT`` (hit index), ``CCD``, ``RAWX``, ``RAWY``
-        (1-based), ``CHARGE`` (eV collected after CTI, before read noise).
+        (1-based), ``DEPOSIT`` (eV deposited in the pixel) and ``CHARGE`` (eV reaching the readout after
+        CTI, before read noise).
     """
     n = energy_ev.size
     s0, slope = CHARGE_CLOUD[cal.instrument]
@@ -95,6 +96,7 @@ def deposit(
         "CCD": ccd9,
         "RAWX": pix_x.reshape(-1),
         "RAWY": rawy,
+        "DEPOSIT": e,
         "CHARGE": collected,
     }
 

@@ -178,14 +178,14 @@ def default_config(exposure: float = 20000.0, seed: int = 1, **changes: object) 
     r2, d2 = offset_position(ra, dec, -4.0, 3.0)
     r3, d3 = offset_position(ra, dec, 5.0, -5.0)
     sources: tuple[PointSource | ExtendedSource, ...] = (
-        PointSource("src1", r1, d1, flux=4e-12, gamma=1.7, nh=0.05, lines=(Line(6.4, 0.35),), variability=0.25,
+        PointSource("src1", r1, d1, flux=1.5e-12, gamma=1.7, nh=0.05, lines=(Line(6.4, 0.35),), variability=0.25,
                     period=max(exposure / 3.0, 600.0)),
         PointSource("src2", r2, d2, flux=6e-13, gamma=2.0, nh=0.02),
         ExtendedSource("cluster", r3, d3, flux=3e-12, kt=4.0, core_radius=45.0, lines=(Line(6.7, 0.4),)),
     )
     flares = (
-        Flare(0.25 * exposure, 0.25 * exposure + 0.12 * exposure, rate=20.0),
-        Flare(0.70 * exposure, 0.70 * exposure + 0.08 * exposure, rate=35.0),
+        Flare(0.25 * exposure, 0.25 * exposure + 0.12 * exposure, rate=40.0),
+        Flare(0.70 * exposure, 0.70 * exposure + 0.08 * exposure, rate=60.0),
     )
     return replace(base, sources=sources, flares=flares, **changes)  # type: ignore[arg-type]
 

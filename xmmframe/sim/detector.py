@@ -78,7 +78,8 @@ def transmit(
         CCD, FRAME, RAWY, RAWX.
     truth : dict
         Per hit: ``FRAME_ROW`` (-1 in telemetry gaps), ``PATTERN`` (255 when nothing was
-        transmitted), ``NPIX``, ``DETECTED``.
+        transmitted), ``NPIX``, ``DETECTED``, ``COLLECTED`` (eV deposited in its transmitted pixels:
+        the energy a perfect gain/CTI correction recovers; the rest was lost below threshold).
     """
     n = len(hits)
     frame_row, frame_ok = schedule.locate(hits.time)
@@ -90,7 +91,9 @@ def transmit(
     split = deposit(rng, cal, hits.ccd[index].astype(np.int64), hits.rx[index], hits.ry[index],
                     hits.energy[index], scale)
     split["HIT"] = index[split["HIT"]]
-    parts = {k: np.concatenate([split[k], np.asarray(direct[k])]) for k in ("HIT", "CCD", "RAWX", "RAWY", "CHARGE")}
+    direct = dict(direct, DEPOSIT=np.asarray(direct["CHARGE"]))
+    parts = {k: np.concatenate([split[k], np.asarray(direct[k])])
+             for k in ("HIT", "CCD", "RAWX", "RAWY", "CHARGE", "DEPOSIT")}
     nx, ny = camera.shape
     ymin = first_row(camera)
     contributions = pl.DataFrame({
@@ -99,6 +102,7 @@ def transmit(
         "RAWX": parts["RAWX"].astype(np.int64),
         "RAWY": parts["RAWY"].astype(np.int64),
         "CHARGE": parts["CHARGE"] + rng.standard_normal(parts["CHARGE"].size) * cal.read_noise,
+        "DEPOSIT": parts["DEPOSIT"],
     }).with_columns(pl.Series("FRAME", frame_row[parts["HIT"]]), pl.Series("OKFRAME", frame_ok[parts["HIT"]]))
     blocked = blocked_pixels(cal)
     contributions = contributions.filter(
@@ -119,6 +123,7 @@ def transmit(
         .filter((pl.col("ADU") >= cal.event_threshold) & (pl.col("RAWY") >= ymin))
         .sort(["HIT", "RAWY", "RAWX"])
     )
+    collected = np.bincount(own["HIT"].to_numpy(), own["DEPOSIT"].to_numpy(), minlength=n) if own.height else np.zeros(n)
     truth_pattern = np.full(n, 255, dtype=np.uint8)
     truth_npix = np.zeros(n, dtype=np.int16)
     if own.height:
@@ -144,7 +149,7 @@ def transmit(
     )
     detected = truth_pattern != 255
     return pixels, {"FRAME_ROW": np.where(frame_ok, frame_row, -1), "PATTERN": truth_pattern, "NPIX": truth_npix,
-                    "DETECTED": detected}
+                    "DETECTED": detected, "COLLECTED": collected}
 
 
 def mos_pattern_code(pattern: np.ndarray, within_5x5: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from xmmframe.proc.calibration import DetectorCalibration
 from xmmframe.proc.coordinates import det_to_radec, radec_to_det, tangent_to_sky
 from xmmframe.proc.geometry import Camera
 from xmmframe.sim.config import Background, ExtendedSource, Flare, PointSource
-from xmmframe.sim.response import PSF_KING, effective_area, king_radii, vignetting
+from xmmframe.sim.response import king_radii, response
 from xmmframe.sim.spectra import ENERGY_GRID, continuum, draw_energies, line_flux
 
 #: Component codes of the truth table.
@@ -53,8 +53,9 @@ class Hits:
 
     @classmethod
     def empty(cls) -> "Hits":
-        """No hits."""
-        return cls(*(np.zeros(0) for _ in fields(cls)))
+        """No hits (with the column dtypes of real ones)."""
+        types = {"ccd": np.int16, "component": np.int64, "source": np.int64, "kept": bool}
+        return cls(*(np.zeros(0, dtype=types.get(f.name, np.float64)) for f in fields(cls)))
 
     @classmethod
     def concat(cls, parts: list["Hits"]) -> "Hits":
@@ -72,9 +73,9 @@ def _times(rng: np.random.Generator, n: int, t0: float, span: float) -> np.ndarr
 def _place(camera: Camera, attitude: Attitude, time: np.ndarray, ra: np.ndarray, dec: np.ndarray,
            energy_kev: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     ra_t, dec_t, pa_t = attitude.at(time)
-    detx, dety = radec_to_det(ra, dec, ra_t, dec_t, pa_t)
+    detx, dety = radec_to_det(ra, dec, ra_t, dec_t, pa_t + camera.rotation)
     theta = np.hypot(detx, dety) / UNITS_PER_ARCMIN
-    kept = rng.random(time.size) < vignetting(theta, energy_kev)
+    kept = rng.random(time.size) < response().vignetting(camera.instrument, energy_kev, theta)
     ccd, rx, ry = camera.det_to_raw(detx, dety)
     return detx, dety, ccd, rx, ry, kept
 
@@ -84,12 +85,13 @@ def source_photons(
     source: PointSource | ExtendedSource, index: int,
 ) -> Hits:
     """Photons of one point or extended source over ``[t0, t0 + span)``."""
-    area = effective_area(camera.instrument, filter_name, ENERGY_GRID)
+    resp = response()
+    area = resp.effective_area(camera.instrument, filter_name, ENERGY_GRID)
     density = continuum(source, ENERGY_GRID) * area
     rates = [float(np.trapezoid(density, ENERGY_GRID))]
     for line in source.lines:
-        rates.append(line_flux(source, line) * float(effective_area(camera.instrument, filter_name,
-                                                                      np.array([line.energy]))[0]))
+        rates.append(line_flux(source, line) * float(resp.effective_area(camera.instrument, filter_name,
+                                                                           np.array([line.energy]))[0]))
     variability = source.variability if isinstance(source, PointSource) else 0.0
     n_max = rng.poisson(sum(rates) * span * (1.0 + variability))
     time = _times(rng, n_max, t0, span)
@@ -103,10 +105,11 @@ def source_photons(
     for k, line in enumerate(source.lines, start=1):
         sel = which == k
         energy[sel] = line.energy + line.sigma * rng.standard_normal(int(sel.sum()))
-    core, king_index = PSF_KING[camera.instrument]
-    radius = king_radii(rng, n, core, king_index, 120.0)
+    ra_t, dec_t, pa_t = attitude.at(time)
+    cx, cy = radec_to_det(np.full(n, source.ra), np.full(n, source.dec), ra_t, dec_t, pa_t + camera.rotation)
+    radius = resp.psf_radii(rng, camera.instrument, energy, np.hypot(cx, cy) / UNITS_PER_ARCMIN)
     if isinstance(source, ExtendedSource):
-        cluster = king_radii(rng, n, source.core_radius, 1.5, source.max_radius)
+        cluster = king_radii(rng, np.full(n, source.core_radius), np.full(n, 1.5), source.max_radius)
         angle = rng.random(n) * 2 * np.pi
         ox, oy = cluster * np.cos(angle), cluster * np.sin(angle)
     else:
@@ -134,9 +137,10 @@ def _uniform_on_ccds(rng: np.random.Generator, camera: Camera, n: int) -> tuple[
     return ccd.astype(np.int16), rx, ry, detx, dety
 
 
-def _with_sky(attitude: Attitude, time: np.ndarray, detx: np.ndarray, dety: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _with_sky(camera: Camera, attitude: Attitude, time: np.ndarray, detx: np.ndarray,
+              dety: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ra_t, dec_t, pa_t = attitude.at(time)
-    return det_to_radec(detx, dety, ra_t, dec_t, pa_t)
+    return det_to_radec(detx, dety, ra_t, dec_t, pa_t + camera.rotation)
 
 
 def particle_hits(
@@ -164,7 +168,7 @@ def particle_hits(
     total = energy.size
     time = _times(rng, total, t0, span)
     ccd, rx, ry, detx, dety = _uniform_on_ccds(rng, camera, total)
-    ra, dec = _with_sky(attitude, time, detx, dety)
+    ra, dec = _with_sky(camera, attitude, time, detx, dety)
     return Hits(time, energy * 1000.0, ra, dec, detx, dety, ccd, rx, ry, code, np.full(total, -1),
                 np.ones(total, dtype=bool))
 
@@ -187,9 +191,9 @@ def flare_hits(
         radius = camera.fov_radius * np.sqrt(rng.random(n))
         angle = rng.random(n) * 2 * np.pi
         detx, dety = radius * np.cos(angle), radius * np.sin(angle)
-        kept = rng.random(n) < vignetting(radius / UNITS_PER_ARCMIN, np.full(n, 2.0))
+        kept = rng.random(n) < response().vignetting(camera.instrument, np.full(n, 2.0), radius / UNITS_PER_ARCMIN)
         ccd, rx, ry = camera.det_to_raw(detx, dety)
-        ra, dec = _with_sky(attitude, time, detx, dety)
+        ra, dec = _with_sky(camera, attitude, time, detx, dety)
         parts.append(Hits(time, energy * 1000.0, ra, dec, detx, dety, ccd, rx, ry,
                           np.full(n, COMPONENTS["flare"]), np.full(n, -1), kept))
     return Hits.concat(parts) if parts else Hits.empty()

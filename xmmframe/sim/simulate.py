@@ -29,7 +29,7 @@ from xmmframe.io.truth import write_truth
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.mission_time import mission_seconds, utc_string
 from xmmframe.model.odf import Configuration, ConfigParameter, DataQualityRecord, OdfFileName, OdfSummary, ProposalRecord
-from xmmframe.proc.calibration import FLICKERING, FROM_CCF, HOT, builtin_calibration
+from xmmframe.proc.calibration import FROM_CCF, HOT, detector_calibration
 from xmmframe.proc.geometry import camera as camera_of
 from xmmframe.sim.config import SimulationConfig, default_config
 from xmmframe.sim.detector import SATURATION, first_row, mos_onboard, transmit
@@ -109,7 +109,7 @@ def _simulate_camera(
 ) -> CameraSimulation:
     instrument, exposure_number, delay = CAMERAS[code]
     camera = camera_of(instrument)
-    cal = builtin_calibration(instrument)
+    cal = detector_calibration(instrument)
     mode = config.pn_mode if instrument == "EPN" else "PrimeFullWindow"
     t0 = obs_t0 + delay
     schedule = FrameSchedule.build(instrument, t0, config.exposure, rng, gaps=config.telemetry_gaps, mode=mode,
@@ -166,6 +166,7 @@ def _truth_frame(cs: CameraSimulation) -> pl.DataFrame:
         "TIME": hits.time,
         "FRAME": pl.Series(frame, dtype=pl.Int32),
         "ENERGY": hits.energy,
+        "COLLECTED": cs.truth["COLLECTED"],
         "RA": hits.ra,
         "DEC": hits.dec,
         "DETX": hits.detx,
@@ -187,7 +188,7 @@ def _name(config: SimulationConfig, code: str, flag: str, exposure: int, ccd_fie
 
 def _write_camera(outdir: str, config: SimulationConfig, cs: CameraSimulation, rng: np.random.Generator) -> list[str]:
     camera = camera_of(cs.instrument)
-    cal = builtin_calibration(cs.instrument)
+    cal = detector_calibration(cs.instrument)
     schedule = cs.schedule
     t_end = schedule.t0 + schedule.total * schedule.frame_time
     primary = exposure_keywords(cs.instrument, config.obs_id, cs.exposure, "S", config.filter, cs.mode,
@@ -334,8 +335,8 @@ def simulate(
         "xmmframe": __version__, "seed": config.seed, "config": _jsonable(config),
         "components": COMPONENTS, "cameras": cameras_info,
         "pointing": {"ra": ra_pnt, "dec": dec_pnt, "pa": pa_pnt},
-        "calibration": builtin_calibration("EPN").source,
-        "response": "analytic stand-in (xmmframe.sim.response)",
+        "calibration": detector_calibration("EPN").source,
+        "response": "xmmframe.ccf built-in set (area, filter, QE, vignetting, PSF); redistribution from the detector model",
         "truth_columns": "one row per incident photon/particle; PATTERN 255 = nothing transmitted",
     }
     result.truth = os.path.join(outdir, "truth.parquet")

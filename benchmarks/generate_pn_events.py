@@ -309,8 +309,7 @@ def write_event_list(path: str, obs: Observation, seed: int) -> int:
     with open(partial, "wb") as out:
         out.write(primary)
         out.write(events)
-        for start, n in chunk_sizes(obs.events):
-            out.write(make_chunk(rng, obs, start, n).data)
+        out.writelines(make_chunk(rng, obs, start, n).data for start, n in chunk_sizes(obs.events))
         out.write(b"\0" * (-data_bytes % 2880))
     os.replace(partial, path)
     return os.path.getsize(path)

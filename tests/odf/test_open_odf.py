@@ -28,7 +28,14 @@ def _copy(simulated, tmp_path, name="odf"):
 def test_file_names_follow_the_convention():
     name = OdfFileName.parse("0809_0201901401_PNU00203IME.FIT")
     assert (name.revolution, name.obs_id, name.instrument, name.flag, name.exposure, name.ccd, name.kind) == (
-        809, "0201901401", "PN", "U", 2, 3, "IME")
+        809,
+        "0201901401",
+        "PN",
+        "U",
+        2,
+        3,
+        "IME",
+    )
     mos = OdfFileName.parse("0229_0001730201_M2S00260IME.FIT")
     assert (mos.ccd, mos.node, mos.expidstr) == (6, 0, "S002")
     assert OdfFileName.parse("0229_0001730201_SCX00000ATS.FIT").kind == "ATS"
@@ -42,14 +49,27 @@ def test_open_directory_and_index(simulated):
     assert obs.files("PN", "IME").height == 12 and obs.files("M1", "IME").height == 7
     assert obs.files("EPN", "IME", 3, 4)["NAME"].to_list() == ["1234_0999990101_PNS00304IME.FIT"]
     assert [(e.instrument, e.expidstr, len(e.ccds)) for e in obs.imaging_exposures()] == [
-        ("M1", "S001", 7), ("M2", "S002", 7), ("PN", "S003", 12)]
+        ("M1", "S001", 7),
+        ("M2", "S002", 7),
+        ("PN", "S003", 12),
+    ]
     raw = obs.raw_events("PN", 3)
     assert raw.collect_schema().names() == ["FRAME", "RAWX", "RAWY", "ENERGY", "CCDNR"]
     counts = raw.group_by("CCDNR").len().collect()
     assert counts.height == 12 and counts["len"].sum() == simulated.result.counts["EPN"]
     mos = obs.raw_events("M1", 1, ccd=1).collect()
-    assert mos.columns == ["FRAME", "RAWX", "RAWY", "ENERGYE1", "ENERGYE2", "ENERGYE3", "ENERGYE4", "PATTERN",
-                           "PERIPIX", "CCDNR"]
+    assert mos.columns == [
+        "FRAME",
+        "RAWX",
+        "RAWY",
+        "ENERGYE1",
+        "ENERGYE2",
+        "ENERGYE3",
+        "ENERGYE4",
+        "PATTERN",
+        "PERIPIX",
+        "CCDNR",
+    ]
     assert set(mos["CCDNR"].to_list()) == {1}
     aux = obs.frames("M1", 1).collect()
     assert {"FRAME", "CCDID", "CCDNODE", "FTCOARSE", "FTFINE", "NVALID", "FIFOOVF"} <= set(aux.columns)
@@ -130,8 +150,25 @@ def test_corrupt_attitude_is_a_clear_error(simulated, tmp_path):
         obs.attitude()
     from xmmframe.io.odf_write import write_constituent
 
-    write_constituent(ats, {}, [("ATS", {}, pl.DataFrame({"VALTIME": ["garbage"], "VALDUR": [1.0],
-                                                           "VIEWRA": ["x"], "VIEWDECL": ["y"], "ASTPOS": [0.0]}))])
+    write_constituent(
+        ats,
+        {},
+        [
+            (
+                "ATS",
+                {},
+                pl.DataFrame(
+                    {
+                        "VALTIME": ["garbage"],
+                        "VALDUR": [1.0],
+                        "VIEWRA": ["x"],
+                        "VIEWDECL": ["y"],
+                        "ASTPOS": [0.0],
+                    }
+                ),
+            )
+        ],
+    )
     with pytest.raises(OdfError, match="corrupt attitude"):
         read_attitude(str(ats))
     write_constituent(ats, {}, [("ATS", {}, pl.DataFrame({"A": [1.0]}))])
@@ -155,7 +192,12 @@ def test_odfingest_writes_a_sas_summary(simulated, tmp_path):
     assert summary.declared_files == len(summary.files)
     assert summary.file_names[-1] == os.path.basename(path)
     pn = summary.instruments["PN"].exposures[0]
-    assert (pn.expidstr, pn.scheduled, pn.mode, pn.filter) == ("S003", True, "PrimeFullWindowExtended", "Medium")
+    assert (pn.expidstr, pn.scheduled, pn.mode, pn.filter) == (
+        "S003",
+        True,
+        "PrimeFullWindowExtended",
+        "Medium",
+    )
     assert pn.data_modes == {ccd: "Imaging" for ccd in range(1, 13)}
     assert pn.configuration.declared == len(pn.configuration.parameters)
     assert pn.start.startswith("2006-05-27T10:06")

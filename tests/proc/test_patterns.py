@@ -1,4 +1,4 @@
-"""Pattern recognition: hand-built frames for every pattern, edges, bad pixels, MIPs, and a brute-force reference."""
+"""Pattern recognition: hand-built frames (every pattern, edges, bad pixels, MIPs), brute-force reference."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xmmframe.model.flags import PN_FLAGS
-from xmmframe.proc.patterns import BADMAP_BRIGHT, BADMAP_DEAD, BADMAP_ONBOARD, empty_badmap, reconstruct_patterns
+from xmmframe.proc.patterns import (
+    BADMAP_BRIGHT,
+    BADMAP_DEAD,
+    BADMAP_ONBOARD,
+    empty_badmap,
+    reconstruct_patterns,
+)
 
 SHAPE = (64, 200)
 
@@ -20,9 +26,18 @@ def run(pixels, badmap=None, ymin=1, mip=1 << 30, shape=SHAPE):
     frame = np.array([p[0] for p in pixels])
     order = np.argsort(frame, kind="stable")
     arr = np.array(pixels, dtype=np.int64)[order]
-    ev = reconstruct_patterns(np.ones(len(arr), np.int64), arr[:, 0], arr[:, 1], arr[:, 2],
-                              arr[:, 3].astype(float), arr[:, 3], shape, badmap=badmap, ymin=ymin,
-                              mip_threshold=mip)
+    ev = reconstruct_patterns(
+        np.ones(len(arr), np.int64),
+        arr[:, 0],
+        arr[:, 1],
+        arr[:, 2],
+        arr[:, 3].astype(float),
+        arr[:, 3],
+        shape,
+        badmap=badmap,
+        ymin=ymin,
+        mip_threshold=mip,
+    )
     return ev, arr
 
 
@@ -79,8 +94,10 @@ def reference(pixels):
 def kernel_result(pixels):
     ev, arr = run(pixels)
     main = ev["MAIN"]
-    return {(int(arr[m, 0]), int(arr[m, 1]), int(arr[m, 2])): (int(p), int(n), int(a))
-            for m, p, n, a in zip(main, ev["PATTERN"], ev["NPIX"], ev["ADU"])}
+    return {
+        (int(arr[m, 0]), int(arr[m, 1]), int(arr[m, 2])): (int(p), int(n), int(a))
+        for m, p, n, a in zip(main, ev["PATTERN"], ev["NPIX"], ev["ADU"], strict=False)
+    }
 
 
 pixel = st.tuples(st.integers(0, 3), st.integers(2, 9), st.integers(2, 9), st.integers(20, 4000))
@@ -95,8 +112,10 @@ def test_kernel_equals_brute_force_on_random_frames(pixels):
 def test_kernel_equals_brute_force_on_a_large_random_set():
     rng = np.random.default_rng(3)
     n = 20000
-    raw = np.stack([rng.integers(0, 300, n), rng.integers(2, 30, n), rng.integers(2, 60, n),
-                    rng.integers(20, 3000, n)], axis=1)
+    raw = np.stack(
+        [rng.integers(0, 300, n), rng.integers(2, 30, n), rng.integers(2, 60, n), rng.integers(20, 3000, n)],
+        axis=1,
+    )
     _, unique = np.unique(raw[:, :3], axis=0, return_index=True)
     pixels = [tuple(int(v) for v in raw[i]) for i in np.sort(unique)]
     assert kernel_result(pixels) == reference(pixels)
@@ -109,14 +128,24 @@ def test_kernel_equals_brute_force_on_a_large_random_set():
     ("partners", "pattern"),
     [
         ([], 0),
-        ([(1, 0)], 1), ([(0, -1)], 2), ([(-1, 0)], 3), ([(0, 1)], 4),
-        ([(1, 0), (0, -1)], 5), ([(0, -1), (-1, 0)], 6), ([(-1, 0), (0, 1)], 7), ([(0, 1), (1, 0)], 8),
-        ([(1, 0), (0, -1), (1, -1)], 9), ([(0, -1), (-1, 0), (-1, -1)], 10), ([(-1, 0), (0, 1), (-1, 1)], 11),
+        ([(1, 0)], 1),
+        ([(0, -1)], 2),
+        ([(-1, 0)], 3),
+        ([(0, 1)], 4),
+        ([(1, 0), (0, -1)], 5),
+        ([(0, -1), (-1, 0)], 6),
+        ([(-1, 0), (0, 1)], 7),
+        ([(0, 1), (1, 0)], 8),
+        ([(1, 0), (0, -1), (1, -1)], 9),
+        ([(0, -1), (-1, 0), (-1, -1)], 10),
+        ([(-1, 0), (0, 1), (-1, 1)], 11),
         ([(0, 1), (1, 0), (1, 1)], 12),
     ],
 )
 def test_every_valid_pattern(partners, pattern):
-    pixels = [(1, 20, 50, 1000)] + [(1, 20 + dx, 50 + dy, 300 - 10 * k) for k, (dx, dy) in enumerate(partners)]
+    pixels = [(1, 20, 50, 1000)] + [
+        (1, 20 + dx, 50 + dy, 300 - 10 * k) for k, (dx, dy) in enumerate(partners)
+    ]
     if len(partners) == 3:  # the diagonal pixel is the lowest
         pixels[-1] = (1, pixels[-1][1], pixels[-1][2], 100)
     ev, _ = run(pixels)
@@ -131,13 +160,16 @@ def test_every_valid_pattern(partners, pattern):
 @pytest.mark.parametrize(
     ("pixels", "pattern"),
     [
-        ([(1, 20, 50, 900), (1, 21, 51, 200)], 13),                                  # diagonal pair
-        ([(1, 20, 50, 900), (1, 21, 50, 200), (1, 22, 50, 150)], 13),                # straight triple, main at end
-        ([(1, 20, 50, 900), (1, 19, 50, 200), (1, 21, 50, 150)], 13),                # straight triple, main centre
-        ([(1, 20, 50, 200), (1, 21, 50, 900), (1, 20, 51, 150)], 13),                # L with main not at corner
-        ([(1, 20, 50, 900), (1, 21, 50, 100), (1, 20, 49, 300), (1, 21, 49, 200)], 14),  # quad, lowest not diagonal
+        ([(1, 20, 50, 900), (1, 21, 51, 200)], 13),  # diagonal pair
+        ([(1, 20, 50, 900), (1, 21, 50, 200), (1, 22, 50, 150)], 13),  # straight triple, main at end
+        ([(1, 20, 50, 900), (1, 19, 50, 200), (1, 21, 50, 150)], 13),  # straight triple, main centre
+        ([(1, 20, 50, 200), (1, 21, 50, 900), (1, 20, 51, 150)], 13),  # L with main not at corner
+        (
+            [(1, 20, 50, 900), (1, 21, 50, 100), (1, 20, 49, 300), (1, 21, 49, 200)],
+            14,
+        ),  # quad, lowest not diagonal
         ([(1, 20, 50, 900), (1, 21, 50, 100), (1, 19, 50, 300), (1, 20, 51, 200)], 14),  # T shape
-        ([(1, 20 + k, 50, 900 - k) for k in range(5)], 15),                          # track
+        ([(1, 20 + k, 50, 900 - k) for k in range(5)], 15),  # track
     ],
 )
 def test_invalid_patterns_are_flagged(pixels, pattern):
@@ -154,8 +186,9 @@ def test_separate_events_in_one_frame_and_frames_apart():
 
 
 def test_ccd_edges_and_window():
-    ev, _ = run([(1, 1, 50, 500), (1, 64, 80, 500), (1, 30, 200, 500), (1, 30, 13, 500), (1, 30, 100, 500)],
-                ymin=13)
+    ev, _ = run(
+        [(1, 1, 50, 500), (1, 64, 80, 500), (1, 30, 200, 500), (1, 30, 13, 500), (1, 30, 100, 500)], ymin=13
+    )
     border = PN_FLAGS["CLOSE_TO_CCD_BORDER"]
     flagged = sorted((int(f) & border) > 0 for f in ev["FLAG"])
     assert flagged == [False, True, True, True, True]
@@ -168,8 +201,10 @@ def test_bad_pixel_neighbourhood_and_hot_pixels():
     bad[1, 120, 10] = BADMAP_DEAD
     pixels = [(1, 20, 50, 300), (1, 21, 50, 600), (1, 41, 81, 500), (1, 11, 121, 500), (1, 50, 150, 500)]
     ev, arr = run(pixels, badmap=bad)
-    by_main = {(int(arr[m, 1]), int(arr[m, 2])): (int(p), int(f)) for m, p, f in zip(ev["MAIN"], ev["PATTERN"],
-                                                                                      ev["FLAG"])}
+    by_main = {
+        (int(arr[m, 1]), int(arr[m, 2])): (int(p), int(f))
+        for m, p, f in zip(ev["MAIN"], ev["PATTERN"], ev["FLAG"], strict=False)
+    }
     # the hot pixel is not merged with its neighbour: two singles
     assert by_main[(20, 50)] == (0, PN_FLAGS["ON_BADPIX"])
     assert by_main[(21, 50)] == (0, PN_FLAGS["CLOSE_TO_BRIGHTPIX"])
@@ -182,9 +217,9 @@ def test_mip_rejection_flags_the_mip_and_its_columns():
     pixels = [(1, 30, 60 + k, 3500 if k == 2 else 800) for k in range(6)]  # a MIP track along a column
     pixels += [(1, 31, 120, 400), (1, 45, 120, 400), (2, 31, 120, 400)]
     ev, arr = run(pixels, mip=3000)
-    flags = {(int(arr[m, 0]), int(arr[m, 1]), int(arr[m, 2])): int(f) for m, f in zip(ev["MAIN"], ev["FLAG"])}
+    flags = {(int(arr[m, 0]), int(arr[m, 1]), int(arr[m, 2])): int(f) for m, f in zip(ev["MAIN"], ev["FLAG"], strict=False)}
     mip = PN_FLAGS["MIP_ASSOCIATED"]
-    assert flags[(1, 30, 62)] & mip            # the MIP itself
-    assert flags[(1, 31, 120)] & mip           # same frame, next column
-    assert not flags[(1, 45, 120)] & mip       # same frame, far column
-    assert not flags[(2, 31, 120)] & mip       # next frame
+    assert flags[(1, 30, 62)] & mip  # the MIP itself
+    assert flags[(1, 31, 120)] & mip  # same frame, next column
+    assert not flags[(1, 45, 120)] & mip  # same frame, far column
+    assert not flags[(2, 31, 120)] & mip  # next frame

@@ -23,7 +23,12 @@ PARAMS = (
     Param("randomize", True, "bool", "randomise energies in the adu bin and positions in the pixel"),
     Param("seed", 1, "int", "random seed of the randomisation"),
     Param("findhotpixels", True, "bool", "search the data for hot and flickering pixels"),
-    Param("atthkset", "", "str", "attitude file to use instead of the ODF's *ATS.FIT (e.g. an atthkgen ATTHK file)"),
+    Param(
+        "atthkset",
+        "",
+        "str",
+        "attitude file to use instead of the ODF's *ATS.FIT (e.g. an atthkgen ATTHK file)",
+    ),
 )
 
 
@@ -39,15 +44,29 @@ def _run(task: str, values: SasArguments) -> int:
     if values["atthkset"]:
         options["attitude"] = read_attitude(values["atthkset"])
     chain = epproc if task == "epproc" else emproc
-    for events in chain(obs, outdir=values["outdir"], progress=lambda text: print(f"{task}: {text}"), **options):
-        print(f"{task}: {events.meta.source} ({events.meta.instrument} {events.meta.expidstr}, "
-              f"{events.count()} events)")
+    for events in chain(
+        obs, outdir=values["outdir"], progress=lambda text: print(f"{task}: {text}"), **options
+    ):
+        print(
+            f"{task}: {events.meta.source} ({events.meta.instrument} {events.meta.expidstr}, "
+            f"{events.count()} events)"
+        )
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``epproc`` and ``emproc`` subcommands."""
-    add_task(subparsers, "epproc", PARAMS, lambda args, values: _run("epproc", values),
-             "calibrated EPIC pn event lists from an ODF (SAS epproc)")
-    add_task(subparsers, "emproc", PARAMS, lambda args, values: _run("emproc", values),
-             "calibrated EPIC MOS event lists from an ODF (SAS emproc)")
+    add_task(
+        subparsers,
+        "epproc",
+        PARAMS,
+        lambda args, values: _run("epproc", values),
+        "calibrated EPIC pn event lists from an ODF (SAS epproc)",
+    )
+    add_task(
+        subparsers,
+        "emproc",
+        PARAMS,
+        lambda args, values: _run("emproc", values),
+        "calibrated EPIC MOS event lists from an ODF (SAS emproc)",
+    )

@@ -30,4 +30,10 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``odfingest`` subcommand."""
-    add_task(subparsers, "odfingest", PARAMS, run, "write the SAS summary file (*SUM.SAS) of an ODF (SAS odfingest)")
+    add_task(
+        subparsers,
+        "odfingest",
+        PARAMS,
+        run,
+        "write the SAS summary file (*SUM.SAS) of an ODF (SAS odfingest)",
+    )

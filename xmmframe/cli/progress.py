@@ -24,7 +24,11 @@ def steps(task: str, enabled: bool | None = None) -> Iterator[Callable[[str], No
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn(f"[bold]{task}[/bold] {{task.description}}"), TimeElapsedColumn(),
-                  transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(f"[bold]{task}[/bold] {{task.description}}"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as progress:
         handle = progress.add_task("", total=None)
         yield lambda text: progress.update(handle, description=text)

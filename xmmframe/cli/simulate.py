@@ -55,13 +55,23 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``simulate`` subcommand."""
-    parser = subparsers.add_parser("simulate", help="simulate an observation: ODF (pn, MOS1, MOS2) + truth table")
+    parser = subparsers.add_parser(
+        "simulate", help="simulate an observation: ODF (pn, MOS1, MOS2) + truth table"
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="output ODF directory")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--exposure", default="20ks", help="exposure per camera, e.g. 20ks, 5000s (default 20ks)")
-    parser.add_argument("--sources", default="", metavar="SPEC",
-                        help="sources replacing the default ones, e.g. 'point:dra=1,ddec=0,flux=1e-12,gamma=2;"
-                             "extended:dra=-5,ddec=2,flux=2e-12,kt=3,rc=40'")
+    parser.add_argument(
+        "--exposure", default="20ks", help="exposure per camera, e.g. 20ks, 5000s (default 20ks)"
+    )
+    parser.add_argument(
+        "--sources",
+        default="",
+        metavar="SPEC",
+        help="sources replacing the default ones, e.g. 'point:dra=1,ddec=0,flux=1e-12,gamma=2;"
+        "extended:dra=-5,ddec=2,flux=2e-12,kt=3,rc=40'",
+    )
     parser.add_argument("--no-flares", action="store_true", help="no soft-proton flares")
-    parser.add_argument("--instruments", default="", help="cameras to simulate, e.g. PN,M1 (default PN,M1,M2)")
+    parser.add_argument(
+        "--instruments", default="", help="cameras to simulate, e.g. PN,M1 (default PN,M1,M2)"
+    )
     parser.set_defaults(func=run)

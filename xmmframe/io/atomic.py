@@ -18,6 +18,12 @@ from typing import BinaryIO
 from xmmframe.errors import OutputError
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def check_not_input(path: str | os.PathLike[str], protect: Sequence[str | os.PathLike[str]]) -> None:
     """Refuse to write over one of the input files."""
     target = os.path.abspath(os.fspath(path))
@@ -38,6 +44,7 @@ def atomic_path(
         raise OutputError(f"output directory {directory} does not exist", target)
     fd, tmp = tempfile.mkstemp(prefix=".xmmframe-", suffix=".tmp", dir=directory)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
     try:
         yield tmp
         os.replace(tmp, target)

@@ -4,7 +4,8 @@ Rows are read in large contiguous blocks (whole rows, never a column at a time) 
 projected column is converted from big-endian to native in one vectorised pass per block.
 Only the columns a query needs are converted, the predicate is applied block by block and
 reading stops once ``n_rows`` rows have been produced, so memory stays bounded by a few
-blocks whatever the file size.
+blocks whatever the file size. Blocks are read in order into a few reused buffers and decoded
+and filtered by ``DECODE_THREADS`` threads at once; the batches come out in file order.
 
 Examples
 --------
@@ -40,7 +41,7 @@ BLOCK_BYTES = 8 << 20
 #: release the GIL); blocks are still read in order and results yielded in order.
 DECODE_THREADS = min(4, os.cpu_count() or 1)
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class FitsTable:
@@ -195,7 +196,7 @@ class FitsTable:
         buffers: queue.Queue[np.ndarray] | None = None
         if self.data is None:
             buffers = queue.LifoQueue()
-            for _ in range(threads + 2):
+            for _ in range(threads + 1):  # one per decoding thread, one being read
                 buffers.put(np.empty(min(block_rows, self.nrows) * self.row_bytes, dtype=np.uint8))
 
         def frame_of(block: tuple[np.ndarray, np.ndarray | None]) -> pl.DataFrame:
@@ -254,7 +255,7 @@ class FitsTable:
 
 
 def _ordered_map(
-    func: Callable[[T], pl.DataFrame], items: Iterable[T], threads: int
+    func: Callable[[_T], pl.DataFrame], items: Iterable[_T], threads: int
 ) -> Iterator[pl.DataFrame]:
     """``func(item)`` for each item, computed by ``threads`` threads and yielded in order.
 
@@ -280,7 +281,7 @@ def _ordered_map(
 
 
 def _submitted(
-    pool: ThreadPoolExecutor, func: Callable[[T], pl.DataFrame], items: Iterable[T]
+    pool: ThreadPoolExecutor, func: Callable[[_T], pl.DataFrame], items: Iterable[_T]
 ) -> Iterator[Future[pl.DataFrame]]:
     """Submit ``func(item)`` for each item; an error from ``items`` becomes a failed future."""
     try:

@@ -43,8 +43,16 @@ _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2")
 
 #: Columns of the constituent index.
 INDEX_SCHEMA = {
-    "NAME": pl.String, "PATH": pl.String, "INSTRUMENT": pl.String, "FLAG": pl.String, "EXPOSURE": pl.Int32,
-    "CCD": pl.Int32, "NODE": pl.Int32, "KIND": pl.String, "OBS_ID": pl.String, "LISTED": pl.Boolean,
+    "NAME": pl.String,
+    "PATH": pl.String,
+    "INSTRUMENT": pl.String,
+    "FLAG": pl.String,
+    "EXPOSURE": pl.Int32,
+    "CCD": pl.Int32,
+    "NODE": pl.Int32,
+    "KIND": pl.String,
+    "OBS_ID": pl.String,
+    "LISTED": pl.Boolean,
 }
 
 
@@ -68,7 +76,9 @@ def _find_summary(directory: str) -> str | None:
     return None
 
 
-def locate_odf(path: str | os.PathLike[str], workdir: str | os.PathLike[str] | None = None) -> tuple[str, str]:
+def locate_odf(
+    path: str | os.PathLike[str], workdir: str | os.PathLike[str] | None = None
+) -> tuple[str, str]:
     """``(directory, summary path)`` of an ODF given as a directory, a summary file or a tar archive."""
     spath = os.fspath(path)
     if not os.path.exists(spath):
@@ -81,10 +91,14 @@ def locate_odf(path: str | os.PathLike[str], workdir: str | os.PathLike[str] | N
         _extract(spath, target)
         directory = target
         if _find_summary(directory) is None:
-            inner = sorted(glob.glob(os.path.join(glob.escape(directory), "**", "*.[tT][aA][rR]"), recursive=True))
+            inner = sorted(
+                glob.glob(os.path.join(glob.escape(directory), "**", "*.[tT][aA][rR]"), recursive=True)
+            )
             for archive in inner:
                 _extract(archive, directory)
-        summaries = sorted(glob.glob(os.path.join(glob.escape(directory), "**", "*SUM.[AS][SA][CS]"), recursive=True))
+        summaries = sorted(
+            glob.glob(os.path.join(glob.escape(directory), "**", "*SUM.[AS][SA][CS]"), recursive=True)
+        )
         if not summaries:
             raise OdfError("the archive holds no ODF summary file (*SUM.SAS or *SUM.ASC)", spath)
         return os.path.dirname(summaries[-1]), summaries[-1]
@@ -104,11 +118,20 @@ def index_constituents(directory: str, summary: OdfSummary) -> pl.DataFrame:
         parsed = OdfFileName.parse(entry)
         if parsed is None:
             continue
-        rows.append({
-            "NAME": parsed.name, "PATH": os.path.join(directory, entry), "INSTRUMENT": parsed.instrument,
-            "FLAG": parsed.flag, "EXPOSURE": parsed.exposure, "CCD": parsed.ccd, "NODE": parsed.node,
-            "KIND": parsed.kind, "OBS_ID": parsed.obs_id, "LISTED": parsed.name in listed,
-        })
+        rows.append(
+            {
+                "NAME": parsed.name,
+                "PATH": os.path.join(directory, entry),
+                "INSTRUMENT": parsed.instrument,
+                "FLAG": parsed.flag,
+                "EXPOSURE": parsed.exposure,
+                "CCD": parsed.ccd,
+                "NODE": parsed.node,
+                "KIND": parsed.kind,
+                "OBS_ID": parsed.obs_id,
+                "LISTED": parsed.name in listed,
+            }
+        )
     return pl.DataFrame(rows, schema=INDEX_SCHEMA)
 
 
@@ -142,7 +165,9 @@ def open_odf(path: str | os.PathLike[str], workdir: str | os.PathLike[str] | Non
             directory = summary.path
     index = index_constituents(directory, summary)
     present = set(index["NAME"].to_list())
-    missing = [n for n in summary.file_names if n not in present and not n.upper().endswith(("SUM.SAS", "SUM.ASC"))]
+    missing = [
+        n for n in summary.file_names if n not in present and not n.upper().endswith(("SUM.SAS", "SUM.ASC"))
+    ]
     if missing:
         warnings.warn(
             f"{summary_path}: {len(missing)} constituent(s) listed in the summary are missing, e.g. "
@@ -161,7 +186,9 @@ def scan_constituent(path: str, hdu: int | str | None = None) -> pl.LazyFrame:
     return scan_fits(path, hdu if hdu is not None else 1)
 
 
-def read_constituent(path: str, hdu: int | str | None = None, columns: list[str] | None = None) -> pl.DataFrame:
+def read_constituent(
+    path: str, hdu: int | str | None = None, columns: list[str] | None = None
+) -> pl.DataFrame:
     """A constituent's binary table, read eagerly."""
     return FitsTable.open(path, hdu if hdu is not None else 1).read(columns)
 
@@ -207,7 +234,9 @@ def read_attitude(path: str) -> Attitude:
         else:
             raise OdfError(
                 "not an attitude table: needs VALTIME/VALDUR/VIEWRA/VIEWDECL/ASTPOS (ATS) or "
-                f"TIME/AHFRA/AHFDEC/AHFPA (ATTHK); has {', '.join(frame.columns)}", path)
+                f"TIME/AHFRA/AHFDEC/AHFPA (ATTHK); has {', '.join(frame.columns)}",
+                path,
+            )
     except OdfError:
         raise
     except Exception as err:  # noqa: BLE001 - bad strings, empty tables

@@ -37,7 +37,16 @@ from xmmframe.model.odf import (
     ProposalRecord,
 )
 
-_RECORDS = ("OBSERVATION", "FILES", "CONFIGURATION", "INSTRUMENT", "EXPOSURE", "PROPOSAL", "DATA QUALITY", "PATH")
+_RECORDS = (
+    "OBSERVATION",
+    "FILES",
+    "CONFIGURATION",
+    "INSTRUMENT",
+    "EXPOSURE",
+    "PROPOSAL",
+    "DATA QUALITY",
+    "PATH",
+)
 _SEPARATOR = re.compile(r"\s+//?(?:\s|$)")
 _PARAMETER = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*)\s*=(.*)$")
 _DQ_COUNTERS = (
@@ -66,7 +75,7 @@ def split_value(line: str) -> tuple[str, str]:
     match = _SEPARATOR.search(text)
     if match is None:
         return text.strip(), ""
-    return text[: match.start()].strip(), text[match.end():].strip()
+    return text[: match.start()].strip(), text[match.end() :].strip()
 
 
 def _record_keyword(line: str) -> str | None:
@@ -123,7 +132,8 @@ def parse_summary(text: str, path: str = "") -> OdfSummary:
     Examples
     --------
     >>> text = "OBSERVATION\\n0001730201 / Obs\\n0229 / Rev\\n2001-03-09T12:43:09 / Start\\n"
-    >>> text += "2001-03-09T17:29:09 / Stop\\nFILES\\n1 / Number of files\\n0229_0001730201_SCX00000SUM.ASC / Summary\\n"
+    >>> text += "2001-03-09T17:29:09 / Stop\\nFILES\\n1 / Number of files\\n"
+    >>> text += "0229_0001730201_SCX00000SUM.ASC / Summary\\n"
     >>> parse_summary(text).files
     (('0229_0001730201_SCX00000SUM.ASC', 'Summary'),)
     """
@@ -165,7 +175,9 @@ def parse_summary(text: str, path: str = "") -> OdfSummary:
             try:
                 declared_files = int(value)
             except ValueError:
-                raise OdfSummaryError(f"number of files {value!r} is not an integer", path, count_line) from None
+                raise OdfSummaryError(
+                    f"number of files {value!r} is not an integer", path, count_line
+                ) from None
             for _ in range(declared_files):
                 name_line, name_text = lines.next("a file name")
                 if _record_keyword(name_text):
@@ -175,9 +187,11 @@ def parse_summary(text: str, path: str = "") -> OdfSummary:
                 files.append(split_value(name_text))
             extra = [n for n, t in lines.until_record() if t.strip()]
             if extra:
-                raise OdfSummaryError(f"FILES declares {declared_files} names but more follow", path, extra[0])
+                raise OdfSummaryError(
+                    f"FILES declares {declared_files} names but more follow", path, extra[0]
+                )
         elif keyword == "CONFIGURATION":
-            record = _configuration(lines, line.strip()[len("CONFIGURATION"):].strip(), path, number)
+            record = _configuration(lines, line.strip()[len("CONFIGURATION") :].strip(), path, number)
             if current_instrument is not None and exposures:
                 from dataclasses import replace
 
@@ -270,7 +284,9 @@ def _configuration(lines: _Lines, title: str, path: str, number: int) -> Configu
             continue
         match = _PARAMETER.match(text.strip())
         if match is None:
-            raise OdfSummaryError(f"configuration parameter expected, found {text.strip()!r}", path, line_number)
+            raise OdfSummaryError(
+                f"configuration parameter expected, found {text.strip()!r}", path, line_number
+            )
         value, comment = split_value(match.group(2))
         parameters.append(ConfigParameter(match.group(1), value, comment))
     return Configuration(title, declared, tuple(parameters))
@@ -338,7 +354,11 @@ def format_summary_asc(summary: OdfSummary) -> str:
         out += list(summary.proposal.lines)
         out += [_value_line(value, label) for label, value in summary.proposal.fields.items()]
     for dq in summary.data_quality:
-        out += ["DATA QUALITY", _value_line(dq.instrument, "Instrument Id"), _value_line(dq.exposure_id, "Exposure Id")]
+        out += [
+            "DATA QUALITY",
+            _value_line(dq.instrument, "Instrument Id"),
+            _value_line(dq.exposure_id, "Exposure Id"),
+        ]
         out += [_value_line("" if v is None else v, k) for k, v in dq.counters.items()]
         out.append(_value_line(dq.scheduled_flag, "Scheduled flag"))
     return "".join(line[:80].ljust(80) + "\n" for line in out)
@@ -392,15 +412,24 @@ def format_summary_sas(summary: OdfSummary, creator: str, date: str) -> str:
         out += [f"{p.key} = {p.value} / {p.comment}" for p in config.parameters]
     index = 0
     for instrument in summary.instrument_records:
-        out += ["//", "// Instrument Record", "//", "INSTRUMENT", instrument.name,
-                _value_line("Y" if instrument.active else "N", "Is this instrument active?"),
-                _value_line(len(instrument.exposures), "Number of exposures for this instrument")]
+        out += [
+            "//",
+            "// Instrument Record",
+            "//",
+            "INSTRUMENT",
+            instrument.name,
+            _value_line("Y" if instrument.active else "N", "Is this instrument active?"),
+            _value_line(len(instrument.exposures), "Number of exposures for this instrument"),
+        ]
         for level, exposure in enumerate(instrument.exposures, start=1):
             index += 1
             out += [
-                "//", "// Exposure Record", f"// Observation Level Exposure Index = {index}",
+                "//",
+                "// Exposure Record",
+                f"// Observation Level Exposure Index = {index}",
                 f"// Instrument [{instrument.name}] Level Exposure Identifier = {exposure.expidstr}",
-                f"// Instrument [{instrument.name}] Level Exposure Index = {level}", "//",
+                f"// Instrument [{instrument.name}] Level Exposure Index = {level}",
+                "//",
                 "EXPOSURE",
                 _value_line(exposure.identifier, f"Exposure Identifier [also {exposure.expidstr}]"),
                 _value_line("Y" if exposure.scheduled else "N", "Is this a scheduled exposure?"),
@@ -414,16 +443,24 @@ def format_summary_sas(summary: OdfSummary, creator: str, date: str) -> str:
             ]
             if exposure.configuration is not None:
                 config = exposure.configuration
-                out += ["//", f"// Configuration Record for {instrument.name}", "//",
-                        f"CONFIGURATION {config.title}".rstrip(),
-                        _value_line(len(config.parameters), "Number of configuration parameters available")]
+                out += [
+                    "//",
+                    f"// Configuration Record for {instrument.name}",
+                    "//",
+                    f"CONFIGURATION {config.title}".rstrip(),
+                    _value_line(len(config.parameters), "Number of configuration parameters available"),
+                ]
                 out += [f"{p.key} = {p.value} / {p.comment}" for p in config.parameters]
     if summary.proposal is not None:
         out.append("PROPOSAL")
         out += list(summary.proposal.lines)
         out += [_value_line(value, label) for label, value in summary.proposal.fields.items()]
     for dq in summary.data_quality:
-        out += ["DATA QUALITY", _value_line(dq.instrument, "Instrument Id"), _value_line(dq.exposure_id, "Exposure Id")]
+        out += [
+            "DATA QUALITY",
+            _value_line(dq.instrument, "Instrument Id"),
+            _value_line(dq.exposure_id, "Exposure Id"),
+        ]
         out += [_value_line("" if v is None else v, k) for k, v in dq.counters.items()]
         out.append(_value_line(dq.scheduled_flag, "Scheduled flag"))
     return "\n".join(out) + "\n"

@@ -1,4 +1,4 @@
-"""Writing ODF constituents: FITS files of one primary header and binary tables, as the simulator produces them.
+"""Writing ODF constituents: FITS files of a primary header and binary tables (the simulator's output).
 
 Each keyword is given as ``value`` or ``(value, comment)``; tables are Polars frames whose
 dtypes give the FITS formats (``Int16 -> I``, ``Int32 -> J``, ``UInt8 -> B``, ``UInt16 -> I`` with

@@ -38,15 +38,22 @@ from xmmframe.model.odf import (
     OdfFileName,
 )
 
-_DATA_MODES = {"IME": "Imaging", "TIE": "Timing", "BUE": "Burst", "RIE": "ReducedImaging", "CTE": "CompressedTiming"}
+_DATA_MODES = {
+    "IME": "Imaging",
+    "TIE": "Timing",
+    "BUE": "Burst",
+    "RIE": "ReducedImaging",
+    "CTE": "CompressedTiming",
+}
 
 
 def _exposure_record(obs: Observation, code: str, number: int, flag: str) -> ExposureRecord:
     files = obs.files(code, exposure=number)
     identifier = f"{number:03d}"
     commanded = f"{obs.obs_id}{code}{flag}{identifier}"
-    record = ExposureRecord(code, identifier, scheduled=flag == "S", kind="SCIENCE", commanded_id=commanded,
-                            proposal_id=commanded)
+    record = ExposureRecord(
+        code, identifier, scheduled=flag == "S", kind="SCIENCE", commanded_id=commanded, proposal_id=commanded
+    )
     science = files.filter(pl.col("KIND").is_in(list(_DATA_MODES)))
     if code not in EPIC_INSTRUMENTS or science.height == 0:
         return record
@@ -56,18 +63,28 @@ def _exposure_record(obs: Observation, code: str, number: int, flag: str) -> Exp
     end = str(header.get("DATE-END", "")).strip() or None
     parameters = [ConfigParameter("MODE", mode, "Instrument configuration")]
     ccds = science.select("CCD", "KIND").unique().sort("CCD").rows()
-    parameters += [ConfigParameter(f"CALIBRATION_MODE_{ccd}", mode, f"Mode used to calibrate events from CCD {ccd}")
-                   for ccd, _ in ccds]
-    parameters += [ConfigParameter(f"DATA_MODE_{ccd}", _DATA_MODES[kind], f"Data mode for CCD {ccd}")
-                   for ccd, kind in ccds]
+    parameters += [
+        ConfigParameter(f"CALIBRATION_MODE_{ccd}", mode, f"Mode used to calibrate events from CCD {ccd}")
+        for ccd, _ in ccds
+    ]
+    parameters += [
+        ConfigParameter(f"DATA_MODE_{ccd}", _DATA_MODES[kind], f"Data mode for CCD {ccd}")
+        for ccd, kind in ccds
+    ]
     if header.get("FILTER"):
         parameters.append(ConfigParameter("FILTER", str(header["FILTER"]).strip(), "Filter"))
     if header.get("FRMTIME") is not None:
         parameters.append(ConfigParameter("FRAME_TIME", str(header["FRMTIME"]), "[ms] Frame time"))
     title = "EPIC PN" if code == "PN" else "EPIC MOS"
-    return replace(record, scheduled_start=start, scheduled_end=end, start=start, end=end,
-                   configuration=Configuration(title, len(parameters), tuple(parameters)),
-                   ccds=tuple(c for c, _ in ccds))
+    return replace(
+        record,
+        scheduled_start=start,
+        scheduled_end=end,
+        start=start,
+        end=end,
+        configuration=Configuration(title, len(parameters), tuple(parameters)),
+        ccds=tuple(c for c, _ in ccds),
+    )
 
 
 def odfingest(odf: str | os.PathLike[str], outdir: str | os.PathLike[str] | None = None) -> str:
@@ -97,20 +114,31 @@ def odfingest(odf: str | os.PathLike[str], outdir: str | os.PathLike[str] | None
     obs = Observation(summary, directory, summary_path, index_constituents(directory, summary))
     instruments = []
     for code, record in summary.instruments.items():
-        exposures = tuple(_exposure_record(obs, code, e.number, e.expidstr[0] if e.scheduled is not None else "X")
-                          for e in record.exposures)
+        exposures = tuple(
+            _exposure_record(obs, code, e.number, e.expidstr[0] if e.scheduled is not None else "X")
+            for e in record.exposures
+        )
         instruments.append(InstrumentRecord(code, True, len(exposures), exposures))
     name = OdfFileName.make(int(summary.revolution), summary.obs_id, "SC", "X", 0, "00", "SUM", "SAS")
     files = [f for f in summary.files if not f[0].upper().endswith("SUM.SAS")] + [(name, "ODF Constituent")]
     metadata = tuple(summary.configuration.parameters) if summary.configuration else ()
     metadata += (
         ConfigParameter("ODFINGEST_VERSION", __version__, "xmmframe odfingest version"),
-        ConfigParameter("PROCESS_DATE", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000"),
-                        "Time and Date when summary file produced"),
+        ConfigParameter(
+            "PROCESS_DATE",
+            _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000"),
+            "Time and Date when summary file produced",
+        ),
     )
-    result = replace(summary, format="SAS", path=os.path.abspath(directory), files=tuple(files),
-                     declared_files=len(files), instrument_records=tuple(instruments),
-                     configuration=Configuration("", len(metadata), metadata))
+    result = replace(
+        summary,
+        format="SAS",
+        path=os.path.abspath(directory),
+        files=tuple(files),
+        declared_files=len(files),
+        instrument_records=tuple(instruments),
+        configuration=Configuration("", len(metadata), metadata),
+    )
     target = os.path.join(os.fspath(outdir) if outdir is not None else directory, name)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000")

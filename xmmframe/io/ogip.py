@@ -39,6 +39,7 @@ from xmmframe.model.products import (
     Spectrum,
     drop_keywords,
     keyword_cards,
+    set_keywords,
     with_longstrn,
 )
 
@@ -553,8 +554,81 @@ def read_image(path: str | os.PathLike[str]) -> Image:
     )
 
 
+# ---------------------------------------------------------------------- copying a file with one table changed
+
+
+def rewrite_table(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    hduclas1: str,
+    *,
+    columns: dict[str, Any] | None = None,
+    keywords: Iterable[tuple[str, Any, str]] = (),
+    history: Iterable[str] = (),
+    command: str | None = None,
+    drop: Iterable[str] = (),
+    overwrite: bool = False,
+    protect: Sequence[str | os.PathLike[str]] = (),
+) -> None:
+    """Copy a FITS file with one table changed: columns replaced or added, keywords set, HISTORY added.
+
+    Every other HDU, card and column is copied verbatim (a SAS spectrum keeps its DSS, region
+    and GTI extensions).  ``target`` may be ``source`` itself (an in-place update, written to a
+    temporary file and renamed) when ``overwrite`` is set.
+
+    Parameters
+    ----------
+    source, target : path
+        The input file and the output file.
+    hduclas1 : str
+        The table to change: the first with this ``HDUCLAS1`` (or EXTNAME), e.g. ``SPECTRUM``.
+    columns : dict, optional
+        ``name -> values``: replaces a column of that name in place, else appended.
+    keywords : iterable of (key, value, comment)
+        Set in the table header (replaced where present, else appended).
+    history : iterable of str
+        HISTORY lines appended to the table header.
+    command : str, optional
+        The command line, recorded in the primary header as the next ``XPROCn`` (SAS convention).
+    drop : iterable of str
+        Keywords removed from the table header (e.g. ``GROUPING`` once it is a column).
+    protect : sequence of path
+        Files that must not be overwritten (the inputs).
+
+    Examples
+    --------
+    >>> rewrite_table("src.pha", "src.pha", "SPECTRUM", keywords=[("BACKSCAL", 1.2e6, "area")],
+    ...               overwrite=True)                                          # doctest: +SKIP
+    """
+    from xmmframe.io.events import read_raw_hdus
+
+    spath = os.fspath(source)
+    same = os.path.exists(target) and os.path.abspath(os.fspath(target)) == os.path.abspath(spath)
+    if not same:
+        check_output(target, overwrite)
+    elif not overwrite:
+        raise OutputError("refusing to modify the input file without overwrite", target)
+    hdus = read_structure(spath)
+    info = _find(hdus, spath, (hduclas1.upper(),), hduclas1.upper())
+    raw = list(read_raw_hdus(spath, hdus, skip=info.index))
+    frame = FitsTable(info, path=spath).read()
+    for name, values in (columns or {}).items():
+        series = values if isinstance(values, pl.Series) else pl.Series(name, values)
+        series = series.alias(name)
+        frame = frame.with_columns(series) if name in frame.columns else frame.hstack([series])
+    cards = set_keywords(drop_keywords(info.cards, drop), keywords)
+    cards += keyword_cards([("HISTORY", line, "") for line in history])
+    raw_out: list[Any] = list(raw)
+    raw_out[info.index] = TableHdu(with_longstrn(cards), frame)
+    if command:
+        used = [int(c[5:8]) for c in raw[0].cards if c.startswith("XPROC") and c[5:8].strip().isdigit()]
+        record = (f"XPROC{max(used, default=-1) + 1}", command, "command that modified this file")
+        raw_out[0] = RawHdu(with_longstrn(set_keywords(raw[0].cards, [record])), raw[0].data)
+    write_hdus(target, raw_out, protect=[p for p in map(os.fspath, protect) if p != os.fspath(target)])
+
+
 __all__ = [
     "REGION_EXTNAME", "TIME_KEYWORDS", "region_hdu", "check_output", "gti_hdu", "primary_hdu", "read_image", "read_image_data", "read_lightcurve",
-    "read_spectra", "read_spectrum", "table_cards", "time_keywords", "write_gti", "write_image", "write_lightcurve",
+    "read_spectra", "read_spectrum", "rewrite_table", "table_cards", "time_keywords", "write_gti", "write_image", "write_lightcurve",
     "write_spectra", "write_spectrum",
 ]

@@ -75,8 +75,14 @@ class Attitude:
         frame = frame.sort("TIME")
         time = frame["TIME"].to_numpy().astype(np.float64)
         step = float(np.median(np.diff(time))) if time.size > 1 else 1.0
-        return cls(time, frame["AHFRA"].to_numpy().astype(np.float64), frame["AHFDEC"].to_numpy().astype(np.float64),
-                   frame["AHFPA"].to_numpy().astype(np.float64), float(time[-1] + step), "AHF")
+        return cls(
+            time,
+            frame["AHFRA"].to_numpy().astype(np.float64),
+            frame["AHFDEC"].to_numpy().astype(np.float64),
+            frame["AHFPA"].to_numpy().astype(np.float64),
+            float(time[-1] + step),
+            "AHF",
+        )
 
     def index(self, times: np.ndarray) -> np.ndarray:
         """Sample index valid at each time (clipped to the first/last sample outside the history)."""
@@ -99,11 +105,14 @@ class Attitude:
         weight = np.clip(np.minimum(hi, tstop) - np.maximum(lo, tstart), 0.0, None)
         if not np.any(weight > 0):
             weight = np.ones_like(lo)
-        return (_weighted_median(self.ra, weight), _weighted_median(self.dec, weight),
-                _weighted_median(self.pa, weight))
+        return (
+            _weighted_median(self.ra, weight),
+            _weighted_median(self.dec, weight),
+            _weighted_median(self.pa, weight),
+        )
 
     def lookup_exprs(self, time: str | pl.Expr = "TIME") -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-        """Polars expressions of (RA, Dec, PA) in degrees at each event time (binary search, no Python loop)."""
+        """Polars expressions of (RA, Dec, PA) in degrees at each event time (binary search, no loop)."""
         col = pl.col(time) if isinstance(time, str) else time
         idx = (pl.lit(pl.Series(self.time)).search_sorted(col, side="right").cast(pl.Int64) - 1).clip(
             0, self.time.size - 1
@@ -137,7 +146,7 @@ def sexagesimal(column: pl.Series) -> np.ndarray:
 
 
 def format_sexagesimal(values: np.ndarray, decimals: int, sign: bool) -> list[str]:
-    """Decimal values to ``DD:MM:SS.s`` strings with ``decimals`` digits of seconds (``+`` shown when ``sign``).
+    """Decimal values to ``DD:MM:SS.s`` strings, ``decimals`` digits of seconds (``+`` shown if ``sign``).
 
     Examples
     --------
@@ -153,5 +162,5 @@ def format_sexagesimal(values: np.ndarray, decimals: int, sign: bool) -> list[st
     signs = np.where(values < 0, "-", "+" if sign else "")
     return [
         f"{s}{d:02d}:{m:02d}:{sec:02d}.{f:0{decimals}d}"
-        for s, d, m, sec, f in zip(signs, degrees, minutes, seconds, fraction)
+        for s, d, m, sec, f in zip(signs, degrees, minutes, seconds, fraction, strict=True)
     ]

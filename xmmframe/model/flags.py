@@ -84,7 +84,8 @@ def flag_keywords(instrument: str) -> list[tuple[str, str, str]]:
     """
     table = flags_for(instrument)
     cards = [
-        (f"XMMEA_{value.bit_length() - 1}", f"(FLAG & {value:#x}) != 0", name) for name, value in table.items()
+        (f"XMMEA_{value.bit_length() - 1}", f"(FLAG & {value:#x}) != 0", name)
+        for name, value in table.items()
     ]
     macros = PN_MACROS if table is PN_FLAGS else MOS_MACROS
     return cards + list(macros)

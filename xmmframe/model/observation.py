@@ -85,7 +85,10 @@ class Observation:
     # ------------------------------------------------------------------ the index
 
     def files(
-        self, instrument: str | None = None, kind: str | None = None, exposure: int | None = None,
+        self,
+        instrument: str | None = None,
+        kind: str | None = None,
+        exposure: int | None = None,
         ccd: int | None = None,
     ) -> pl.DataFrame:
         """Index rows of the constituents matching every given criterion (this observation's only)."""
@@ -117,7 +120,7 @@ class Observation:
         return str(rows["PATH"][0])
 
     def exposures(self, instrument: str | None = None) -> list[ExposureRecord]:
-        """Exposures (from the summary's records, or derived from constituent names) of one or all instruments."""
+        """Exposures of one or all instruments (summary records, or derived from constituent names)."""
         return self.summary.exposures(instrument_code(instrument) if instrument else None)
 
     def imaging_exposures(self, instrument: str | None = None) -> list[ExposureRecord]:
@@ -189,7 +192,7 @@ class Observation:
         return epproc(self, **options)
 
     def emproc(self, **options: Any) -> list["EventList"]:
-        """Calibrated MOS1/MOS2 event lists, one per MOS imaging exposure (see :func:`xmmframe.proc.emproc`)."""
+        """Calibrated MOS1/MOS2 event lists, one per MOS imaging exposure (:func:`xmmframe.proc.emproc`)."""
         from xmmframe.proc.chain import emproc
 
         return emproc(self, **options)

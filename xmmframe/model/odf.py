@@ -131,7 +131,13 @@ class OdfFileName:
 
     @staticmethod
     def make(
-        revolution: int, obs_id: str, instrument: str, flag: str, exposure: int, ccd_field: str, kind: str,
+        revolution: int,
+        obs_id: str,
+        instrument: str,
+        flag: str,
+        exposure: int,
+        ccd_field: str,
+        kind: str,
         extension: str = "FIT",
     ) -> str:
         """Compose a constituent name.
@@ -379,9 +385,12 @@ class OdfSummary:
             result = {}
             for record in self.instrument_records:
                 exposures = tuple(
-                    _with_ccds(e, ccds_by_exposure.get((record.name, e.number), set())) for e in record.exposures
+                    _with_ccds(e, ccds_by_exposure.get((record.name, e.number), set()))
+                    for e in record.exposures
                 )
-                result[record.name] = InstrumentRecord(record.name, record.active, record.declared_exposures, exposures)
+                result[record.name] = InstrumentRecord(
+                    record.name, record.active, record.declared_exposures, exposures
+                )
             return result
         flags: dict[tuple[str, int], str] = {}
         for parsed in self.parsed_files:

@@ -281,6 +281,42 @@ class Spectrum(Product):
 
         return arfgen(self, **options)
 
+    def backscale(self, events: Any = None, **options: Any) -> "Spectrum":
+        """This spectrum with BACKSCAL = its region's area on the detector (SAS backscale); see
+        :func:`xmmframe.products.backscale.backscale` for the options.
+
+        Examples
+        --------
+        >>> spec.backscale("M1_clean.fits").backscal                # doctest: +SKIP
+        126400.0
+        """
+        from xmmframe.products.backscale import backscale
+
+        return backscale(self, events, **options)
+
+    def group(self, **options: Any) -> "Spectrum":
+        """This spectrum with GROUPING and QUALITY (SAS specgroup / grppha); see
+        :func:`xmmframe.products.grouping.group_spectrum` for the options.
+
+        Examples
+        --------
+        >>> spec.group(mincounts=25, oversample=3).grouping[:4]     # doctest: +SKIP
+        """
+        from xmmframe.products.grouping import group_spectrum
+
+        return group_spectrum(self, **options)
+
+    def plot(self, ax: Any = None, **options: Any) -> Any:
+        """Quick look: count rate per keV against energy; returns the matplotlib Axes.
+
+        Examples
+        --------
+        >>> spec.plot().figure.savefig("spec.png")                  # doctest: +SKIP
+        """
+        from xmmframe.products.quicklook import plot_spectrum
+
+        return plot_spectrum(self, ax=ax, **options)
+
 
 @dataclass(frozen=True, eq=False)
 class Spectra(Product):
@@ -417,6 +453,17 @@ class LightCurve(Product):
 
         return gti_from_table(self.to_frame(), expression, self.timedel, prefraction, postfraction, mingtisize)
 
+    def plot(self, ax: Any = None, **options: Any) -> Any:
+        """Quick look: rate against time with the good time intervals shaded; returns the Axes.
+
+        Examples
+        --------
+        >>> curve.plot().figure.savefig("lc.png")                  # doctest: +SKIP
+        """
+        from xmmframe.products.quicklook import plot_lightcurve
+
+        return plot_lightcurve(self, ax=ax, **options)
+
     def write(self, path: str | os.PathLike[str], overwrite: bool = False) -> None:
         """Write as an OGIP light curve (RATE + GTI extensions)."""
         from xmmframe.io.ogip import write_lightcurve
@@ -458,6 +505,17 @@ class Image(Product):
     def physical_wcs(self) -> WCS:
         """The physical WCS (image pixels to the binned column values, e.g. sky X/Y)."""
         return WCS(self.header, key="L")
+
+    def plot(self, ax: Any = None, **options: Any) -> Any:
+        """Quick look: the image on RA/Dec axes (WCSAxes) with a log stretch; returns the Axes.
+
+        Examples
+        --------
+        >>> image.plot().figure.savefig("image.png")               # doctest: +SKIP
+        """
+        from xmmframe.products.quicklook import plot_image
+
+        return plot_image(self, ax=ax, **options)
 
     def write(self, path: str | os.PathLike[str], overwrite: bool = False) -> None:
         """Write as a FITS image (primary array) followed by GTI extensions."""

@@ -13,10 +13,11 @@ True
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from xmmframe.model.attitude import Attitude
-from xmmframe.proc.coordinates import SkyGrid, sky_exprs
+from xmmframe.proc.coordinates import UNIT_RAD, SkyGrid
 from xmmframe.proc.geometry import Camera
 
 
@@ -43,18 +44,58 @@ def with_det(lazy: pl.LazyFrame, camera: Camera, seed: int | None) -> pl.LazyFra
     )
 
 
-def sky_columns(attitude: Attitude, grid: SkyGrid, rotation: float = 0.0) -> tuple[pl.Expr, pl.Expr]:
-    """Integer sky ``X``/``Y`` (Int32, nearest pixel) of ``_DETX``/``_DETY`` at each event's ``TIME``
-    (``rotation``: the camera's DET orientation added to the position angle)."""
+def with_sky(lazy: pl.LazyFrame, attitude: Attitude, grid: SkyGrid, rotation: float = 0.0) -> pl.LazyFrame:
+    """Add integer sky ``X``/``Y`` (Int32, nearest pixel) of ``_DETX``/``_DETY`` at each event's ``TIME``
+    (``rotation``: the camera's DET orientation added to the position angle).
+
+    The attitude look-up, the rotation into standard coordinates and the two projections are
+    separate ``with_columns`` stages, so that each trigonometric term is computed once.
+    """
     ra, dec, pa = attitude.lookup_exprs("TIME")
-    x, y = sky_exprs(pl.col("_DETX"), pl.col("_DETY"), ra, dec, pa + rotation, grid)
-    return x.round(0).cast(pl.Int32).alias("X"), y.round(0).cast(pl.Int32).alias("Y")
+    staged = lazy.with_columns(ra.alias("_RA"), dec.alias("_DEC"), (pa + rotation).radians().alias("_PAR"))
+    staged = (
+        staged.with_columns(
+            (
+                (pl.col("_PAR").cos() * pl.col("_DETX") + pl.col("_PAR").sin() * pl.col("_DETY")) * UNIT_RAD
+            ).alias("_XI"),
+            (
+                (pl.col("_PAR").cos() * pl.col("_DETY") - pl.col("_PAR").sin() * pl.col("_DETX")) * UNIT_RAD
+            ).alias("_ETA"),
+            pl.col("_RA").radians().alias("_A0"),
+            pl.col("_DEC").radians().alias("_D0"),
+        )
+        .with_columns(
+            (pl.col("_D0").cos() - pl.col("_ETA") * pl.col("_D0").sin()).alias("_DEN"),
+        )
+        .with_columns(
+            (pl.col("_A0") + pl.arctan2(pl.col("_XI"), pl.col("_DEN")) - np.deg2rad(grid.ra)).alias("_DA"),
+            pl.arctan2(
+                pl.col("_D0").sin() + pl.col("_ETA") * pl.col("_D0").cos(),
+                (pl.col("_XI") ** 2 + pl.col("_DEN") ** 2).sqrt(),
+            ).alias("_DE"),
+        )
+        .with_columns(
+            pl.col("_DA").cos().alias("_CDA"),
+            pl.col("_DE").cos().alias("_CDE"),
+            pl.col("_DE").sin().alias("_SDE"),
+        )
+    )
+    sd, cd = np.sin(np.deg2rad(grid.dec)), np.cos(np.deg2rad(grid.dec))
+    cosc = sd * pl.col("_SDE") + cd * pl.col("_CDE") * pl.col("_CDA")
+    xi = pl.col("_CDE") * pl.col("_DA").sin() / cosc
+    eta = (cd * pl.col("_SDE") - sd * pl.col("_CDE") * pl.col("_CDA")) / cosc
+    return staged.with_columns(
+        (grid.crpix - xi / UNIT_RAD).round(0).cast(pl.Int32).alias("X"),
+        (grid.crpix + eta / UNIT_RAD).round(0).cast(pl.Int32).alias("Y"),
+    ).drop("_RA", "_DEC", "_PAR", "_XI", "_ETA", "_A0", "_D0", "_DEN", "_DA", "_DE", "_CDA", "_CDE", "_SDE")
 
 
 def det_columns() -> tuple[pl.Expr, pl.Expr]:
     """Integer ``DETX``/``DETY`` (Int16, nearest unit) from ``_DETX``/``_DETY``."""
-    return (pl.col("_DETX").round(0).cast(pl.Int16).alias("DETX"),
-            pl.col("_DETY").round(0).cast(pl.Int16).alias("DETY"))
+    return (
+        pl.col("_DETX").round(0).cast(pl.Int16).alias("DETX"),
+        pl.col("_DETY").round(0).cast(pl.Int16).alias("DETY"),
+    )
 
 
 def out_of_fov(camera: Camera, bit: int) -> pl.Expr:

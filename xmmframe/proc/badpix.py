@@ -30,8 +30,14 @@ import polars as pl
 from xmmframe.proc.calibration import DEAD, FLICKERING, FOUND, HOT, UPLINKED
 from xmmframe.proc.patterns import BADMAP_BRIGHT, BADMAP_DEAD, BADMAP_ONBOARD
 
-BADPIX_SCHEMA = {"CCDNR": pl.UInt8, "RAWX": pl.Int16, "RAWY": pl.Int16, "TYPE": pl.Int16, "YEXTENT": pl.Int16,
-                 "BADFLAG": pl.Int16}
+BADPIX_SCHEMA = {
+    "CCDNR": pl.UInt8,
+    "RAWX": pl.Int16,
+    "RAWY": pl.Int16,
+    "TYPE": pl.Int16,
+    "YEXTENT": pl.Int16,
+    "BADFLAG": pl.Int16,
+}
 _NEIGHBOURS = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if (dx, dy) != (0, 0)]
 
 
@@ -39,24 +45,42 @@ def pixel_counts(raw: pl.LazyFrame) -> pl.DataFrame:
     """Events per pixel with the first and last frame seen: CCDNR, RAWX, RAWY, COUNTS, FIRST, LAST."""
     return (
         raw.group_by("CCDNR", "RAWX", "RAWY")
-        .agg(pl.len().alias("COUNTS"), pl.col("FRAME").min().alias("FIRST"), pl.col("FRAME").max().alias("LAST"))
+        .agg(
+            pl.len().alias("COUNTS"),
+            pl.col("FRAME").min().alias("FIRST"),
+            pl.col("FRAME").max().alias("LAST"),
+        )
         .collect()
     )
 
 
 def find_hot_pixels(
-    counts: pl.DataFrame, n_frames: int, min_counts: int = 15, contrast: float = 8.0, flicker_span: float = 0.3,
+    counts: pl.DataFrame,
+    n_frames: int,
+    min_counts: int = 15,
+    contrast: float = 8.0,
+    flicker_span: float = 0.3,
 ) -> pl.DataFrame:
     """Hot (TYPE 1) and flickering (TYPE 2) pixels from per-pixel event counts (see the module docstring)."""
     if counts.height == 0:
         return pl.DataFrame(schema=BADPIX_SCHEMA)
     keys = ["CCDNR", "RAWX", "RAWY"]
-    base = counts.select(pl.col("CCDNR").cast(pl.UInt8), pl.col("RAWX").cast(pl.Int64), pl.col("RAWY").cast(pl.Int64),
-                         "COUNTS", "FIRST", "LAST")
-    shifted = pl.concat([
-        base.select("CCDNR", (pl.col("RAWX") - dx).alias("RAWX"), (pl.col("RAWY") - dy).alias("RAWY"), "COUNTS")
-        for dx, dy in _NEIGHBOURS
-    ])
+    base = counts.select(
+        pl.col("CCDNR").cast(pl.UInt8),
+        pl.col("RAWX").cast(pl.Int64),
+        pl.col("RAWY").cast(pl.Int64),
+        "COUNTS",
+        "FIRST",
+        "LAST",
+    )
+    shifted = pl.concat(
+        [
+            base.select(
+                "CCDNR", (pl.col("RAWX") - dx).alias("RAWX"), (pl.col("RAWY") - dy).alias("RAWY"), "COUNTS"
+            )
+            for dx, dy in _NEIGHBOURS
+        ]
+    )
     around = shifted.group_by(keys).agg(pl.col("COUNTS").sum().alias("AROUND"))
     candidates = (
         base.filter(pl.col("COUNTS") >= min_counts)
@@ -65,12 +89,20 @@ def find_hot_pixels(
         .filter(pl.col("COUNTS") > contrast * (pl.col("AROUND") / 8.0 + 1.0))
     )
     span = (candidates["LAST"] - candidates["FIRST"] + 1).cast(pl.Float64) / max(n_frames, 1)
-    return candidates.with_columns(
-        pl.when(span < flicker_span).then(FLICKERING).otherwise(HOT).cast(pl.Int16).alias("TYPE"),
-    ).select(
-        pl.col("CCDNR").cast(pl.UInt8), pl.col("RAWX").cast(pl.Int16), pl.col("RAWY").cast(pl.Int16), "TYPE",
-        pl.lit(1, dtype=pl.Int16).alias("YEXTENT"), pl.lit(FOUND, dtype=pl.Int16).alias("BADFLAG"),
-    ).sort(keys)
+    return (
+        candidates.with_columns(
+            pl.when(span < flicker_span).then(FLICKERING).otherwise(HOT).cast(pl.Int16).alias("TYPE"),
+        )
+        .select(
+            pl.col("CCDNR").cast(pl.UInt8),
+            pl.col("RAWX").cast(pl.Int16),
+            pl.col("RAWY").cast(pl.Int16),
+            "TYPE",
+            pl.lit(1, dtype=pl.Int16).alias("YEXTENT"),
+            pl.lit(FOUND, dtype=pl.Int16).alias("BADFLAG"),
+        )
+        .sort(keys)
+    )
 
 
 def combine(known: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
@@ -83,16 +115,25 @@ def combine(known: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
 def expanded(badpix: pl.DataFrame) -> pl.DataFrame:
     """One row per bad pixel (dead column segments expanded over YEXTENT) with its map code."""
     code = (
-        pl.when(pl.col("BADFLAG") == UPLINKED).then(BADMAP_ONBOARD)
-        .when(pl.col("TYPE") == DEAD).then(BADMAP_DEAD)
+        pl.when(pl.col("BADFLAG") == UPLINKED)
+        .then(BADMAP_ONBOARD)
+        .when(pl.col("TYPE") == DEAD)
+        .then(BADMAP_DEAD)
         .otherwise(BADMAP_BRIGHT)
     )
     return (
-        badpix.with_columns(pl.int_ranges(pl.col("RAWY"), pl.col("RAWY") + pl.col("YEXTENT").clip(1, None))
-                            .alias("RAWY"), code.alias("CODE"))
+        badpix.with_columns(
+            pl.int_ranges(pl.col("RAWY"), pl.col("RAWY") + pl.col("YEXTENT").clip(1, None)).alias("RAWY"),
+            code.alias("CODE"),
+        )
         .explode("RAWY")
-        .select(pl.col("CCDNR").cast(pl.Int64), pl.col("RAWX").cast(pl.Int64), pl.col("RAWY").cast(pl.Int64), "CODE",
-                pl.col("TYPE"))
+        .select(
+            pl.col("CCDNR").cast(pl.Int64),
+            pl.col("RAWX").cast(pl.Int64),
+            pl.col("RAWY").cast(pl.Int64),
+            "CODE",
+            pl.col("TYPE"),
+        )
     )
 
 
@@ -100,14 +141,21 @@ def badmap(badpix: pl.DataFrame, nccd: int, shape: tuple[int, int]) -> np.ndarra
     """``int8[nccd, ny + 2, nx + 2]`` map of bad-pixel codes indexed by (ccd, RAWY, RAWX)."""
     nx, ny = shape
     result = np.zeros((nccd, ny + 2, nx + 2), dtype=np.int8)
-    rows = expanded(badpix).filter((pl.col("RAWX") >= 0) & (pl.col("RAWX") <= nx + 1) & (pl.col("RAWY") >= 0)
-                                   & (pl.col("RAWY") <= ny + 1) & (pl.col("CCDNR") < nccd))
-    result[rows["CCDNR"].to_numpy(), rows["RAWY"].to_numpy(), rows["RAWX"].to_numpy()] = rows["CODE"].to_numpy()
+    rows = expanded(badpix).filter(
+        (pl.col("RAWX") >= 0)
+        & (pl.col("RAWX") <= nx + 1)
+        & (pl.col("RAWY") >= 0)
+        & (pl.col("RAWY") <= ny + 1)
+        & (pl.col("CCDNR") < nccd)
+    )
+    result[rows["CCDNR"].to_numpy(), rows["RAWY"].to_numpy(), rows["RAWX"].to_numpy()] = rows[
+        "CODE"
+    ].to_numpy()
     return result
 
 
 def neighbourhood_flags(badpix: pl.DataFrame, flags: dict[str, int]) -> pl.DataFrame:
-    """FLAG bits by pixel for events centred on or next to bad pixels (MOS events): CCDNR, RAWX, RAWY, BADBITS.
+    """FLAG bits of (MOS) events centred on or next to bad pixels: CCDNR, RAWX, RAWY, BADBITS.
 
     On a hot pixel: ``ON_BADPIX``; on a flickering one: ``FLICKERING`` (MOS) or ``ON_BADPIX``; next
     to one: ``CLOSE_TO_BRIGHTPIX``; next to an uplinked one: ``CLOSE_TO_ONBOARD_BADPIX``; next to a
@@ -115,29 +163,44 @@ def neighbourhood_flags(badpix: pl.DataFrame, flags: dict[str, int]) -> pl.DataF
     """
     rows = expanded(badpix)
     if rows.height == 0:
-        return pl.DataFrame(schema={"CCDNR": pl.UInt8, "RAWX": pl.Int16, "RAWY": pl.Int16, "BADBITS": pl.Int32})
+        return pl.DataFrame(
+            schema={"CCDNR": pl.UInt8, "RAWX": pl.Int16, "RAWY": pl.Int16, "BADBITS": pl.Int32}
+        )
     on_bit = (
         pl.when((pl.col("TYPE") == FLICKERING) & pl.lit("FLICKERING" in flags))
         .then(flags.get("FLICKERING", 0))
-        .when(pl.col("CODE") == BADMAP_BRIGHT).then(flags["ON_BADPIX"])
+        .when(pl.col("CODE") == BADMAP_BRIGHT)
+        .then(flags["ON_BADPIX"])
         .otherwise(0)
     )
     near_bit = (
-        pl.when(pl.col("CODE") == BADMAP_ONBOARD).then(flags["CLOSE_TO_ONBOARD_BADPIX"])
-        .when(pl.col("CODE") == BADMAP_DEAD).then(flags["CLOSE_TO_DEADPIX"])
+        pl.when(pl.col("CODE") == BADMAP_ONBOARD)
+        .then(flags["CLOSE_TO_ONBOARD_BADPIX"])
+        .when(pl.col("CODE") == BADMAP_DEAD)
+        .then(flags["CLOSE_TO_DEADPIX"])
         .otherwise(flags["CLOSE_TO_BRIGHTPIX"])
     )
     on = rows.select("CCDNR", "RAWX", "RAWY", on_bit.alias("BITS"))
-    near = pl.concat([
-        rows.select("CCDNR", (pl.col("RAWX") + dx).alias("RAWX"), (pl.col("RAWY") + dy).alias("RAWY"),
-                    near_bit.alias("BITS"))
-        for dx, dy in _NEIGHBOURS
-    ])
+    near = pl.concat(
+        [
+            rows.select(
+                "CCDNR",
+                (pl.col("RAWX") + dx).alias("RAWX"),
+                (pl.col("RAWY") + dy).alias("RAWY"),
+                near_bit.alias("BITS"),
+            )
+            for dx, dy in _NEIGHBOURS
+        ]
+    )
     return (
         pl.concat([on, near])
         .group_by("CCDNR", "RAWX", "RAWY")
         .agg(pl.col("BITS").cast(pl.Int32).bitwise_or().alias("BADBITS"))
         .filter(pl.col("BADBITS") != 0)
-        .select(pl.col("CCDNR").cast(pl.UInt8), pl.col("RAWX").cast(pl.Int16), pl.col("RAWY").cast(pl.Int16),
-                "BADBITS")
+        .select(
+            pl.col("CCDNR").cast(pl.UInt8),
+            pl.col("RAWX").cast(pl.Int16),
+            pl.col("RAWY").cast(pl.Int16),
+            "BADBITS",
+        )
     )

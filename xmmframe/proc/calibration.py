@@ -1,4 +1,4 @@
-"""Detector calibration used by epproc/emproc and by the simulator: gain, offsets, CTI, thresholds, bad pixels.
+"""Detector calibration of epproc/emproc and the simulator: gain, offsets, CTI, thresholds, bad pixels.
 
 Real SAS reads these from the ``EPN_ADUCONV``/``EMOSn_ADUCONV`` (gain, offsets), ``*_CTI`` and
 ``*_BADPIX`` CCFs.  :func:`detector_calibration` takes them from a :class:`xmmframe.ccf.Calibration`
@@ -109,8 +109,16 @@ def _bad_pixels(instrument: str, rng: np.random.Generator) -> pl.DataFrame:
             y0 = int(rng.integers(20, ny // 2))
             rows.append((ccd, int(rng.integers(2, nx)), y0, DEAD, int(rng.integers(5, 40)), FROM_CCF))
     frame = pl.DataFrame(
-        rows, schema={"CCDNR": pl.UInt8, "RAWX": pl.Int16, "RAWY": pl.Int16, "TYPE": pl.Int16,
-                      "YEXTENT": pl.Int16, "BADFLAG": pl.Int16}, orient="row",
+        rows,
+        schema={
+            "CCDNR": pl.UInt8,
+            "RAWX": pl.Int16,
+            "RAWY": pl.Int16,
+            "TYPE": pl.Int16,
+            "YEXTENT": pl.Int16,
+            "BADFLAG": pl.Int16,
+        },
+        orient="row",
     )
     return frame.unique(["CCDNR", "RAWX", "RAWY"], keep="first", maintain_order=True)
 
@@ -127,8 +135,9 @@ def builtin_calibration(instrument: str) -> DetectorCalibration:
         gain = 5.0 * (1.0 + 0.015 * rng.standard_normal((nccd, nx)))
         offset = np.where(rng.random((nccd, nx)) < 0.1, rng.integers(1, 4, (nccd, nx)), 0)
         cti = 6e-5 * (1.0 + 0.2 * rng.random(nccd))
-        return DetectorCalibration(name, gain, offset.astype(np.int16), cti, 0.25, 18.0, 20, 3000,
-                                   _bad_pixels(name, rng))
+        return DetectorCalibration(
+            name, gain, offset.astype(np.int16), cti, 0.25, 18.0, 20, 3000, _bad_pixels(name, rng)
+        )
     per_ccd = 3.4 * (1.0 + 0.02 * rng.standard_normal(nccd))
     gain = np.repeat(per_ccd[:, None], nx, axis=1)
     offset = np.zeros((nccd, nx), dtype=np.int16)
@@ -183,10 +192,25 @@ def _from_ccf(instrument: str, calibration) -> DetectorCalibration:  # noqa: ANN
     bad = stand_in.bad_pixels
     try:
         table = calibration.bad_pixels(stand_in.instrument).pixels
-        bad = table.select(pl.col("CCDID").cast(pl.UInt8).alias("CCDNR"), pl.col("RAWX").cast(pl.Int16),
-                           pl.col("RAWY").cast(pl.Int16), pl.col("TYPE").cast(pl.Int16),
-                           pl.col("YEXTENT").cast(pl.Int16), pl.lit(FROM_CCF, dtype=pl.Int16).alias("BADFLAG"))
+        bad = table.select(
+            pl.col("CCDID").cast(pl.UInt8).alias("CCDNR"),
+            pl.col("RAWX").cast(pl.Int16),
+            pl.col("RAWY").cast(pl.Int16),
+            pl.col("TYPE").cast(pl.Int16),
+            pl.col("YEXTENT").cast(pl.Int16),
+            pl.lit(FROM_CCF, dtype=pl.Int16).alias("BADFLAG"),
+        )
     except CalibrationError:
         pass
-    return DetectorCalibration(stand_in.instrument, gain, offset, cti, 0.0, stand_in.read_noise,
-                               stand_in.event_threshold, stand_in.mip_threshold, bad, calibration.calsrc)
+    return DetectorCalibration(
+        stand_in.instrument,
+        gain,
+        offset,
+        cti,
+        0.0,
+        stand_in.read_noise,
+        stand_in.event_threshold,
+        stand_in.mip_threshold,
+        bad,
+        calibration.calsrc,
+    )

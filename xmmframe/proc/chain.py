@@ -84,7 +84,8 @@ def process_exposure(
     lazy = pn_events(inp, specs, seed) if code == "PN" else mos_events(inp, specs, seed)
     task = "epproc" if code == "PN" else "emproc"
     history = [
-        f"Created by xmmframe {task} (xmmframe-{__version__}) from ODF {obs.obs_id} exposure {inp.facts.expidstr}",
+        f"Created by xmmframe {task} (xmmframe-{__version__}) from ODF {obs.obs_id} "
+        f"exposure {inp.facts.expidstr}",
         f"Calibration: {inp.calibration.source}; attitude: {inp.facts.attitude_source}; "
         f"randomisation seed: {seed}; hot-pixel search: {'yes' if find_hot else 'no'}",
     ]
@@ -93,8 +94,11 @@ def process_exposure(
 
 
 def _run(
-    obs: Observation, codes: Sequence[str], outdir: str | os.PathLike[str] | None,
-    progress: Callable[[str], None] | None, **options: object,
+    obs: Observation,
+    codes: Sequence[str],
+    outdir: str | os.PathLike[str] | None,
+    progress: Callable[[str], None] | None,
+    **options: object,
 ) -> list[EventList]:
     from xmmframe.io.events import open_events
 
@@ -108,7 +112,9 @@ def _run(
         events = process_exposure(obs, code, record, **options)  # type: ignore[arg-type]
         if outdir is not None:
             os.makedirs(outdir, exist_ok=True)
-            path = os.path.join(os.fspath(outdir), event_list_name(obs.obs_id, code, events.meta.expidstr or ""))
+            path = os.path.join(
+                os.fspath(outdir), event_list_name(obs.obs_id, code, events.meta.expidstr or "")
+            )
             events.write_fits(path)
             events = open_events(path)
         results.append(events)
@@ -116,8 +122,11 @@ def _run(
 
 
 def epproc(
-    obs: Observation, *, outdir: str | os.PathLike[str] | None = None,
-    progress: Callable[[str], None] | None = None, **options: object,
+    obs: Observation,
+    *,
+    outdir: str | os.PathLike[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+    **options: object,
 ) -> list[EventList]:
     """Calibrated pn event lists of every pn imaging exposure (written to ``outdir`` when given).
 
@@ -127,8 +136,12 @@ def epproc(
 
 
 def emproc(
-    obs: Observation, *, instruments: Sequence[str] = ("M1", "M2"), outdir: str | os.PathLike[str] | None = None,
-    progress: Callable[[str], None] | None = None, **options: object,
+    obs: Observation,
+    *,
+    instruments: Sequence[str] = ("M1", "M2"),
+    outdir: str | os.PathLike[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+    **options: object,
 ) -> list[EventList]:
     """Calibrated MOS1/MOS2 event lists of every MOS imaging exposure (written to ``outdir`` when given)."""
     codes = [instrument_code(i) for i in instruments]

@@ -1,4 +1,4 @@
-"""RAW -> DET -> sky coordinates (attcalc): the camera frame rotated by the attitude, projected on the sky grid.
+"""RAW -> DET -> sky (attcalc): the camera frame turned by the attitude, projected on the sky grid.
 
 DET offsets (0.05 arcsec units) from the optical axis become standard coordinates at the
 instantaneous pointing ``(ra_t, dec_t)`` rotated by the position angle ``pa_t``::
@@ -73,7 +73,9 @@ class SkyGrid:
 # ------------------------------------------------------------------------------------- numpy
 
 
-def tangent_to_sky(xi: np.ndarray, eta: np.ndarray, ra0: np.ndarray, dec0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def tangent_to_sky(
+    xi: np.ndarray, eta: np.ndarray, ra0: np.ndarray, dec0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Standard coordinates (radians) about (ra0, dec0) (degrees) to (ra, dec) degrees (gnomonic)."""
     a0, d0 = np.deg2rad(ra0), np.deg2rad(dec0)
     denom = np.cos(d0) - eta * np.sin(d0)
@@ -82,7 +84,9 @@ def tangent_to_sky(xi: np.ndarray, eta: np.ndarray, ra0: np.ndarray, dec0: np.nd
     return np.mod(np.rad2deg(ra), 360.0), np.rad2deg(dec)
 
 
-def sky_to_tangent(ra: np.ndarray, dec: np.ndarray, ra0: np.ndarray, dec0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sky_to_tangent(
+    ra: np.ndarray, dec: np.ndarray, ra0: np.ndarray, dec0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(ra, dec) degrees to standard coordinates (radians) about (ra0, dec0) (gnomonic)."""
     a, d = np.deg2rad(ra), np.deg2rad(dec)
     a0, d0 = np.deg2rad(ra0), np.deg2rad(dec0)
@@ -92,8 +96,9 @@ def sky_to_tangent(ra: np.ndarray, dec: np.ndarray, ra0: np.ndarray, dec0: np.nd
     return xi, eta
 
 
-def det_to_radec(detx: np.ndarray, dety: np.ndarray, ra_t: np.ndarray, dec_t: np.ndarray,
-                 pa_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def det_to_radec(
+    detx: np.ndarray, dety: np.ndarray, ra_t: np.ndarray, dec_t: np.ndarray, pa_t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """DET (0.05 arcsec units) to (ra, dec) degrees for pointing (ra_t, dec_t) and position angle pa_t."""
     pa = np.deg2rad(pa_t)
     xi = (np.cos(pa) * detx + np.sin(pa) * dety) * UNIT_RAD
@@ -101,8 +106,9 @@ def det_to_radec(detx: np.ndarray, dety: np.ndarray, ra_t: np.ndarray, dec_t: np
     return tangent_to_sky(xi, eta, ra_t, dec_t)
 
 
-def radec_to_det(ra: np.ndarray, dec: np.ndarray, ra_t: np.ndarray, dec_t: np.ndarray,
-                 pa_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def radec_to_det(
+    ra: np.ndarray, dec: np.ndarray, ra_t: np.ndarray, dec_t: np.ndarray, pa_t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(ra, dec) degrees to DET (0.05 arcsec units) for a pointing: the inverse of :func:`det_to_radec`."""
     xi, eta = sky_to_tangent(ra, dec, ra_t, dec_t)
     xi, eta = xi / UNIT_RAD, eta / UNIT_RAD
@@ -116,8 +122,9 @@ def radec_to_sky(ra: np.ndarray, dec: np.ndarray, grid: SkyGrid) -> tuple[np.nda
     return grid.crpix - xi / UNIT_RAD, grid.crpix + eta / UNIT_RAD
 
 
-def det_to_sky(detx: np.ndarray, dety: np.ndarray, ra_t: np.ndarray, dec_t: np.ndarray, pa_t: np.ndarray,
-               grid: SkyGrid) -> tuple[np.ndarray, np.ndarray]:
+def det_to_sky(
+    detx: np.ndarray, dety: np.ndarray, ra_t: np.ndarray, dec_t: np.ndarray, pa_t: np.ndarray, grid: SkyGrid
+) -> tuple[np.ndarray, np.ndarray]:
     """DET to continuous sky pixels (numpy reference of :func:`sky_exprs`)."""
     ra, dec = det_to_radec(detx, dety, ra_t, dec_t, pa_t)
     return radec_to_sky(ra, dec, grid)
@@ -126,8 +133,9 @@ def det_to_sky(detx: np.ndarray, dety: np.ndarray, ra_t: np.ndarray, dec_t: np.n
 # ------------------------------------------------------------------------------------- polars
 
 
-def sky_exprs(detx: pl.Expr, dety: pl.Expr, ra_t: pl.Expr, dec_t: pl.Expr, pa_t: pl.Expr,
-              grid: SkyGrid) -> tuple[pl.Expr, pl.Expr]:
+def sky_exprs(
+    detx: pl.Expr, dety: pl.Expr, ra_t: pl.Expr, dec_t: pl.Expr, pa_t: pl.Expr, grid: SkyGrid
+) -> tuple[pl.Expr, pl.Expr]:
     """Polars expressions of continuous sky X, Y from DET columns and per-event attitude (degrees)."""
     pa = pa_t.radians()
     xi = (pa.cos() * detx + pa.sin() * dety) * UNIT_RAD

@@ -120,15 +120,18 @@ def prepare_exposure(
     t_start = float(mission_seconds(date_obs[:19]))
     frames = exposure_frames(aux, instrument, mode, float(frame_ms) / 1000.0, t_start)
     frame_ccds = set(frames.ccds)
-    for path, ccd in event_files.select("PATH", "CCD").iter_rows():
+    for ccd in event_files["CCD"].to_list():
         if ccd not in frame_ccds:
             raise OdfError(f"the frame file has no frames for CCD {ccd}", aux_path)
     if attitude is None:
         attitude = obs.attitude()
     if not attitude.covers(frames.tstart, frames.tstop):
-        warnings.warn(f"the attitude history ({attitude.time[0]:.0f}-{attitude.stop:.0f}) does not cover the "
-                      f"{code} exposure ({frames.tstart:.0f}-{frames.tstop:.0f}); edge values are used", OdfWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"the attitude history ({attitude.time[0]:.0f}-{attitude.stop:.0f}) does not cover the "
+            f"{code} exposure ({frames.tstart:.0f}-{frames.tstop:.0f}); edge values are used",
+            OdfWarning,
+            stacklevel=2,
+        )
     ra, dec, pa = attitude.median_pointing(frames.tstart, frames.tstop)
     grid = SkyGrid(ra, dec)
     found = pl.DataFrame()
@@ -145,14 +148,27 @@ def prepare_exposure(
     ra_obj = summary.proposal.target_ra_deg if summary.proposal and summary.proposal.target_ra_deg else ra
     dec_obj = summary.proposal.target_dec_deg if summary.proposal and summary.proposal.target_dec_deg else dec
     facts = ExposureFacts(
-        instrument=instrument, obs_id=obs.obs_id, exposure=number,
-        expidstr=str(_keyword(header, "EXPIDSTR") or record.expidstr), submode=mode,
-        filter=str(_keyword(header, "FILTER") or record.filter or "UNKNOWN"), date_obs=date_obs,
-        date_end=str(_keyword(header, "DATE-END") or record.end or ""), revolution=obs.revolution,
+        instrument=instrument,
+        obs_id=obs.obs_id,
+        exposure=number,
+        expidstr=str(_keyword(header, "EXPIDSTR") or record.expidstr),
+        submode=mode,
+        filter=str(_keyword(header, "FILTER") or record.filter or "UNKNOWN"),
+        date_obs=date_obs,
+        date_end=str(_keyword(header, "DATE-END") or record.end or ""),
+        revolution=obs.revolution,
         target=str(_keyword(header, "OBJECT") or (summary.proposal.target if summary.proposal else "") or ""),
-        ra_obj=float(ra_obj), dec_obj=float(dec_obj), tstart=frames.tstart, tstop=frames.tstop, grid=grid,
-        pa_pnt=pa, attitude_source="AHF" if attitude.source == "AHF" else "ATS", frame_time=frames.frame_time,
-        ontime=ontime, livetime=livetime, calsrc=cal.source,
+        ra_obj=float(ra_obj),
+        dec_obj=float(dec_obj),
+        tstart=frames.tstart,
+        tstop=frames.tstop,
+        grid=grid,
+        pa_pnt=pa,
+        attitude_source="AHF" if attitude.source == "AHF" else "ATS",
+        frame_time=frames.frame_time,
+        ontime=ontime,
+        livetime=livetime,
+        calsrc=cal.source,
     )
     record = record if record.ccds else ExposureRecord(code, f"{number:03d}", ccds=tuple(ccds))
     return ExposureInput(obs, code, instrument, record, frames, attitude, cam, cal, badpix, facts)
@@ -162,11 +178,23 @@ def extensions(inp: ExposureInput) -> list[RawHdu]:
     """OFFSETS, EXPOSUnn + BADPIXnn per CCD, STDGTInn per CCD, CALINDEX (PPS order)."""
     facts = inp.facts
     ccds = sorted(facts.ontime)
-    hdus = [offsets_hdu(inp.instrument, inp.calibration.offsets_frame().filter(pl.col("CCDNR").is_in(ccds))
-                        .select("RAWX", "OFFSETX", "CCDNR"))]
+    hdus = [
+        offsets_hdu(
+            inp.instrument,
+            inp.calibration.offsets_frame()
+            .filter(pl.col("CCDNR").is_in(ccds))
+            .select("RAWX", "OFFSETX", "CCDNR"),
+        )
+    ]
     for ccd in ccds:
-        hdus.append(exposure_hdu(facts, ccd, inp.frames.exposure_table(ccd, with_timedel=inp.instrument != "EPN"),
-                                 inp.frames.gti(ccd)))
+        hdus.append(
+            exposure_hdu(
+                facts,
+                ccd,
+                inp.frames.exposure_table(ccd, with_timedel=inp.instrument != "EPN"),
+                inp.frames.gti(ccd),
+            )
+        )
         hdus.append(badpix_hdu(facts, ccd, inp.badpix.filter(pl.col("CCDNR") == ccd).drop("CCDNR")))
     for ccd in ccds:
         hdus.append(gti_hdu(ccd, inp.frames.gti(ccd)))

@@ -68,15 +68,21 @@ def frame_times(aux: pl.DataFrame, instrument: str, frame_time: float, t_start: 
             bad.alias("BAD"),
         )
         .sort(["CCDNR", "FRAME"])
-        .with_columns(((pl.col("_C").diff().over("CCDNR") < 0).cast(pl.Int64).cum_sum().over("CCDNR").fill_null(0)
-                       * COARSE_WRAP).alias("_W"))
+        .with_columns(
+            (
+                (pl.col("_C").diff().over("CCDNR") < 0).cast(pl.Int64).cum_sum().over("CCDNR").fill_null(0)
+                * COARSE_WRAP
+            ).alias("_W")
+        )
     )
     if frame.height == 0:
         return frame.select("CCDNR", "FRAME", pl.lit(0.0).alias("START"), "BAD")
     first = frame.row(0, named=True)
     wraps = np.round((t_start - first["_C"]) / COARSE_WRAP)
     base = float(wraps * COARSE_WRAP)
-    return frame.select("CCDNR", "FRAME", (base + pl.col("_C") + pl.col("_W") + pl.col("_F")).alias("START"), "BAD")
+    return frame.select(
+        "CCDNR", "FRAME", (base + pl.col("_C") + pl.col("_W") + pl.col("_F")).alias("START"), "BAD"
+    )
 
 
 @dataclass(frozen=True)
@@ -106,8 +112,11 @@ class ExposureFrames:
         """Good time intervals of one CCD: one interval per run of consecutive good frames
         (first frame's start to last frame's end; the quantised frame times do not abut exactly)."""
         good = self.table.filter((pl.col("CCDNR") == ccd) & ~pl.col("BAD")).sort("FRAME")
-        runs = good.with_columns((pl.col("FRAME").diff().fill_null(1) != 1).cum_sum().alias("_RUN")).group_by(
-            "_RUN").agg(pl.col("START").min().alias("LO"), pl.col("START").max().alias("HI"))
+        runs = (
+            good.with_columns((pl.col("FRAME").diff().fill_null(1) != 1).cum_sum().alias("_RUN"))
+            .group_by("_RUN")
+            .agg(pl.col("START").min().alias("LO"), pl.col("START").max().alias("HI"))
+        )
         return GTI(runs["LO"].to_numpy(), runs["HI"].to_numpy() + self.frame_time, name=f"STDGTI{ccd:02d}")
 
     def exposure_table(self, ccd: int, with_timedel: bool) -> pl.DataFrame:
@@ -116,7 +125,9 @@ class ExposureFrames:
         columns = [pl.col("TIME")]
         if with_timedel:
             columns.append(pl.lit(self.frame_time, dtype=pl.Float32).alias("TIMEDEL"))
-        columns.append(pl.when(pl.col("BAD")).then(0.0).otherwise(self.fracexp).cast(pl.Float32).alias("FRACEXP"))
+        columns.append(
+            pl.when(pl.col("BAD")).then(0.0).otherwise(self.fracexp).cast(pl.Float32).alias("FRACEXP")
+        )
         return rows.select(columns)
 
     def livetime(self, ccd: int) -> float:
@@ -135,9 +146,12 @@ class ExposureFrames:
         return float(self.table["START"].max()) + self.frame_time
 
 
-def exposure_frames(aux: pl.DataFrame, instrument: str, mode: str, frame_time: float, t_start: float) -> ExposureFrames:
+def exposure_frames(
+    aux: pl.DataFrame, instrument: str, mode: str, frame_time: float, t_start: float
+) -> ExposureFrames:
     """Frame table with centres and flags of one exposure (see :func:`frame_times`)."""
     table = frame_times(aux, instrument, frame_time, t_start).with_columns(
-        (pl.col("START") + 0.5 * frame_time).alias("TIME"))
+        (pl.col("START") + 0.5 * frame_time).alias("TIME")
+    )
     fracexp = FRACEXP.get((instrument, mode), 0.977) if instrument == "EPN" else MOS_FRACEXP
     return ExposureFrames(table, frame_time, fracexp)

@@ -91,7 +91,9 @@ class Camera:
                 return t
         raise KeyError(f"{self.instrument} has no CCD {ccd}")
 
-    def raw_to_det(self, ccd: int, rx: np.ndarray | float, ry: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    def raw_to_det(
+        self, ccd: int, rx: np.ndarray | float, ry: np.ndarray | float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Continuous raw position (``RAWX - 1 + u``) of one CCD to DET (floats)."""
         t = self.transform(ccd)
         rx, ry = np.asarray(rx, dtype=np.float64), np.asarray(ry, dtype=np.float64)
@@ -184,8 +186,14 @@ def _mos(instrument: str) -> Camera:
     for ccd, rotation, tx, ty in _MOS_LAYOUT[instrument]:
         a, b, c, d = (v * _MOS_PIXEL for v in _ROTATIONS[rotation])
         transforms.append(CcdTransform(ccd, a, b, c, d, tx, ty))
-    return Camera(instrument, (600, 600), _MOS_PIXEL, tuple(transforms), fov_radius=15.0 * 60 * UNITS_PER_ARCSEC,
-                  rotation=_MOS_ROTATION[instrument])
+    return Camera(
+        instrument,
+        (600, 600),
+        _MOS_PIXEL,
+        tuple(transforms),
+        fov_radius=15.0 * 60 * UNITS_PER_ARCSEC,
+        rotation=_MOS_ROTATION[instrument],
+    )
 
 
 def _pn() -> Camera:

@@ -115,18 +115,22 @@ class ExposureFacts:
             "RADECSYS": ("FK5", "World coord. system for this file"),
         }
         keywords.update(grid.wcs_keywords())
-        keywords.update({
-            "AVRG_PNT": ("MEDIAN", "Meaning of PNT values (mean or median)"),
-            "RA_PNT": (grid.ra, "[deg] Actual (median) pointing RA of the optical axis"),
-            "DEC_PNT": (grid.dec, "[deg] Actual (median) pointing Dec of the optical axis"),
-            "PA_PNT": (self.pa_pnt, "[deg] Median measured position angle"),
-        })
+        keywords.update(
+            {
+                "AVRG_PNT": ("MEDIAN", "Meaning of PNT values (mean or median)"),
+                "RA_PNT": (grid.ra, "[deg] Actual (median) pointing RA of the optical axis"),
+                "DEC_PNT": (grid.dec, "[deg] Actual (median) pointing Dec of the optical axis"),
+                "PA_PNT": (self.pa_pnt, "[deg] Median measured position angle"),
+            }
+        )
         return keywords
 
     def exposure_keywords(self) -> dict[str, tuple[object, str]]:
         """TSTART/TSTOP, time system and TELAPSE."""
-        keywords = {"TSTART": (self.tstart, "[s] Start time of first frame"),
-                    "TSTOP": (self.tstop, "[s] End time of last frame")}
+        keywords = {
+            "TSTART": (self.tstart, "[s] Start time of first frame"),
+            "TSTOP": (self.tstop, "[s] End time of last frame"),
+        }
         keywords.update(_TIME_KEYWORDS)
         keywords["TELAPSE"] = (self.tstop - self.tstart, "[s] Full time interval for the exposure")
         return keywords
@@ -135,16 +139,20 @@ class ExposureFacts:
 _WIDTH = {"D": 8, "E": 4, "J": 4, "I": 2, "B": 1}
 
 
-def table_cards(extname: str, specs: list[ColumnSpec], keywords: dict[str, object],
-                comment: str = "") -> tuple[str, ...]:
+def table_cards(
+    extname: str, specs: list[ColumnSpec], keywords: dict[str, object], comment: str = ""
+) -> tuple[str, ...]:
     """Header cards of a binary table: structure, column definitions, EXTNAME, keywords, column ranges."""
     definitions, ranges = column_cards(specs)
     head = {
-        "XTENSION": ("BINTABLE", "binary table extension"), "BITPIX": (8, "8-bit bytes"),
+        "XTENSION": ("BINTABLE", "binary table extension"),
+        "BITPIX": (8, "8-bit bytes"),
         "NAXIS": (2, "2-dimensional binary table"),
         "NAXIS1": (sum(_WIDTH[spec.tform] for spec in specs), "width of table in bytes"),
-        "NAXIS2": (0, "number of rows in table"), "PCOUNT": (0, "size of special data area"),
-        "GCOUNT": (1, "one data group (required keyword)"), "TFIELDS": (len(specs), "number of fields in each row"),
+        "NAXIS2": (0, "number of rows in table"),
+        "PCOUNT": (0, "size of special data area"),
+        "GCOUNT": (1, "one data group (required keyword)"),
+        "TFIELDS": (len(specs), "number of fields in each row"),
     }
     cards = keyword_cards(head)
     cards += keyword_cards({key: (value, text) for key, value, text in definitions})
@@ -154,8 +162,9 @@ def table_cards(extname: str, specs: list[ColumnSpec], keywords: dict[str, objec
     return tuple(cards)
 
 
-def _table(extname: str, specs: list[ColumnSpec], keywords: dict[str, object], frame: pl.DataFrame,
-           comment: str = "") -> RawHdu:
+def _table(
+    extname: str, specs: list[ColumnSpec], keywords: dict[str, object], frame: pl.DataFrame, comment: str = ""
+) -> RawHdu:
     frame = frame.select([pl.col(s.name).cast(s.dtype) for s in specs])
     return encode_table(TableHdu(table_cards(extname, specs, keywords, comment), frame))
 
@@ -172,11 +181,13 @@ def primary_header(facts: ExposureFacts, history: list[str]) -> RawHdu:
         "DATE": (_now(), "creation date"),
     }
     keywords.update(facts.observation_keywords())
-    keywords.update({
-        "CONTENT": (facts.content, "Contents of file"),
-        "CALSRC": (facts.calsrc, "calibration used (not for publication if builtin)"),
-        "HISTORY": history,
-    })
+    keywords.update(
+        {
+            "CONTENT": (facts.content, "Contents of file"),
+            "CALSRC": (facts.calsrc, "calibration used (not for publication if builtin)"),
+            "HISTORY": history,
+        }
+    )
     return RawHdu(tuple(base.cards) + tuple(keyword_cards(keywords)))
 
 
@@ -202,7 +213,10 @@ def events_cards(facts: ExposureFacts, specs: list[ColumnSpec]) -> tuple[str, ..
 
 def offsets_hdu(instrument: str, offsets: pl.DataFrame) -> RawHdu:
     """``OFFSETS``: column offsets (pn RAWX, OFFSETX, CCDNR; MOS also OFFSETY)."""
-    specs = [ColumnSpec("RAWX", pl.Int16, "Raw X coordinate"), ColumnSpec("OFFSETX", pl.Int16, "Additional column offset")]
+    specs = [
+        ColumnSpec("RAWX", pl.Int16, "Raw X coordinate"),
+        ColumnSpec("OFFSETX", pl.Int16, "Additional column offset"),
+    ]
     if instrument != "EPN":
         specs.append(ColumnSpec("OFFSETY", pl.Int16, "Additional row offset"))
         offsets = offsets.with_columns(pl.lit(0, dtype=pl.Int16).alias("OFFSETY"))
@@ -217,48 +231,69 @@ def exposure_hdu(facts: ExposureFacts, ccd: int, table: pl.DataFrame, gti: GTI) 
         specs.append(ColumnSpec("TIMEDEL", pl.Float32, "duration of each frame", "s"))
     specs.append(ColumnSpec("FRACEXP", pl.Float32, "effective time / real time", "FRACTION"))
     keywords = {
-        "EXTVER": (1, "Extension Version"), "TELESCOP": ("XMM", "XMM mission"),
-        "INSTRUME": (facts.instrument, "Instrument"), "DATATYPE": ("IMAGE.EL", "Type of data"),
+        "EXTVER": (1, "Extension Version"),
+        "TELESCOP": ("XMM", "XMM mission"),
+        "INSTRUME": (facts.instrument, "Instrument"),
+        "DATATYPE": ("IMAGE.EL", "Type of data"),
         "OBS_ID": (facts.obs_id, "Observation Identifier"),
         "EXP_ID": (f"{facts.obs_id}{facts.exposure:03d}", "Exposure Identifier"),
-        "CCDID": (ccd, "Numerical identifier of the CCD"), "CCDNODE": (0, "CCD Node"),
+        "CCDID": (ccd, "Numerical identifier of the CCD"),
+        "CCDNODE": (0, "CCD Node"),
         "FRMTIME": (round(facts.frame_time * 1000.0, 4), "[ms] Frame integration time"),
-        "EXPIDSTR": (facts.expidstr, "Exposure ID"), "CCDMODE": (facts.submode, "Readout submode"),
-        "FILTER": (facts.filter, "Filter ID"), "DATE-OBS": (facts.date_obs, "Start time of exposure"),
+        "EXPIDSTR": (facts.expidstr, "Exposure ID"),
+        "CCDMODE": (facts.submode, "Readout submode"),
+        "FILTER": (facts.filter, "Filter ID"),
+        "DATE-OBS": (facts.date_obs, "Start time of exposure"),
         "DATE-END": (facts.date_end, "End time of exposure"),
     }
     keywords.update(_TIME_KEYWORDS)
-    keywords.update({
-        "TSTART": (facts.tstart, "[s] Start time of first frame"), "TSTOP": (facts.tstop, "[s] End time of last frame"),
-        "NUMGTI": (len(gti), "Number of good time intervals"),
-        "ONTIME": (gti.duration, f"[s] Total good time for CCD {ccd}"),
-        "LIVETIME": (facts.livetime.get(ccd, 0.0), f"[s] Dead-time corrected on time for CCD {ccd}"),
-    })
+    keywords.update(
+        {
+            "TSTART": (facts.tstart, "[s] Start time of first frame"),
+            "TSTOP": (facts.tstop, "[s] End time of last frame"),
+            "NUMGTI": (len(gti), "Number of good time intervals"),
+            "ONTIME": (gti.duration, f"[s] Total good time for CCD {ccd}"),
+            "LIVETIME": (facts.livetime.get(ccd, 0.0), f"[s] Dead-time corrected on time for CCD {ccd}"),
+        }
+    )
     return _table(f"EXPOSU{ccd:02d}", specs, keywords, table, "time steps and efficiency")
 
 
 def badpix_hdu(facts: ExposureFacts, ccd: int, table: pl.DataFrame) -> RawHdu:
     """``BADPIXnn`` of one CCD."""
-    specs = [ColumnSpec("RAWX", pl.Int16, "Raw X coordinate"), ColumnSpec("RAWY", pl.Int16, "Raw Y coordinate"),
-             ColumnSpec("TYPE", pl.Int16, "Bad pixel type"), ColumnSpec("YEXTENT", pl.Int16, "Y-direction extent"),
-             ColumnSpec("BADFLAG", pl.Int16, "Bad pixel flag")]
-    keywords = {"TELESCOP": ("XMM", "XMM mission"), "INSTRUME": (facts.instrument, "Instrument"),
-                "CCDID": (ccd, "ccd in use"), "EXP_ID": (f"{facts.obs_id}{facts.exposure:03d}", "Exposure Identifier"),
-                "OBS_ID": (facts.obs_id, "Observation Identifier"), "CCDNODE": (0, "ccd node")}
+    specs = [
+        ColumnSpec("RAWX", pl.Int16, "Raw X coordinate"),
+        ColumnSpec("RAWY", pl.Int16, "Raw Y coordinate"),
+        ColumnSpec("TYPE", pl.Int16, "Bad pixel type"),
+        ColumnSpec("YEXTENT", pl.Int16, "Y-direction extent"),
+        ColumnSpec("BADFLAG", pl.Int16, "Bad pixel flag"),
+    ]
+    keywords = {
+        "TELESCOP": ("XMM", "XMM mission"),
+        "INSTRUME": (facts.instrument, "Instrument"),
+        "CCDID": (ccd, "ccd in use"),
+        "EXP_ID": (f"{facts.obs_id}{facts.exposure:03d}", "Exposure Identifier"),
+        "OBS_ID": (facts.obs_id, "Observation Identifier"),
+        "CCDNODE": (0, "ccd node"),
+    }
     return _table(f"BADPIX{ccd:02d}", specs, keywords, table, "The name of this table")
 
 
 def gti_hdu(ccd: int, gti: GTI) -> RawHdu:
     """``STDGTInn`` of one CCD."""
-    specs = [ColumnSpec("START", pl.Float64, "lower GTI boundary", "s"),
-             ColumnSpec("STOP", pl.Float64, "upper GTI boundary", "s")]
-    keywords = {"HDUCLASS": ("OGIP", "format conforms to OGIP standard"),
-                "HDUCLAS1": ("GTI", "table contains Good Time Intervals"),
-                "HDUCLAS2": ("STANDARD", "standard Good Time Interval table"),
-                "CCDID": (ccd, "Numerical identifier of the CCD"),
-                "ONTIME": (gti.duration, "[s] sum of all Good Time Intervals"),
-                "TSTART": (float(gti.start[0]) if len(gti) else 0.0, "[s] Lower bound of first GTI"),
-                "TSTOP": (float(gti.stop[-1]) if len(gti) else 0.0, "[s] Upper bound of last GTI")}
+    specs = [
+        ColumnSpec("START", pl.Float64, "lower GTI boundary", "s"),
+        ColumnSpec("STOP", pl.Float64, "upper GTI boundary", "s"),
+    ]
+    keywords = {
+        "HDUCLASS": ("OGIP", "format conforms to OGIP standard"),
+        "HDUCLAS1": ("GTI", "table contains Good Time Intervals"),
+        "HDUCLAS2": ("STANDARD", "standard Good Time Interval table"),
+        "CCDID": (ccd, "Numerical identifier of the CCD"),
+        "ONTIME": (gti.duration, "[s] sum of all Good Time Intervals"),
+        "TSTART": (float(gti.start[0]) if len(gti) else 0.0, "[s] Lower bound of first GTI"),
+        "TSTOP": (float(gti.stop[-1]) if len(gti) else 0.0, "[s] Upper bound of last GTI"),
+    }
     keywords.update(_TIME_KEYWORDS)
     return _table(f"STDGTI{ccd:02d}", specs, keywords, gti.to_frame(), "The name of this table")
 
@@ -267,21 +302,37 @@ def calindex_hdu(instrument: str, calsrc: str, observation_date: str) -> RawHdu:
     """``CALINDEX`` naming the calibration used (built-in entries ``<SCOPE>_<TYPE>_builtin``)."""
     types = ("ADUCONV", "CTI", "BADPIX", "LINCOORD")
     n = len(types)
-    frame = pl.DataFrame({
-        "TELESCOP": ["XMM"] * n, "SCOPE": [instrument] * n, "TYPEID": list(types),
-        "ISSUE": pl.Series([0] * n, dtype=pl.Int16),
-        "VALDATE": ["1998-01-01T00:00:00"] * n, "VALDATE-END": [""] * n,
-        "FNAME": [f"{instrument}_{t}_{calsrc}" for t in types], "DATE": ["2025-01-01T00:00:00"] * n,
-        "FSIZE": pl.Series([0] * n, dtype=pl.Int32), "SUBDATE": ["2025-01-01T00:00:00"] * n,
-        "EXTSEQU": ["ANY"] * n, "EXTSEQID": list(types), "MD5": [""] * n, "CREATOR": [CREATOR] * n,
-    })
-    keywords = {"CATEGORY": ("XMMCCF", ""), "OBSVDATE": (observation_date, ""), "ANALDATE": (_now(), ""),
-                "CALSRC": (calsrc, "calibration source")}
+    frame = pl.DataFrame(
+        {
+            "TELESCOP": ["XMM"] * n,
+            "SCOPE": [instrument] * n,
+            "TYPEID": list(types),
+            "ISSUE": pl.Series([0] * n, dtype=pl.Int16),
+            "VALDATE": ["1998-01-01T00:00:00"] * n,
+            "VALDATE-END": [""] * n,
+            "FNAME": [f"{instrument}_{t}_{calsrc}" for t in types],
+            "DATE": ["2025-01-01T00:00:00"] * n,
+            "FSIZE": pl.Series([0] * n, dtype=pl.Int32),
+            "SUBDATE": ["2025-01-01T00:00:00"] * n,
+            "EXTSEQU": ["ANY"] * n,
+            "EXTSEQID": list(types),
+            "MD5": [""] * n,
+            "CREATOR": [CREATOR] * n,
+        }
+    )
+    keywords = {
+        "CATEGORY": ("XMMCCF", ""),
+        "OBSVDATE": (observation_date, ""),
+        "ANALDATE": (_now(), ""),
+        "CALSRC": (calsrc, "calibration source"),
+    }
     cards = table_template("CALINDEX") + tuple(keyword_cards(keywords))
     return encode_table(TableHdu(cards, frame))
 
 
-def event_meta(facts: ExposureFacts, specs: list[ColumnSpec], extensions: list[RawHdu], history: list[str]) -> EventMeta:
+def event_meta(
+    facts: ExposureFacts, specs: list[ColumnSpec], extensions: list[RawHdu], history: list[str]
+) -> EventMeta:
     """The EventMeta of a calibrated list: primary, EVENTS cards, then the extensions."""
     hdus = (primary_header(facts, history), RawHdu(events_cards(facts, specs))) + tuple(extensions)
     return EventMeta(hdus, table_index=1)

@@ -24,8 +24,13 @@ import polars as pl
 
 from xmmframe.proc.coordinates import SKY_LMAX, SKY_LMIN, SkyGrid
 
-_FORMAT_COMMENT = {"D": "8-byte DOUBLE", "E": "4-byte REAL", "I": "2-byte INTEGER", "J": "4-byte INTEGER",
-                   "B": "BYTE"}
+_FORMAT_COMMENT = {
+    "D": "8-byte DOUBLE",
+    "E": "4-byte REAL",
+    "I": "2-byte INTEGER",
+    "J": "4-byte INTEGER",
+    "B": "BYTE",
+}
 _TFORM = {pl.Float64: "D", pl.Float32: "E", pl.Int16: "I", pl.Int32: "J", pl.UInt8: "B"}
 
 
@@ -48,8 +53,11 @@ class ColumnSpec:
         return _TFORM[self.dtype]
 
 
-def columns_for(instrument: str, grid: SkyGrid | None = None,
-                det_limits: tuple[int, int, int, int] = (-20000, 20000, -20000, 20000)) -> list[ColumnSpec]:
+def columns_for(
+    instrument: str,
+    grid: SkyGrid | None = None,
+    det_limits: tuple[int, int, int, int] = (-20000, 20000, -20000, 20000),
+) -> list[ColumnSpec]:
     """The EVENTS columns of a pn (``EPN``) or MOS (``EMOS1``/``EMOS2``) calibrated list."""
     pn = instrument == "EPN"
     ra = grid.ra if grid else 0.0
@@ -57,28 +65,65 @@ def columns_for(instrument: str, grid: SkyGrid | None = None,
     deg = 0.05 / 3600.0
 
     def det_axis(axis: str) -> dict[str, tuple[object, str]]:
-        return {"TCRPX": (0, f"Center for DET{axis}"), "TCTYP": (f"DET{axis}_ANG", ""), "TCRVL": (0.0, ""),
-                "TCDLT": (deg, f"[degrees] Pixel size for DET{axis}"), "TCUNI": ("deg", f"Physical unit for DET{axis}")}
+        return {
+            "TCRPX": (0, f"Center for DET{axis}"),
+            "TCTYP": (f"DET{axis}_ANG", ""),
+            "TCRVL": (0.0, ""),
+            "TCDLT": (deg, f"[degrees] Pixel size for DET{axis}"),
+            "TCUNI": ("deg", f"Physical unit for DET{axis}"),
+        }
 
     def sky_axis(ctype: str, crval: float, cdelt: float, axis: str) -> dict[str, tuple[object, str]]:
-        return {"TCRPX": (25921, "axis reference pixel of projected image"),
-                "TCTYP": (ctype, f"Coord. type: {'RA' if axis == 'X' else 'DEC'} tangent plane projection"),
-                "TCRVL": (crval, f"[deg] coord. at {axis} axis ref. pixel"),
-                "TCDLT": (cdelt, f"[deg/pix] {axis} increment at ref. pixel"),
-                "TCUNI": ("deg", f"Physical units of {axis} axis")}
+        return {
+            "TCRPX": (25921, "axis reference pixel of projected image"),
+            "TCTYP": (ctype, f"Coord. type: {'RA' if axis == 'X' else 'DEC'} tangent plane projection"),
+            "TCRVL": (crval, f"[deg] coord. at {axis} axis ref. pixel"),
+            "TCDLT": (cdelt, f"[deg/pix] {axis} increment at ref. pixel"),
+            "TCUNI": ("deg", f"Physical units of {axis} axis"),
+        }
 
     specs = [
         ColumnSpec("TIME", pl.Float64, "time of the center of the frame", "s"),
         ColumnSpec("RAWX", pl.Int16, "X in node coordinates", "PIXELS", 1 if pn else -4, 64 if pn else 605),
         ColumnSpec("RAWY", pl.Int16, "Y in node coordinates", "PIXELS", 1, 200 if pn else 602),
-        ColumnSpec("DETX", pl.Int16, "X in camera coordinates" if pn else "X in linearised camera coordinat",
-                   "pixel", det_limits[0], det_limits[1], extra=det_axis("X")),
-        ColumnSpec("DETY", pl.Int16, "Y in camera coordinates" if pn else "Y in linearised camera coordinat",
-                   "pixel", det_limits[2], det_limits[3], extra=det_axis("Y")),
-        ColumnSpec("X", pl.Int32, "X in projected sky coordinates", "pixel", SKY_LMIN, SKY_LMAX, -99999999,
-                   sky_axis("RA---TAN", ra, -deg, "X")),
-        ColumnSpec("Y", pl.Int32, "Y in projected sky coordinates", "pixel", SKY_LMIN, SKY_LMAX, -99999999,
-                   sky_axis("DEC--TAN", dec, deg, "Y")),
+        ColumnSpec(
+            "DETX",
+            pl.Int16,
+            "X in camera coordinates" if pn else "X in linearised camera coordinat",
+            "pixel",
+            det_limits[0],
+            det_limits[1],
+            extra=det_axis("X"),
+        ),
+        ColumnSpec(
+            "DETY",
+            pl.Int16,
+            "Y in camera coordinates" if pn else "Y in linearised camera coordinat",
+            "pixel",
+            det_limits[2],
+            det_limits[3],
+            extra=det_axis("Y"),
+        ),
+        ColumnSpec(
+            "X",
+            pl.Int32,
+            "X in projected sky coordinates",
+            "pixel",
+            SKY_LMIN,
+            SKY_LMAX,
+            -99999999,
+            sky_axis("RA---TAN", ra, -deg, "X"),
+        ),
+        ColumnSpec(
+            "Y",
+            pl.Int32,
+            "Y in projected sky coordinates",
+            "pixel",
+            SKY_LMIN,
+            SKY_LMAX,
+            -99999999,
+            sky_axis("DEC--TAN", dec, deg, "Y"),
+        ),
         ColumnSpec("PHA", pl.Int16, "total charge of the event (uncor", "CHAN", 0, 32767),
         ColumnSpec("PI", pl.Int16, "measured energy in eV (gain corr", "CHAN", 0, 20479 if pn else 15000),
         ColumnSpec("FLAG", pl.Int32, "quality flag"),
@@ -89,12 +134,22 @@ def columns_for(instrument: str, grid: SkyGrid | None = None,
             ColumnSpec("PAT_ID", pl.Int16, "pattern type (x10) and orientation"),
             ColumnSpec("PAT_SEQ", pl.UInt8, "distance to next event in frame/col", "PIXELS", 0, 198),
         ]
-    specs.append(ColumnSpec("CCDNR", pl.UInt8, "CCD identifier" if pn else "1st digit=node (0/1), 2nd digit=CCD (1/7)",
-                            None, 1, 12 if pn else 17))
+    specs.append(
+        ColumnSpec(
+            "CCDNR",
+            pl.UInt8,
+            "CCD identifier" if pn else "1st digit=node (0/1), 2nd digit=CCD (1/7)",
+            None,
+            1,
+            12 if pn else 17,
+        )
+    )
     return specs
 
 
-def column_cards(specs: list[ColumnSpec]) -> tuple[list[tuple[str, object, str]], list[tuple[str, object, str]]]:
+def column_cards(
+    specs: list[ColumnSpec],
+) -> tuple[list[tuple[str, object, str]], list[tuple[str, object, str]]]:
     """``(definitions, ranges)``: TTYPE/TFORM/TUNIT/TNULL cards and the TLMIN/TLMAX/TC* cards."""
     definitions: list[tuple[str, object, str]] = []
     ranges: list[tuple[str, object, str]] = []

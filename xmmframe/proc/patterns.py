@@ -98,59 +98,76 @@ def _pair_orientation(d1: int, d2: int) -> int:
 
 @numba.njit(cache=True)
 def _classify(xs: np.ndarray, ys: np.ndarray, es: np.ndarray, n: int, main: int) -> tuple[int, int, int]:
-    """(pattern, type, orientation) of a group of n pixels (arrays of length >= n) with main pixel index ``main``."""
+    """(pattern, type, orientation) of a group of n pixels (arrays of length >= n), main pixel ``main``."""
     if n == 1:
         return 0, 1, 0
     if n >= 5:
         return 15, 5, 0
     mx, my = xs[main], ys[main]
-    dirs = np.zeros(3, dtype=np.int64)
-    others = np.zeros(3, dtype=np.int64)
-    k = 0
+    # the other pixels (at most three): their index and direction from the main pixel
+    o0 = o1 = o2 = -1
     for j in range(n):
         if j != main:
-            dirs[k] = _direction(xs[j] - mx, ys[j] - my)
-            others[k] = j
-            k += 1
+            if o0 < 0:
+                o0 = j
+            elif o1 < 0:
+                o1 = j
+            else:
+                o2 = j
+    d0 = _direction(xs[o0] - mx, ys[o0] - my)
     if n == 2:
-        if dirs[0] == 0:
+        if d0 == 0:
             return 13, 5, 0
-        return dirs[0], 2, dirs[0]
+        return d0, 2, d0
+    d1 = _direction(xs[o1] - mx, ys[o1] - my)
     if n == 3:
-        ori = _pair_orientation(dirs[0], dirs[1])
+        ori = _pair_orientation(d0, d1)
         if ori == 0:
             return 13, 5, 0
         return 4 + ori, 3, ori
     # n == 4: two edge partners and one diagonal, the diagonal being the lowest pixel
-    edge1 = -1
-    edge2 = -1
-    diag = -1
-    for k in range(3):
-        if dirs[k] != 0:
-            if edge1 < 0:
-                edge1 = k
-            elif edge2 < 0:
-                edge2 = k
-            else:
-                return 14, 5, 0
-        else:
-            diag = k
-    if edge1 < 0 or edge2 < 0 or diag < 0:
+    d2 = _direction(xs[o2] - mx, ys[o2] - my)
+    if d0 == 0 and d1 != 0 and d2 != 0:
+        diag, e1, e2 = o0, o1, o2
+    elif d1 == 0 and d0 != 0 and d2 != 0:
+        diag, e1, e2 = o1, o0, o2
+    elif d2 == 0 and d0 != 0 and d1 != 0:
+        diag, e1, e2 = o2, o0, o1
+    else:
         return 14, 5, 0
-    ori = _pair_orientation(dirs[edge1], dirs[edge2])
+    ori = _pair_orientation(_direction(xs[e1] - mx, ys[e1] - my), _direction(xs[e2] - mx, ys[e2] - my))
     if ori == 0:
         return 14, 5, 0
-    j = others[diag]
-    dx = xs[j] - mx
-    dy = ys[j] - my
-    ex = xs[others[edge1]] - mx + xs[others[edge2]] - mx
-    ey = ys[others[edge1]] - my + ys[others[edge2]] - my
-    if dx != ex or dy != ey:
+    if xs[diag] - mx != xs[e1] + xs[e2] - 2 * mx or ys[diag] - my != ys[e1] + ys[e2] - 2 * my:
         return 14, 5, 0
-    for k in range(3):
-        if k != diag and es[others[k]] < es[j]:
-            return 14, 5, 0
+    if es[e1] < es[diag] or es[e2] < es[diag]:
+        return 14, 5, 0
     return 8 + ori, 4, ori
+
+
+@numba.njit(cache=True)
+def _near_flags(badmap: np.ndarray) -> np.ndarray:
+    """FLAG bits each pixel gets from bad pixels among its 8 neighbours (one pass over the map)."""
+    near = np.zeros(badmap.shape, dtype=np.int32)
+    for c in range(badmap.shape[0]):
+        for y in range(badmap.shape[1]):
+            for x in range(badmap.shape[2]):
+                code = badmap[c, y, x]
+                if code == 0:
+                    continue
+                bit = (
+                    _NEAR_ONBOARD
+                    if code == BADMAP_ONBOARD
+                    else _NEAR_BRIGHT
+                    if code == BADMAP_BRIGHT
+                    else _NEAR_DEAD
+                )
+                for dy in range(-1, 2):
+                    for dx in range(-1, 2):
+                        yy, xx = y + dy, x + dx
+                        if (dx != 0 or dy != 0) and 0 <= yy < badmap.shape[1] and 0 <= xx < badmap.shape[2]:
+                            near[c, yy, xx] |= bit
+    return near
 
 
 @numba.njit(cache=True)
@@ -174,6 +191,7 @@ def pattern_kernel(
     n = ccd.shape[0]
     nx = badmap.shape[2] - 2
     ny = badmap.shape[1] - 2
+    near = _near_flags(badmap)
     img = np.full(badmap.shape, -1, dtype=np.int64)
     parent = np.arange(n)
     head = np.full(n, -1, dtype=np.int64)
@@ -204,7 +222,9 @@ def pattern_kernel(
             x, y = rawx[i], rawy[i]
             if badmap[c, y, x] == BADMAP_BRIGHT:
                 continue
-            for dx, dy in ((1, 0), (-1, 1), (0, 1), (1, 1)):
+            for k in range(4):  # forward neighbours: right, upper-left, up, upper-right
+                dx = 1 if k == 0 or k == 3 else (-1 if k == 1 else 0)
+                dy = 0 if k == 0 else 1
                 j = img[c, y + dy, x + dx]
                 if j >= 0 and badmap[c, y + dy, x + dx] != BADMAP_BRIGHT:
                     ri = _find(parent, i)
@@ -247,18 +267,9 @@ def pattern_kernel(
                     flag |= _BORDER
                 code = badmap[c, y, x]
                 if code == BADMAP_BRIGHT:
-                    flag |= _ON_BADPIX
-                for dx in range(-1, 2):
-                    for dy in range(-1, 2):
-                        if dx == 0 and dy == 0:
-                            continue
-                        near = badmap[c, y + dy, x + dx]
-                        if near == BADMAP_ONBOARD:
-                            flag |= _NEAR_ONBOARD
-                        elif near == BADMAP_BRIGHT and code != BADMAP_BRIGHT:
-                            flag |= _NEAR_BRIGHT
-                        elif near == BADMAP_DEAD:
-                            flag |= _NEAR_DEAD
+                    flag |= _ON_BADPIX | (near[c, y, x] & ~_NEAR_BRIGHT)
+                else:
+                    flag |= near[c, y, x]
                 pixel_event[i] = nev
                 count += 1
                 i = link[i]
@@ -292,8 +303,16 @@ def pattern_kernel(
             img[c, rawy[i], rawx[i]] = -1
             head[i] = -1
         start = end
-    return (out_main[:nev], out_pattern[:nev], out_patid[:nev], out_npix[:nev], out_energy[:nev],
-            out_adu[:nev], out_flag[:nev], pixel_event)
+    return (
+        out_main[:nev],
+        out_pattern[:nev],
+        out_patid[:nev],
+        out_npix[:nev],
+        out_energy[:nev],
+        out_adu[:nev],
+        out_flag[:nev],
+        pixel_event,
+    )
 
 
 def empty_badmap(nccd: int, shape: tuple[int, int]) -> np.ndarray:
@@ -349,5 +368,13 @@ def reconstruct_patterns(
         int(ymin),
         int(mip_threshold),
     )
-    return {"MAIN": main, "PATTERN": pattern, "PAT_ID": patid, "NPIX": npix, "ENERGY": total,
-            "ADU": total_adu, "FLAG": flag, "PIXEL_EVENT": pixel_event}
+    return {
+        "MAIN": main,
+        "PATTERN": pattern,
+        "PAT_ID": patid,
+        "NPIX": npix,
+        "ENERGY": total,
+        "ADU": total_adu,
+        "FLAG": flag,
+        "PIXEL_EVENT": pixel_event,
+    }

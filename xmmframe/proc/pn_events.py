@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from xmmframe.model.flags import PN_FLAGS
-from xmmframe.proc.attcalc import det_columns, out_of_fov, sky_columns, with_det
+from xmmframe.proc.attcalc import det_columns, out_of_fov, with_det, with_sky
 from xmmframe.proc.badpix import badmap
 from xmmframe.proc.energy import correct_energy
 from xmmframe.proc.exposure import ExposureInput
@@ -31,9 +31,19 @@ from xmmframe.proc.patterns import reconstruct_patterns
 #: First transmitted row of pn full-frame modes (rows 1-12 at the readout node are not transmitted).
 PN_FIRST_ROW = 13
 
-_EVENT_SCHEMA = {"CCDNR": pl.UInt8, "FRAME": pl.Int64, "RAWX": pl.Int16, "RAWY": pl.Int16, "TIME": pl.Float64,
-                 "BAD": pl.Boolean, "PHA": pl.Int16, "ENERGY": pl.Float64, "PATTERN": pl.UInt8, "PAT_ID": pl.Int16,
-                 "FLAG": pl.Int32}
+_EVENT_SCHEMA = {
+    "CCDNR": pl.UInt8,
+    "FRAME": pl.Int64,
+    "RAWX": pl.Int16,
+    "RAWY": pl.Int16,
+    "TIME": pl.Float64,
+    "BAD": pl.Boolean,
+    "PHA": pl.Int16,
+    "ENERGY": pl.Float64,
+    "PATTERN": pl.UInt8,
+    "PAT_ID": pl.Int16,
+    "FLAG": pl.Int32,
+}
 
 
 def _reconstruct(inp: ExposureInput, seed: int | None):  # noqa: ANN202 - returns a map_batches function
@@ -48,25 +58,38 @@ def _reconstruct(inp: ExposureInput, seed: int | None):  # noqa: ANN202 - return
         rawx = pixels["RAWX"].to_numpy().astype(np.int64)
         rawy = pixels["RAWY"].to_numpy().astype(np.int64)
         adu = pixels["ENERGY"].to_numpy().astype(np.int64)
-        fraction = (np.random.default_rng(seed).random(adu.size) if seed is not None
-                    else np.full(adu.size, 0.5))
+        fraction = (
+            np.random.default_rng(seed).random(adu.size) if seed is not None else np.full(adu.size, 0.5)
+        )
         energy = correct_energy(ccd, rawx, rawy, adu, np.ones(adu.size, np.int64), fraction, cal)
-        ev = reconstruct_patterns(ccd, pixels["FRAME"].to_numpy(), rawx, rawy, energy, adu, inp.camera.shape,
-                                  badmap=bad, ymin=PN_FIRST_ROW, mip_threshold=cal.mip_threshold)
+        ev = reconstruct_patterns(
+            ccd,
+            pixels["FRAME"].to_numpy(),
+            rawx,
+            rawy,
+            energy,
+            adu,
+            inp.camera.shape,
+            badmap=bad,
+            ymin=PN_FIRST_ROW,
+            mip_threshold=cal.mip_threshold,
+        )
         main = ev["MAIN"]
-        return pl.DataFrame({
-            "CCDNR": pixels["CCDNR"].gather(main),
-            "FRAME": pixels["FRAME"].gather(main).cast(pl.Int64),
-            "RAWX": pixels["RAWX"].gather(main).cast(pl.Int16),
-            "RAWY": pixels["RAWY"].gather(main).cast(pl.Int16),
-            "TIME": pixels["TIME"].gather(main),
-            "BAD": pixels["BAD"].gather(main),
-            "PHA": pl.Series(np.minimum(ev["ADU"], 32767), dtype=pl.Int16),
-            "ENERGY": ev["ENERGY"],
-            "PATTERN": pl.Series(ev["PATTERN"], dtype=pl.UInt8),
-            "PAT_ID": pl.Series(ev["PAT_ID"], dtype=pl.Int16),
-            "FLAG": pl.Series(ev["FLAG"], dtype=pl.Int32),
-        })
+        return pl.DataFrame(
+            {
+                "CCDNR": pixels["CCDNR"].gather(main),
+                "FRAME": pixels["FRAME"].gather(main).cast(pl.Int64),
+                "RAWX": pixels["RAWX"].gather(main).cast(pl.Int16),
+                "RAWY": pixels["RAWY"].gather(main).cast(pl.Int16),
+                "TIME": pixels["TIME"].gather(main),
+                "BAD": pixels["BAD"].gather(main),
+                "PHA": pl.Series(np.minimum(ev["ADU"], 32767), dtype=pl.Int16),
+                "ENERGY": ev["ENERGY"],
+                "PATTERN": pl.Series(ev["PATTERN"], dtype=pl.UInt8),
+                "PAT_ID": pl.Series(ev["PAT_ID"], dtype=pl.Int16),
+                "FLAG": pl.Series(ev["FLAG"], dtype=pl.Int32),
+            }
+        )
 
     return run
 
@@ -89,10 +112,10 @@ def pn_events(inp: ExposureInput, specs: list[ColumnSpec], seed: int | None = 1)
         inp.raw_events()
         .with_columns(pl.col("FRAME").cast(pl.Int64))
         .join(frames, on=["CCDNR", "FRAME"], how="inner")
-        .sort(["CCDNR", "FRAME"], maintain_order=True)
+        .sort(["CCDNR", "FRAME", "RAWY", "RAWX"])
     )
     events = raw.map_batches(_reconstruct(inp, seed), schema=_EVENT_SCHEMA, streamable=False)
-    events = with_det(events, inp.camera, seed)
+    events = with_sky(with_det(events, inp.camera, seed), inp.attitude, inp.facts.grid, inp.camera.rotation)
     flags = (
         pl.col("FLAG")
         | pl.when(pl.col("BAD")).then(PN_FLAGS["IN_BAD_FRAME"]).otherwise(0)
@@ -105,7 +128,6 @@ def pn_events(inp: ExposureInput, specs: list[ColumnSpec], seed: int | None = 1)
         events.sort(["CCDNR", "FRAME", "RAWX", "RAWY"])
         .with_columns(
             *det_columns(),
-            *sky_columns(inp.attitude, inp.facts.grid, inp.camera.rotation),
             pl.col("ENERGY").round(0).clip(0, 32767).cast(pl.Int16).alias("PI"),
             flags.alias("FLAG"),
             pl.when(pat_seq >= 999).then(0).otherwise(pat_seq.clip(1, 198)).cast(pl.UInt8).alias("PAT_SEQ"),

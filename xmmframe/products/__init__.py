@@ -5,7 +5,10 @@ selection means for products), :mod:`.dss` (data-subspace keywords), :mod:`.expo
 good times, ONTIME, LIVETIME, FRACEXP), :mod:`.context` (shared header cards),
 :mod:`.spectrum`, :mod:`.lightcurve`, :mod:`.image`, :mod:`.gti_from_rate` (tabgtigen and the
 flare recipe), :mod:`.lccorr` (epiclccorr's relative corrections), :mod:`.filtered` (the
-filtered event list) and :mod:`.evselect` (one pass, many products).
+filtered event list), :mod:`.evselect` (one pass, many products), :mod:`.ccd_layout` (CCD
+footprints, bad pixels and field of view measured from an event list), :mod:`.backscale`
+(region areas, SAS backscale), :mod:`.resolution` and :mod:`.grouping` (SAS specgroup and
+grppha), :mod:`.epiclccorr` (SAS epiclccorr on existing curves) and :mod:`.quicklook` (plots).
 
 Examples
 --------
@@ -17,11 +20,15 @@ Examples
 ...          filtered="M1_clean.fits", image="M1_image.fits", image_options={"bin": 80})  # doctest: +SKIP
 """
 
+from xmmframe.products.backscale import backscale, region_area
+from xmmframe.products.epiclccorr import epiclccorr
 from xmmframe.products.evselect import EvselectResult, evselect
+from xmmframe.products.grouping import group_spectrum
 from xmmframe.products.gti_from_rate import FlareScreening, flare_gti, gti_from_table
 from xmmframe.products.image import make_image
 from xmmframe.products.lccorr import correct_lightcurve
 from xmmframe.products.lightcurve import make_lightcurve
+from xmmframe.products.quicklook import save_quicklook
 from xmmframe.products.responses import arfgen, lightcurve_absolute_correction, rmfgen
 from xmmframe.products.spectrum import make_spectra, make_spectrum
 
@@ -29,14 +36,19 @@ __all__ = [
     "EvselectResult",
     "arfgen",
     "FlareScreening",
+    "backscale",
     "correct_lightcurve",
+    "epiclccorr",
     "evselect",
     "flare_gti",
+    "group_spectrum",
     "gti_from_table",
     "lightcurve_absolute_correction",
     "make_image",
     "make_lightcurve",
     "make_spectra",
     "make_spectrum",
+    "region_area",
     "rmfgen",
+    "save_quicklook",
 ]

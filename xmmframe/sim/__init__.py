@@ -18,5 +18,15 @@ from xmmframe.sim.config import (
 )
 from xmmframe.sim.simulate import SimulationResult, simulate
 
-__all__ = ["Background", "ExtendedSource", "Flare", "Line", "PointSource", "SimulationConfig", "SimulationResult",
-           "default_config", "parse_sources", "simulate"]
+__all__ = [
+    "Background",
+    "ExtendedSource",
+    "Flare",
+    "Line",
+    "PointSource",
+    "SimulationConfig",
+    "SimulationResult",
+    "default_config",
+    "parse_sources",
+    "simulate",
+]

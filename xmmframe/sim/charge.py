@@ -1,9 +1,12 @@
 """Charge-cloud model: an absorbed photon's charge spread over a 3 x 3 pixel neighbourhood.
 
-The charge of a photon of energy ``E`` (with Fano noise, ``sigma_E = sqrt(F w E)``) forms a 2-D
-Gaussian cloud of width ``sigma(E) = sigma_1keV + slope * E`` pixels centred on the absorption
-point; each pixel collects the integral of the cloud over its area (separable: products of
-normal CDF differences).  Each pixel then suffers CTI on its way to the readout node and read
+The charge a photon deposits (drawn from the calibration's redistribution by
+:meth:`xmmframe.sim.response.Response.deposited_energy`) forms a 2-D Gaussian cloud of width
+``sigma(E) = sigma_0 + slope * E`` pixels centred on the absorption point; each pixel collects the
+integral of the cloud over its area (separable: products of normal CDF differences).  The drawn
+charge is the energy a real event measures (the redistribution holds the losses of split events
+already), so the pixels whose share reaches the threshold divide all of it between them and the
+others get none.  Each pixel then suffers CTI on its way to the readout node and read
 noise, and is digitised by the forward energy model of :mod:`xmmframe.proc.energy`; only pixels
 at or above the on-board threshold are transmitted (the split threshold of the reconstruction).
 
@@ -25,7 +28,7 @@ import numpy as np
 
 from xmmframe.proc.calibration import DetectorCalibration
 from xmmframe.proc.energy import cti_factor
-from xmmframe.sim.response import CHARGE_CLOUD, FANO, PAIR_ENERGY
+from xmmframe.sim.response import CHARGE_CLOUD
 
 
 @numba.vectorize(["float64(float64)"], cache=True)
@@ -55,7 +58,7 @@ def deposit(
     ccd: np.ndarray,
     rx: np.ndarray,
     ry: np.ndarray,
-    energy_ev: np.ndarray,
+    charge: np.ndarray,
     cloud_scale: float | np.ndarray = 1.0,
 ) -> dict[str, np.ndarray]:
     """Split the charge of hits into pixels.
@@ -64,8 +67,8 @@ def deposit(
     ----------
     ccd, rx, ry : numpy.ndarray
         CCD and continuous raw position (``RAWX - 1 + u``) of each hit.
-    energy_ev : numpy.ndarray
-        Photon energies (eV).
+    charge : numpy.ndarray
+        Deposited charge of each hit (eV).
     cloud_scale : float or array
         Multiplier of the cloud width (particles make larger clouds).
 
@@ -76,20 +79,28 @@ def deposit(
         (1-based), ``DEPOSIT`` (eV deposited in the pixel) and ``CHARGE`` (eV reaching the readout after
         CTI, before read noise).
     """
-    n = energy_ev.size
+    n = charge.size
     s0, slope = CHARGE_CLOUD[cal.instrument]
-    sigma = (s0 + slope * energy_ev / 1000.0) * cloud_scale
-    charge = energy_ev + rng.standard_normal(n) * np.sqrt(FANO * PAIR_ENERGY * np.maximum(energy_ev, 1.0))
+    sigma = (s0 + slope * charge / 1000.0) * cloud_scale
     ix = np.floor(rx).astype(np.int64)
     iy = np.floor(ry).astype(np.int64)
     fractions = cloud_fractions(rx - ix, ry - iy, sigma)
     offsets = np.arange(-1, 2)
     pix_x = (ix[:, None, None] + offsets[None, None, :] + 1) + np.zeros((1, 3, 1), dtype=np.int64)
     pix_y = (iy[:, None, None] + offsets[None, :, None] + 1) + np.zeros((1, 1, 3), dtype=np.int64)
-    energy = charge[:, None, None] * fractions
+    ccd9 = np.repeat(ccd, 9)
+    nx = cal.gain.shape[1]
+    # pixels whose share reaches the threshold keep the whole charge between them (the drawn charge
+    # is the *measured* energy: the redistribution already holds the losses of real events)
+    column = np.clip(pix_x.reshape(-1) - 1, 0, nx - 1)
+    threshold = (cal.event_threshold * cal.gain[ccd9, column]).reshape(n, 3, 3)
+    on_ccd = ((pix_x >= 1) & (pix_x <= nx)).reshape(n, 3, 3)
+    share = charge[:, None, None] * fractions
+    kept = (share >= threshold) & on_ccd
+    total = np.sum(np.where(kept, fractions, 0.0), axis=(1, 2))
+    energy = np.where(kept, share / np.where(total > 0, total, 1.0)[:, None, None], 0.0)
     rawy = pix_y.reshape(-1)
     e = energy.reshape(-1)
-    ccd9 = np.repeat(ccd, 9)
     collected = e * cti_factor(e, cal.cti_1kev[ccd9], cal.cti_index, rawy.astype(np.float64))
     return {
         "HIT": np.repeat(np.arange(n), 9),
@@ -102,7 +113,11 @@ def deposit(
 
 
 def digitise(
-    rng: np.random.Generator, cal: DetectorCalibration, ccd: np.ndarray, rawx: np.ndarray, charge: np.ndarray,
+    rng: np.random.Generator,
+    cal: DetectorCalibration,
+    ccd: np.ndarray,
+    rawx: np.ndarray,
+    charge: np.ndarray,
     saturation: int,
 ) -> np.ndarray:
     """Amplitudes (adu, integers) of collected charges with read noise: ``floor(charge/gain + offset)``."""

@@ -31,7 +31,7 @@ from xmmframe.errors import XmmframeError
 
 @dataclass(frozen=True)
 class Line:
-    """A Gaussian emission line: centre (keV), equivalent width against its source's continuum (keV), sigma (keV)."""
+    """A Gaussian line: centre (keV), equivalent width against the continuum (keV), sigma (keV)."""
 
     energy: float
     eqw: float
@@ -178,8 +178,17 @@ def default_config(exposure: float = 20000.0, seed: int = 1, **changes: object) 
     r2, d2 = offset_position(ra, dec, -4.0, 3.0)
     r3, d3 = offset_position(ra, dec, 5.0, -5.0)
     sources: tuple[PointSource | ExtendedSource, ...] = (
-        PointSource("src1", r1, d1, flux=1.5e-12, gamma=1.7, nh=0.05, lines=(Line(6.4, 0.35),), variability=0.25,
-                    period=max(exposure / 3.0, 600.0)),
+        PointSource(
+            "src1",
+            r1,
+            d1,
+            flux=1.5e-12,
+            gamma=1.7,
+            nh=0.05,
+            lines=(Line(6.4, 0.35),),
+            variability=0.25,
+            period=max(exposure / 3.0, 600.0),
+        ),
         PointSource("src2", r2, d2, flux=6e-13, gamma=2.0, nh=0.02),
         ExtendedSource("cluster", r3, d3, flux=3e-12, kt=4.0, core_radius=45.0, lines=(Line(6.7, 0.4),)),
     )
@@ -212,8 +221,12 @@ def parse_sources(spec: str, config: SimulationConfig) -> tuple[PointSource | Ex
         if "ra" in values and "dec" in values:
             ra, dec = _number(values.pop("ra"), item), _number(values.pop("dec"), item)
         else:
-            ra, dec = offset_position(config.ra, config.dec, _number(values.pop("dra", "0"), item),
-                                      _number(values.pop("ddec", "0"), item))
+            ra, dec = offset_position(
+                config.ra,
+                config.dec,
+                _number(values.pop("dra", "0"), item),
+                _number(values.pop("ddec", "0"), item),
+            )
         lines: tuple[Line, ...] = ()
         if "line" in values:
             lines = (Line(_number(values.pop("line"), item), _number(values.pop("eqw", "0.2"), item)),)
@@ -221,10 +234,19 @@ def parse_sources(spec: str, config: SimulationConfig) -> tuple[PointSource | Ex
         nh = _number(values.pop("nh", "0.03"), item)
         if kind == "point":
             source: PointSource | ExtendedSource = PointSource(
-                name, ra, dec, flux, gamma=_number(values.pop("gamma", "1.8"), item), nh=nh, lines=lines)
+                name, ra, dec, flux, gamma=_number(values.pop("gamma", "1.8"), item), nh=nh, lines=lines
+            )
         elif kind == "extended":
-            source = ExtendedSource(name, ra, dec, flux, kt=_number(values.pop("kt", "4"), item),
-                                    core_radius=_number(values.pop("rc", "60"), item), nh=nh, lines=lines)
+            source = ExtendedSource(
+                name,
+                ra,
+                dec,
+                flux,
+                kt=_number(values.pop("kt", "4"), item),
+                core_radius=_number(values.pop("rc", "60"), item),
+                nh=nh,
+                lines=lines,
+            )
         else:
             raise XmmframeError(f"source specification {item!r}: kind must be 'point' or 'extended'")
         if values:

@@ -1,6 +1,7 @@
 """From incident events to what a camera transmits: charge split, CTI, read noise, digitisation,
 threshold, bad pixels, pile-up of charge in one frame, and the on-board MOS event processing.
 
+The deposited charge comes from the calibration's redistribution (:mod:`xmmframe.sim.response`).
 pn transmits every pixel above threshold (``FRAME RAWX RAWY ENERGY``); the full-frame modes do
 not transmit the 12 rows next to the readout node.  MOS reconstructs events on board and
 transmits ``FRAME RAWX RAWY ENERGYE1..4 PATTERN PERIPIX`` (Data Files Handbook table 4).  How
@@ -29,6 +30,7 @@ from xmmframe.proc.patterns import reconstruct_patterns
 from xmmframe.sim.charge import deposit
 from xmmframe.sim.frames import FrameSchedule
 from xmmframe.sim.photons import COMPONENTS, Hits
+from xmmframe.sim.response import response
 
 #: Rows next to the pn readout node that full-frame modes do not transmit.
 PN_FIRST_ROW = 13
@@ -47,8 +49,11 @@ def blocked_pixels(cal: DetectorCalibration) -> pl.DataFrame:
     return (
         table.with_columns(pl.int_ranges(pl.col("RAWY"), pl.col("RAWY") + pl.col("YEXTENT")).alias("RAWY"))
         .explode("RAWY")
-        .select(pl.col("CCDNR").cast(pl.Int64).alias("CCD"), pl.col("RAWX").cast(pl.Int64),
-                pl.col("RAWY").cast(pl.Int64))
+        .select(
+            pl.col("CCDNR").cast(pl.Int64).alias("CCD"),
+            pl.col("RAWX").cast(pl.Int64),
+            pl.col("RAWY").cast(pl.Int64),
+        )
         .unique()
     )
 
@@ -83,30 +88,39 @@ def transmit(
     """
     n = len(hits)
     frame_row, frame_ok = schedule.locate(hits.time)
-    charged = np.isin(hits.component, [COMPONENTS[k] for k in ("point", "extended", "flare", "particle", "line",
-                                                                    "uniform_line")])
+    charged = np.isin(
+        hits.component,
+        [COMPONENTS[k] for k in ("point", "extended", "flare", "particle", "line", "uniform_line")],
+    )
     usable = charged & hits.kept & (hits.ccd > 0) & frame_ok
     index = np.flatnonzero(usable)
     scale = np.where(hits.component[index] == COMPONENTS["particle"], 1.5, 1.0)
-    split = deposit(rng, cal, hits.ccd[index].astype(np.int64), hits.rx[index], hits.ry[index],
-                    hits.energy[index], scale)
+    charge = response().deposited_energy(rng, camera.instrument, hits.energy[index] / 1000.0)
+    split = deposit(rng, cal, hits.ccd[index].astype(np.int64), hits.rx[index], hits.ry[index], charge, scale)
     split["HIT"] = index[split["HIT"]]
     direct = dict(direct, DEPOSIT=np.asarray(direct["CHARGE"]))
-    parts = {k: np.concatenate([split[k], np.asarray(direct[k])])
-             for k in ("HIT", "CCD", "RAWX", "RAWY", "CHARGE", "DEPOSIT")}
+    parts = {
+        k: np.concatenate([split[k], np.asarray(direct[k])])
+        for k in ("HIT", "CCD", "RAWX", "RAWY", "CHARGE", "DEPOSIT")
+    }
     nx, ny = camera.shape
     ymin = first_row(camera)
-    contributions = pl.DataFrame({
-        "HIT": parts["HIT"].astype(np.int64),
-        "CCD": parts["CCD"].astype(np.int64),
-        "RAWX": parts["RAWX"].astype(np.int64),
-        "RAWY": parts["RAWY"].astype(np.int64),
-        "CHARGE": parts["CHARGE"] + rng.standard_normal(parts["CHARGE"].size) * cal.read_noise,
-        "DEPOSIT": parts["DEPOSIT"],
-    }).with_columns(pl.Series("FRAME", frame_row[parts["HIT"]]), pl.Series("OKFRAME", frame_ok[parts["HIT"]]))
+    contributions = pl.DataFrame(
+        {
+            "HIT": parts["HIT"].astype(np.int64),
+            "CCD": parts["CCD"].astype(np.int64),
+            "RAWX": parts["RAWX"].astype(np.int64),
+            "RAWY": parts["RAWY"].astype(np.int64),
+            "CHARGE": parts["CHARGE"] + rng.standard_normal(parts["CHARGE"].size) * cal.read_noise,
+            "DEPOSIT": parts["DEPOSIT"],
+        }
+    ).with_columns(pl.Series("FRAME", frame_row[parts["HIT"]]), pl.Series("OKFRAME", frame_ok[parts["HIT"]]))
     blocked = blocked_pixels(cal)
     contributions = contributions.filter(
-        (pl.col("RAWX") >= 1) & (pl.col("RAWX") <= nx) & (pl.col("RAWY") >= 1) & (pl.col("RAWY") <= ny)
+        (pl.col("RAWX") >= 1)
+        & (pl.col("RAWX") <= nx)
+        & (pl.col("RAWY") >= 1)
+        & (pl.col("RAWY") <= ny)
         & pl.col("OKFRAME")
     ).join(blocked, on=["CCD", "RAWX", "RAWY"], how="anti")
     gain = pl.lit(pl.Series(cal.gain.reshape(-1)))
@@ -123,33 +137,63 @@ def transmit(
         .filter((pl.col("ADU") >= cal.event_threshold) & (pl.col("RAWY") >= ymin))
         .sort(["HIT", "RAWY", "RAWX"])
     )
-    collected = np.bincount(own["HIT"].to_numpy(), own["DEPOSIT"].to_numpy(), minlength=n) if own.height else np.zeros(n)
+    collected = (
+        np.bincount(own["HIT"].to_numpy(), own["DEPOSIT"].to_numpy(), minlength=n)
+        if own.height
+        else np.zeros(n)
+    )
     truth_pattern = np.full(n, 255, dtype=np.uint8)
     truth_npix = np.zeros(n, dtype=np.int16)
     if own.height:
-        ev = reconstruct_patterns(own["CCD"].to_numpy(), own["HIT"].to_numpy(), own["RAWX"].to_numpy(),
-                                  own["RAWY"].to_numpy(), own["CHARGE"].to_numpy(), own["ADU"].to_numpy(),
-                                  camera.shape, ymin=ymin)
+        ev = reconstruct_patterns(
+            own["CCD"].to_numpy(),
+            own["HIT"].to_numpy(),
+            own["RAWX"].to_numpy(),
+            own["RAWY"].to_numpy(),
+            own["CHARGE"].to_numpy(),
+            own["ADU"].to_numpy(),
+            camera.shape,
+            ymin=ymin,
+        )
         hit_of_event = own["HIT"].to_numpy()[ev["MAIN"]]
         # a hit split in two groups (diagonal only) keeps the group of its brightest pixel
         order = np.argsort(-ev["ADU"], kind="stable")
         first = np.unique(hit_of_event[order], return_index=True)[1]
         chosen = order[first]
         truth_pattern[hit_of_event[chosen]] = np.where(
-            np.bincount(hit_of_event, minlength=n)[hit_of_event[chosen]] > 1, 13, ev["PATTERN"][chosen])
-        truth_npix[hit_of_event[chosen]] = np.bincount(own["HIT"].to_numpy(), minlength=n)[hit_of_event[chosen]]
+            np.bincount(hit_of_event, minlength=n)[hit_of_event[chosen]] > 1, 13, ev["PATTERN"][chosen]
+        )
+        truth_npix[hit_of_event[chosen]] = np.bincount(own["HIT"].to_numpy(), minlength=n)[
+            hit_of_event[chosen]
+        ]
     # what is transmitted: charge of all hits summed per pixel and frame
     pixels = (
-        contributions.group_by(["CCD", "FRAME", "RAWX", "RAWY"])
-        .agg(pl.col("CHARGE").sum())
+        _sum_per_pixel(contributions)
         .with_columns(adu(pl.col("CHARGE")).alias("ADU"))
         .filter((pl.col("ADU") >= cal.event_threshold) & (pl.col("RAWY") >= ymin))
         .select("CCD", "FRAME", "RAWX", "RAWY", "ADU")
-        .sort(["CCD", "FRAME", "RAWY", "RAWX"])
     )
     detected = truth_pattern != 255
-    return pixels, {"FRAME_ROW": np.where(frame_ok, frame_row, -1), "PATTERN": truth_pattern, "NPIX": truth_npix,
-                    "DETECTED": detected, "COLLECTED": collected}
+    return pixels, {
+        "FRAME_ROW": np.where(frame_ok, frame_row, -1),
+        "PATTERN": truth_pattern,
+        "NPIX": truth_npix,
+        "DETECTED": detected,
+        "COLLECTED": collected,
+    }
+
+
+def _sum_per_pixel(contributions: pl.DataFrame) -> pl.DataFrame:
+    """Charge summed per (CCD, FRAME, RAWY, RAWX), in a fixed order (floating-point sums must not depend
+    on thread scheduling: the digitised amplitudes of a seed are reproducible to the last bit)."""
+    keys = ["CCD", "FRAME", "RAWY", "RAWX"]
+    ordered = contributions.sort([*keys, "HIT"])
+    if ordered.height == 0:
+        return ordered.select(*keys, "CHARGE")
+    matrix = ordered.select(keys).to_numpy()
+    first = np.flatnonzero(np.r_[True, np.any(matrix[1:] != matrix[:-1], axis=1)])
+    charge = np.add.reduceat(ordered["CHARGE"].to_numpy(), first)
+    return ordered[first].select(keys).with_columns(pl.Series("CHARGE", charge))
 
 
 def mos_pattern_code(pattern: np.ndarray, within_5x5: np.ndarray) -> np.ndarray:
@@ -164,35 +208,60 @@ def mos_onboard(pixels: pl.DataFrame, camera: Camera) -> pl.DataFrame:
     Returns CCD, FRAME (schedule row), RAWX, RAWY, ENERGYE1..4, PATTERN, PERIPIX.
     """
     if pixels.height == 0:
-        return pl.DataFrame(schema={"CCD": pl.Int64, "FRAME": pl.Int64, "RAWX": pl.Int16, "RAWY": pl.Int16,
-                                    "ENERGYE1": pl.Int16, "ENERGYE2": pl.Int16, "ENERGYE3": pl.Int16,
-                                    "ENERGYE4": pl.Int16, "PATTERN": pl.UInt8, "PERIPIX": pl.UInt8})
-    ev = reconstruct_patterns(pixels["CCD"].to_numpy(), pixels["FRAME"].to_numpy(), pixels["RAWX"].to_numpy(),
-                              pixels["RAWY"].to_numpy(), pixels["ADU"].to_numpy().astype(np.float64),
-                              pixels["ADU"].to_numpy(), camera.shape)
+        return pl.DataFrame(
+            schema={
+                "CCD": pl.Int64,
+                "FRAME": pl.Int64,
+                "RAWX": pl.Int16,
+                "RAWY": pl.Int16,
+                "ENERGYE1": pl.Int16,
+                "ENERGYE2": pl.Int16,
+                "ENERGYE3": pl.Int16,
+                "ENERGYE4": pl.Int16,
+                "PATTERN": pl.UInt8,
+                "PERIPIX": pl.UInt8,
+            }
+        )
+    ev = reconstruct_patterns(
+        pixels["CCD"].to_numpy(),
+        pixels["FRAME"].to_numpy(),
+        pixels["RAWX"].to_numpy(),
+        pixels["RAWY"].to_numpy(),
+        pixels["ADU"].to_numpy().astype(np.float64),
+        pixels["ADU"].to_numpy(),
+        camera.shape,
+    )
     main = ev["MAIN"]
     px = pixels.with_columns(pl.Series("EVENT", ev["PIXEL_EVENT"]))
     mains = px[main].with_columns(pl.Series("EVENT", np.arange(main.size)))
-    joined = px.join(mains.select("EVENT", pl.col("RAWX").alias("MX"), pl.col("RAWY").alias("MY")), on="EVENT")
+    joined = px.join(
+        mains.select("EVENT", pl.col("RAWX").alias("MX"), pl.col("RAWY").alias("MY")), on="EVENT"
+    )
     inner = ((pl.col("RAWX") - pl.col("MX")).abs() <= 1) & ((pl.col("RAWY") - pl.col("MY")).abs() <= 1)
     outer5 = ((pl.col("RAWX") - pl.col("MX")).abs() <= 2) & ((pl.col("RAWY") - pl.col("MY")).abs() <= 2)
-    sums = joined.group_by("EVENT").agg(
-        pl.col("ADU").filter(inner).sum().alias("INNER"),
-        pl.col("ADU").filter(~inner).sum().alias("OUTER"),
-        (~inner).sum().alias("PERIPIX"),
-        outer5.all().alias("IN5"),
-    ).sort("EVENT")
+    sums = (
+        joined.group_by("EVENT")
+        .agg(
+            pl.col("ADU").filter(inner).sum().alias("INNER"),
+            pl.col("ADU").filter(~inner).sum().alias("OUTER"),
+            (~inner).sum().alias("PERIPIX"),
+            outer5.all().alias("IN5"),
+        )
+        .sort("EVENT")
+    )
     e1 = mains["ADU"].to_numpy()
     pattern = mos_pattern_code(ev["PATTERN"], sums["IN5"].to_numpy())
-    return pl.DataFrame({
-        "CCD": mains["CCD"],
-        "FRAME": mains["FRAME"],
-        "RAWX": mains["RAWX"].cast(pl.Int16),
-        "RAWY": mains["RAWY"].cast(pl.Int16),
-        "ENERGYE1": pl.Series(np.minimum(e1, 32767), dtype=pl.Int16),
-        "ENERGYE2": pl.Series(np.minimum(sums["INNER"].to_numpy() - e1, 32767), dtype=pl.Int16),
-        "ENERGYE3": pl.Series(np.minimum(sums["OUTER"].to_numpy(), 32767), dtype=pl.Int16),
-        "ENERGYE4": pl.Series(np.zeros(main.size), dtype=pl.Int16),
-        "PATTERN": pl.Series(pattern, dtype=pl.UInt8),
-        "PERIPIX": pl.Series(np.minimum(sums["PERIPIX"].to_numpy(), 255), dtype=pl.UInt8),
-    }).sort(["CCD", "FRAME", "RAWY", "RAWX"])
+    return pl.DataFrame(
+        {
+            "CCD": mains["CCD"],
+            "FRAME": mains["FRAME"],
+            "RAWX": mains["RAWX"].cast(pl.Int16),
+            "RAWY": mains["RAWY"].cast(pl.Int16),
+            "ENERGYE1": pl.Series(np.minimum(e1, 32767), dtype=pl.Int16),
+            "ENERGYE2": pl.Series(np.minimum(sums["INNER"].to_numpy() - e1, 32767), dtype=pl.Int16),
+            "ENERGYE3": pl.Series(np.minimum(sums["OUTER"].to_numpy(), 32767), dtype=pl.Int16),
+            "ENERGYE4": pl.Series(np.zeros(main.size), dtype=pl.Int16),
+            "PATTERN": pl.Series(pattern, dtype=pl.UInt8),
+            "PERIPIX": pl.Series(np.minimum(sums["PERIPIX"].to_numpy(), 255), dtype=pl.UInt8),
+        }
+    ).sort(["CCD", "FRAME", "RAWY", "RAWX"])

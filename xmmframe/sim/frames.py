@@ -23,7 +23,11 @@ import numpy as np
 import polars as pl
 
 #: Frame integration time (s) by camera mode.
-FRAME_TIMES = {"PrimeFullWindow:EPN": 0.0734, "PrimeFullWindowExtended:EPN": 0.1991, "PrimeFullWindow:EMOS": 2.6}
+FRAME_TIMES = {
+    "PrimeFullWindow:EPN": 0.0734,
+    "PrimeFullWindowExtended:EPN": 0.1991,
+    "PrimeFullWindow:EMOS": 2.6,
+}
 #: Fine-time tick (s) of pn and MOS frame times.
 FINE_TICK = {"EPN": 20.48e-6, "EMOS": 40e-6}
 #: Wrap-around of the coarse frame-time counter (s).
@@ -73,8 +77,14 @@ class FrameSchedule:
 
     @classmethod
     def build(
-        cls, instrument: str, t0: float, exposure: float, rng: np.random.Generator, gaps: int = 1,
-        mode: str = "PrimeFullWindow", bad_fraction: float = 0.0,
+        cls,
+        instrument: str,
+        t0: float,
+        exposure: float,
+        rng: np.random.Generator,
+        gaps: int = 1,
+        mode: str = "PrimeFullWindow",
+        bad_fraction: float = 0.0,
     ) -> "FrameSchedule":
         """Frames covering ``[t0, t0 + exposure)`` with ``gaps`` telemetry drops of 60 s."""
         dt = frame_time(instrument, mode)
@@ -120,25 +130,29 @@ class FrameSchedule:
         }
         if self.instrument == "EPN":
             quadrant = (ccd_col - 1) // 3
-            return pl.DataFrame({
-                **tiled,
-                "CYCLE": pl.Series(np.tile(np.arange(nframes), len(ccds)), dtype=pl.Int32),
-                "FTCOARSE": pl.Series(np.tile(coarse, len(ccds)), dtype=pl.Int16),
-                "FTFINE": pl.Series(np.tile(fine, len(ccds)), dtype=pl.UInt16),
-                "QUADRANT": pl.Series(quadrant, dtype=pl.UInt8),
-                "CCDID": pl.Series(ccd_col, dtype=pl.UInt8),
-            })
+            return pl.DataFrame(
+                {
+                    **tiled,
+                    "CYCLE": pl.Series(np.tile(np.arange(nframes), len(ccds)), dtype=pl.Int32),
+                    "FTCOARSE": pl.Series(np.tile(coarse, len(ccds)), dtype=pl.Int16),
+                    "FTFINE": pl.Series(np.tile(fine, len(ccds)), dtype=pl.UInt16),
+                    "QUADRANT": pl.Series(quadrant, dtype=pl.UInt8),
+                    "CCDID": pl.Series(ccd_col, dtype=pl.UInt8),
+                }
+            )
         nvalid = np.concatenate([counts.get(c, np.zeros(nframes, np.int64)) for c in ccds])
-        return pl.DataFrame({
-            **tiled,
-            "CCDID": pl.Series(ccd_col, dtype=pl.UInt8),
-            "CCDNODE": pl.Series(np.zeros(ccd_col.size), dtype=pl.UInt8),
-            "FTCOARSE": pl.Series(np.tile(coarse, len(ccds)), dtype=pl.Int16),
-            "FTFINE": pl.Series(np.tile(fine, len(ccds)), dtype=pl.Int16),
-            "NPIXEL": pl.Series(np.zeros(ccd_col.size), dtype=pl.Int32),
-            "NVALID": pl.Series(np.minimum(nvalid, 32767), dtype=pl.Int16),
-            "NBELOW": pl.Series(np.zeros(ccd_col.size), dtype=pl.Int16),
-            "NABOVE": pl.Series(np.zeros(ccd_col.size), dtype=pl.Int16),
-            "GATTIFLG": pl.Series(np.ones(ccd_col.size), dtype=pl.UInt8),
-            "FIFOOVF": pl.Series(np.tile(self.bad.astype(np.uint8), len(ccds)), dtype=pl.UInt8),
-        }).sort(["FRAME", "CCDID"])
+        return pl.DataFrame(
+            {
+                **tiled,
+                "CCDID": pl.Series(ccd_col, dtype=pl.UInt8),
+                "CCDNODE": pl.Series(np.zeros(ccd_col.size), dtype=pl.UInt8),
+                "FTCOARSE": pl.Series(np.tile(coarse, len(ccds)), dtype=pl.Int16),
+                "FTFINE": pl.Series(np.tile(fine, len(ccds)), dtype=pl.Int16),
+                "NPIXEL": pl.Series(np.zeros(ccd_col.size), dtype=pl.Int32),
+                "NVALID": pl.Series(np.minimum(nvalid, 32767), dtype=pl.Int16),
+                "NBELOW": pl.Series(np.zeros(ccd_col.size), dtype=pl.Int16),
+                "NABOVE": pl.Series(np.zeros(ccd_col.size), dtype=pl.Int16),
+                "GATTIFLG": pl.Series(np.ones(ccd_col.size), dtype=pl.UInt8),
+                "FIFOOVF": pl.Series(np.tile(self.bad.astype(np.uint8), len(ccds)), dtype=pl.UInt8),
+            }
+        ).sort(["FRAME", "CCDID"])

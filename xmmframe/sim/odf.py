@@ -34,8 +34,16 @@ CREATOR = f"xmmframe simulate (xmmframe-{__version__})"
 
 
 def exposure_keywords(
-    instrument: str, obs_id: str, exposure: int, flag: str, filter_name: str, mode: str, date_obs: str,
-    date_end: str, revolution: int, target: str,
+    instrument: str,
+    obs_id: str,
+    exposure: int,
+    flag: str,
+    filter_name: str,
+    mode: str,
+    date_obs: str,
+    date_end: str,
+    revolution: int,
+    target: str,
 ) -> dict[str, object]:
     """Primary-header keywords shared by a camera's constituents."""
     return {
@@ -57,8 +65,9 @@ def exposure_keywords(
     }
 
 
-def event_table_keywords(instrument: str, ccd: int, node: int, shape: tuple[int, int], frame_time: float,
-                         threshold: int, mode: str) -> dict[str, object]:
+def event_table_keywords(
+    instrument: str, ccd: int, node: int, shape: tuple[int, int], frame_time: float, threshold: int, mode: str
+) -> dict[str, object]:
     """Keywords of an IME event table (one CCD/node)."""
     nx, ny = shape
     first_row = 13 if instrument == "EPN" else 1
@@ -92,39 +101,44 @@ def housekeeping_table(instrument: str, t0: float, t1: float, rng: np.random.Gen
     """A reduced periodic housekeeping table (every 8 s): TIME, CCD temperature, HV and filter status."""
     time = np.arange(t0, t1, 8.0)
     base = -90.0 if instrument == "EPN" else -120.0
-    return pl.DataFrame({
-        "TIME": time,
-        "TEMPERATURE": pl.Series(base + 0.05 * rng.standard_normal(time.size), dtype=pl.Float32),
-        "HV_STATUS": pl.Series(np.ones(time.size), dtype=pl.UInt8),
-        "FILTER_POS": pl.Series(np.full(time.size, 3), dtype=pl.Int16),
-    })
+    return pl.DataFrame(
+        {
+            "TIME": time,
+            "TEMPERATURE": pl.Series(base + 0.05 * rng.standard_normal(time.size), dtype=pl.Float32),
+            "HV_STATUS": pl.Series(np.ones(time.size), dtype=pl.UInt8),
+            "FILTER_POS": pl.Series(np.full(time.size, 3), dtype=pl.Int16),
+        }
+    )
 
 
-def attitude_table(time: np.ndarray, duration: float, ra: list[str], dec: list[str], pa: np.ndarray,
-                   obs_id: str) -> pl.DataFrame:
+def attitude_table(
+    time: np.ndarray, duration: float, ra: list[str], dec: list[str], pa: np.ndarray, obs_id: str
+) -> pl.DataFrame:
     """The ATS table (DFHB table 26 columns) of attitude records starting at mission times ``time``."""
     n = time.size
     blank11 = ["00:00:00.00"] * n
-    return pl.DataFrame({
-        "VALTIME": utc_strings(time, precision=0),
-        "VALDUR": pl.Series(np.full(n, duration), dtype=pl.Float32),
-        "OTFTHRES": pl.Series(np.full(n, 60.0), dtype=pl.Float32),
-        "VIEWRA": ra,
-        "VIEWDECL": dec,
-        "ASTPOS": pl.Series(pa, dtype=pl.Float32),
-        "ROLLANG": pl.Series(np.zeros(n), dtype=pl.Float32),
-        "GSREFNO": ["SIMGS0000001"] * n,
-        "GSRA": ra,
-        "GSDEC": dec,
-        "ASPANGLE": pl.Series(np.full(n, 90.0), dtype=pl.Float32),
-        "ACFLAG": pl.Series(np.zeros(n), dtype=pl.UInt8),
-        "APDAMP": ["0.000"] * n,
-        "DIFFVRA": blank11,
-        "DIFFVDEC": ["+00:00:00.0"] * n,
-        "DIFFPOS": ["0.0000000"] * n,
-        "PREQID": [f"{obs_id}P1"[:14]] * n,
-        "TYPEID": ["P"] * n,
-        "SOURCEID": ["F"] * n,
-        "ATTSEQNO": ["1"] * n,
-        "SLEWTIME": utc_strings(np.full(n, time[0] - 600.0), precision=0),
-    })
+    return pl.DataFrame(
+        {
+            "VALTIME": utc_strings(time, precision=0),
+            "VALDUR": pl.Series(np.full(n, duration), dtype=pl.Float32),
+            "OTFTHRES": pl.Series(np.full(n, 60.0), dtype=pl.Float32),
+            "VIEWRA": ra,
+            "VIEWDECL": dec,
+            "ASTPOS": pl.Series(pa, dtype=pl.Float32),
+            "ROLLANG": pl.Series(np.zeros(n), dtype=pl.Float32),
+            "GSREFNO": ["SIMGS0000001"] * n,
+            "GSRA": ra,
+            "GSDEC": dec,
+            "ASPANGLE": pl.Series(np.full(n, 90.0), dtype=pl.Float32),
+            "ACFLAG": pl.Series(np.zeros(n), dtype=pl.UInt8),
+            "APDAMP": ["0.000"] * n,
+            "DIFFVRA": blank11,
+            "DIFFVDEC": ["+00:00:00.0"] * n,
+            "DIFFPOS": ["0.0000000"] * n,
+            "PREQID": [f"{obs_id}P1"[:14]] * n,
+            "TYPEID": ["P"] * n,
+            "SOURCEID": ["F"] * n,
+            "ATTSEQNO": ["1"] * n,
+            "SLEWTIME": utc_strings(np.full(n, time[0] - 600.0), precision=0),
+        }
+    )

@@ -1,4 +1,4 @@
-"""Incident events of one camera: source photons, cluster photons, soft protons, particles, lines, MIPs, hot pixels.
+"""Incident events of one camera: photons of sources, soft protons, particles, lines, MIPs, hot pixels.
 
 Every generator returns a :class:`Hits` table (numpy columns) with the arrival time, energy, the
 true sky position (X-ray photons) and the absorption point in DET and RAW coordinates.  Photons
@@ -29,7 +29,16 @@ from xmmframe.sim.response import king_radii, response
 from xmmframe.sim.spectra import ENERGY_GRID, continuum, draw_energies, line_flux
 
 #: Component codes of the truth table.
-COMPONENTS = {"point": 0, "extended": 1, "flare": 2, "particle": 3, "line": 4, "uniform_line": 5, "mip": 6, "hot": 7}
+COMPONENTS = {
+    "point": 0,
+    "extended": 1,
+    "flare": 2,
+    "particle": 3,
+    "line": 4,
+    "uniform_line": 5,
+    "mip": 6,
+    "hot": 7,
+}
 #: DET units per arcminute.
 UNITS_PER_ARCMIN = 1200.0
 
@@ -70,8 +79,15 @@ def _times(rng: np.random.Generator, n: int, t0: float, span: float) -> np.ndarr
     return t0 + rng.random(n) * span
 
 
-def _place(camera: Camera, attitude: Attitude, time: np.ndarray, ra: np.ndarray, dec: np.ndarray,
-           energy_kev: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+def _place(
+    camera: Camera,
+    attitude: Attitude,
+    time: np.ndarray,
+    ra: np.ndarray,
+    dec: np.ndarray,
+    energy_kev: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, ...]:
     ra_t, dec_t, pa_t = attitude.at(time)
     detx, dety = radec_to_det(ra, dec, ra_t, dec_t, pa_t + camera.rotation)
     theta = np.hypot(detx, dety) / UNITS_PER_ARCMIN
@@ -81,8 +97,14 @@ def _place(camera: Camera, attitude: Attitude, time: np.ndarray, ra: np.ndarray,
 
 
 def source_photons(
-    rng: np.random.Generator, camera: Camera, filter_name: str, attitude: Attitude, t0: float, span: float,
-    source: PointSource | ExtendedSource, index: int,
+    rng: np.random.Generator,
+    camera: Camera,
+    filter_name: str,
+    attitude: Attitude,
+    t0: float,
+    span: float,
+    source: PointSource | ExtendedSource,
+    index: int,
 ) -> Hits:
     """Photons of one point or extended source over ``[t0, t0 + span)``."""
     resp = response()
@@ -90,8 +112,10 @@ def source_photons(
     density = continuum(source, ENERGY_GRID) * area
     rates = [float(np.trapezoid(density, ENERGY_GRID))]
     for line in source.lines:
-        rates.append(line_flux(source, line) * float(resp.effective_area(camera.instrument, filter_name,
-                                                                           np.array([line.energy]))[0]))
+        rates.append(
+            line_flux(source, line)
+            * float(resp.effective_area(camera.instrument, filter_name, np.array([line.energy]))[0])
+        )
     variability = source.variability if isinstance(source, PointSource) else 0.0
     n_max = rng.poisson(sum(rates) * span * (1.0 + variability))
     time = _times(rng, n_max, t0, span)
@@ -120,8 +144,9 @@ def source_photons(
     ra, dec = tangent_to_sky(xi, eta, np.full(n, source.ra), np.full(n, source.dec))
     detx, dety, ccd, rx, ry, kept = _place(camera, attitude, time, ra, dec, energy, rng)
     code = COMPONENTS["extended" if isinstance(source, ExtendedSource) else "point"]
-    return Hits(time, energy * 1000.0, ra, dec, detx, dety, ccd, rx, ry, np.full(n, code), np.full(n, index),
-                kept)
+    return Hits(
+        time, energy * 1000.0, ra, dec, detx, dety, ccd, rx, ry, np.full(n, code), np.full(n, index), kept
+    )
 
 
 def _uniform_on_ccds(rng: np.random.Generator, camera: Camera, n: int) -> tuple[np.ndarray, ...]:
@@ -137,16 +162,22 @@ def _uniform_on_ccds(rng: np.random.Generator, camera: Camera, n: int) -> tuple[
     return ccd.astype(np.int16), rx, ry, detx, dety
 
 
-def _with_sky(camera: Camera, attitude: Attitude, time: np.ndarray, detx: np.ndarray,
-              dety: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _with_sky(
+    camera: Camera, attitude: Attitude, time: np.ndarray, detx: np.ndarray, dety: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     ra_t, dec_t, pa_t = attitude.at(time)
     return det_to_radec(detx, dety, ra_t, dec_t, pa_t + camera.rotation)
 
 
 def particle_hits(
-    rng: np.random.Generator, camera: Camera, attitude: Attitude, t0: float, span: float, background: Background,
+    rng: np.random.Generator,
+    camera: Camera,
+    attitude: Attitude,
+    t0: float,
+    span: float,
+    background: Background,
 ) -> Hits:
-    """Quiescent particle background, instrumental fluorescence lines and the flat-field line, uniform over the CCDs."""
+    """Quiescent particle background, instrumental lines and the flat-field line, uniform over the CCDs."""
     is_pn = camera.instrument == "EPN"
     rate = background.pn_rate if is_pn else background.mos_rate
     n = rng.poisson(rate * span)
@@ -169,14 +200,30 @@ def particle_hits(
     time = _times(rng, total, t0, span)
     ccd, rx, ry, detx, dety = _uniform_on_ccds(rng, camera, total)
     ra, dec = _with_sky(camera, attitude, time, detx, dety)
-    return Hits(time, energy * 1000.0, ra, dec, detx, dety, ccd, rx, ry, code, np.full(total, -1),
-                np.ones(total, dtype=bool))
+    return Hits(
+        time,
+        energy * 1000.0,
+        ra,
+        dec,
+        detx,
+        dety,
+        ccd,
+        rx,
+        ry,
+        code,
+        np.full(total, -1),
+        np.ones(total, dtype=bool),
+    )
 
 
 def flare_hits(
-    rng: np.random.Generator, camera: Camera, attitude: Attitude, t0: float, flares: tuple[Flare, ...],
+    rng: np.random.Generator,
+    camera: Camera,
+    attitude: Attitude,
+    t0: float,
+    flares: tuple[Flare, ...],
 ) -> Hits:
-    """Soft protons of the flares: vignetted over the field of view, power-law spectra, trapezoidal time profile."""
+    """Soft protons of the flares: vignetted over the field of view, power laws, trapezoidal time profiles."""
     parts = []
     for flare in flares:
         rate = flare.rate * (1.0 if camera.instrument == "EPN" else flare.mos_fraction)
@@ -191,16 +238,37 @@ def flare_hits(
         radius = camera.fov_radius * np.sqrt(rng.random(n))
         angle = rng.random(n) * 2 * np.pi
         detx, dety = radius * np.cos(angle), radius * np.sin(angle)
-        kept = rng.random(n) < response().vignetting(camera.instrument, np.full(n, 2.0), radius / UNITS_PER_ARCMIN)
+        kept = rng.random(n) < response().vignetting(
+            camera.instrument, np.full(n, 2.0), radius / UNITS_PER_ARCMIN
+        )
         ccd, rx, ry = camera.det_to_raw(detx, dety)
         ra, dec = _with_sky(camera, attitude, time, detx, dety)
-        parts.append(Hits(time, energy * 1000.0, ra, dec, detx, dety, ccd, rx, ry,
-                          np.full(n, COMPONENTS["flare"]), np.full(n, -1), kept))
+        parts.append(
+            Hits(
+                time,
+                energy * 1000.0,
+                ra,
+                dec,
+                detx,
+                dety,
+                ccd,
+                rx,
+                ry,
+                np.full(n, COMPONENTS["flare"]),
+                np.full(n, -1),
+                kept,
+            )
+        )
     return Hits.concat(parts) if parts else Hits.empty()
 
 
 def mip_pixels(
-    rng: np.random.Generator, camera: Camera, cal: DetectorCalibration, t0: float, span: float, rate: float,
+    rng: np.random.Generator,
+    camera: Camera,
+    cal: DetectorCalibration,
+    t0: float,
+    span: float,
+    rate: float,
     saturation: int,
 ) -> tuple[Hits, dict[str, np.ndarray]]:
     """Minimum ionising particles: straight tracks of 3-10 pixels, one pixel above the MIP threshold.
@@ -223,21 +291,38 @@ def mip_pixels(
     column = np.clip(x - 1, 0, camera.shape[0] - 1)
     c = ccd[hit]
     charge = adu * cal.gain[c, column]
-    hits = Hits(time, np.bincount(hit, charge, n), np.full(n, np.nan),
-                np.full(n, np.nan), detx, dety, ccd, rx, ry, np.full(n, COMPONENTS["mip"]), np.full(n, -1),
-                np.ones(n, dtype=bool))
+    hits = Hits(
+        time,
+        np.bincount(hit, charge, n),
+        np.full(n, np.nan),
+        np.full(n, np.nan),
+        detx,
+        dety,
+        ccd,
+        rx,
+        ry,
+        np.full(n, COMPONENTS["mip"]),
+        np.full(n, -1),
+        np.ones(n, dtype=bool),
+    )
     return hits, {"HIT": hit, "CCD": c, "RAWX": x, "RAWY": y, "CHARGE": charge}
 
 
 def hot_pixel_hits(
-    rng: np.random.Generator, camera: Camera, cal: DetectorCalibration, frame_start: np.ndarray, frame_time: float,
-    pixels: np.ndarray, rate: float, flicker: np.ndarray,
+    rng: np.random.Generator,
+    camera: Camera,
+    cal: DetectorCalibration,
+    frame_start: np.ndarray,
+    frame_time: float,
+    pixels: np.ndarray,
+    rate: float,
+    flicker: np.ndarray,
 ) -> tuple[Hits, dict[str, np.ndarray]]:
     """Events of hot pixels (``pixels``: rows of ccd, RAWX, RAWY) in random frames at ``rate`` per second;
     flickering ones (``flicker`` True) only during one tenth of the exposure, ten times more often."""
     nframes = frame_start.size
     parts_frame, parts_pixel = [], []
-    for k, (ccd, x, y) in enumerate(pixels):
+    for k in range(len(pixels)):
         if flicker[k]:
             lo = int(rng.integers(0, max(nframes - nframes // 10, 1)))
             candidates = np.arange(lo, min(lo + nframes // 10, nframes))
@@ -260,8 +345,24 @@ def hot_pixel_hits(
     time = frame_start[frames] + 0.5 * frame_time
     detx = np.full(n, np.nan)
     dety = np.full(n, np.nan)
-    hits = Hits(time, charge, np.full(n, np.nan), np.full(n, np.nan), detx, dety, ccd, x - 0.5, y - 0.5,
-                np.full(n, COMPONENTS["hot"]), np.full(n, -1), np.ones(n, dtype=bool))
-    return hits, {"HIT": np.arange(n), "CCD": ccd.astype(np.int64), "RAWX": x.astype(np.int64),
-                  "RAWY": y.astype(np.int64), "CHARGE": charge}
-
+    hits = Hits(
+        time,
+        charge,
+        np.full(n, np.nan),
+        np.full(n, np.nan),
+        detx,
+        dety,
+        ccd,
+        x - 0.5,
+        y - 0.5,
+        np.full(n, COMPONENTS["hot"]),
+        np.full(n, -1),
+        np.ones(n, dtype=bool),
+    )
+    return hits, {
+        "HIT": np.arange(n),
+        "CCD": ccd.astype(np.int64),
+        "RAWX": x.astype(np.int64),
+        "RAWY": y.astype(np.int64),
+        "CHARGE": charge,
+    }

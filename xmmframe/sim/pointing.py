@@ -29,20 +29,38 @@ from xmmframe.sim.odf import attitude_table
 
 
 def simulate_attitude(
-    ra: float, dec: float, pa: float, start_utc: str, duration: float, step: int, wobble: float, obs_id: str,
+    ra: float,
+    dec: float,
+    pa: float,
+    start_utc: str,
+    duration: float,
+    step: int,
+    wobble: float,
+    obs_id: str,
     rng: np.random.Generator,
 ) -> tuple[pl.DataFrame, Attitude]:
-    """ATS records from ``start_utc`` (whole seconds) over ``duration`` seconds and the attitude they describe."""
+    """ATS records from ``start_utc`` (whole seconds) over ``duration`` seconds, and their attitude."""
     t0 = float(mission_seconds(start_utc))
     time = t0 + step * np.arange(int(duration // step) + 1)
     phase = rng.random(4) * 2 * np.pi
     periods = rng.uniform(800.0, 2000.0, 2)
     rel = time - t0
-    dx = wobble * (np.sin(2 * np.pi * rel / periods[0] + phase[0]) + 0.3 * np.sin(2 * np.pi * rel / 97.0 + phase[1]))
-    dy = wobble * (np.sin(2 * np.pi * rel / periods[1] + phase[2]) + 0.3 * np.sin(2 * np.pi * rel / 131.0 + phase[3]))
-    r, d = tangent_to_sky(np.deg2rad(dx / 3600.0), np.deg2rad(dy / 3600.0), np.full(time.size, ra),
-                          np.full(time.size, dec))
+    dx = wobble * (
+        np.sin(2 * np.pi * rel / periods[0] + phase[0]) + 0.3 * np.sin(2 * np.pi * rel / 97.0 + phase[1])
+    )
+    dy = wobble * (
+        np.sin(2 * np.pi * rel / periods[1] + phase[2]) + 0.3 * np.sin(2 * np.pi * rel / 131.0 + phase[3])
+    )
+    r, d = tangent_to_sky(
+        np.deg2rad(dx / 3600.0), np.deg2rad(dy / 3600.0), np.full(time.size, ra), np.full(time.size, dec)
+    )
     angle = pa + 0.002 * np.sin(2 * np.pi * rel / 3000.0)
-    table = attitude_table(time, float(step), format_sexagesimal(r / 15.0, 2, False),
-                           format_sexagesimal(d, 1, True), angle, obs_id)
+    table = attitude_table(
+        time,
+        float(step),
+        format_sexagesimal(r / 15.0, 2, False),
+        format_sexagesimal(d, 1, True),
+        angle,
+        obs_id,
+    )
     return table, Attitude.from_ats(table)

@@ -29,8 +29,6 @@ from xmmframe.errors import CalibrationWarning
 
 #: Charge-cloud sigma in pixel units at 0 keV and its growth per keV (pn 150 um, MOS 40 um pixels).
 CHARGE_CLOUD = {"EPN": (0.035, 0.004), "EMOS1": (0.04, 0.004), "EMOS2": (0.04, 0.004)}
-#: Fano factor and electron-hole pair energy (eV) of silicon.
-FANO, PAIR_ENERGY = 0.12, 3.65
 #: Outer radius (arcsec) of simulated PSF wings.
 PSF_MAX_RADIUS = 120.0
 
@@ -56,12 +54,61 @@ class Response:
         factor = self.calibration.mirror_area(instrument).vignetting_factor(energy_kev, theta)
         return np.where(theta <= 15.5, np.clip(factor, 0.0, 1.0), 0.0)
 
-    def psf_radii(self, rng: np.random.Generator, instrument: str, energy_kev: np.ndarray,
-                  theta_arcmin: np.ndarray) -> np.ndarray:
+    def deposited_energy(
+        self, rng: np.random.Generator, instrument: str, energy_kev: np.ndarray
+    ) -> np.ndarray:
+        """Charge (eV) deposited by photons of the given energies: draws from the REDIST profiles.
+
+        The profiles are tabulated once per camera on a 50 eV photon-energy grid (2 eV channels);
+        a photon draws from the row nearest its energy, shifted by the difference in peak position.
+        """
+        grid, cdf, peak = _redistribution_table(self, instrument)
+        energy = np.clip(np.asarray(energy_kev, dtype=np.float64), grid[0], grid[-1])
+        row = np.clip(np.round((energy - grid[0]) / (grid[1] - grid[0])).astype(np.int64), 0, grid.size - 1)
+        nchan = cdf.shape[1]
+        # the table holds row + cumulative probability: one sorted array for all rows
+        position = np.searchsorted(cdf.reshape(-1), row + rng.random(row.size), side="right")
+        channel = position - row * nchan
+        shift = self.redistribution_peak(instrument, energy) - peak[row]
+        return np.maximum(
+            (np.clip(channel, 0, nchan - 1) + rng.random(row.size)) * _CHANNEL_WIDTH + shift, 1.0
+        )
+
+    def redistribution_peak(self, instrument: str, energy_kev: np.ndarray) -> np.ndarray:
+        """PI (eV) of the line peak at photon energies (keV) in the REDIST profiles."""
+        return (
+            self.calibration.redistribution(instrument)
+            .pattern_set(_PROFILE_PATTERNS[instrument])
+            .peak(energy_kev)
+        )
+
+    def psf_radii(
+        self, rng: np.random.Generator, instrument: str, energy_kev: np.ndarray, theta_arcmin: np.ndarray
+    ) -> np.ndarray:
         """PSF offsets (arcsec) of photons: King profile with the CCF's core radius and slope."""
         rcore, alpha = self.calibration.psf(instrument).parameters(energy_kev, theta_arcmin)
-        return king_radii(rng, np.asarray(rcore, dtype=np.float64), np.asarray(alpha, dtype=np.float64),
-                          PSF_MAX_RADIUS)
+        return king_radii(
+            rng, np.asarray(rcore, dtype=np.float64), np.asarray(alpha, dtype=np.float64), PSF_MAX_RADIUS
+        )
+
+
+#: Pattern set of the REDIST profiles the deposited charge is drawn from.
+_PROFILE_PATTERNS = {"EPN": range(0, 5), "EMOS1": range(0, 13), "EMOS2": range(0, 13)}
+_GRID_STEP = 0.05  # keV
+_CHANNEL_WIDTH = 2.0  # eV
+_CHANNELS = 8250  # up to 16.5 keV
+
+
+@lru_cache(maxsize=None)
+def _redistribution_table(resp: Response, instrument: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Photon-energy grid (keV), cumulative profile per row (+ row index offsets) and peaks (eV)."""
+    profiles = resp.calibration.redistribution(instrument).pattern_set(_PROFILE_PATTERNS[instrument])
+    grid = np.arange(0.15, 15.0 + _GRID_STEP / 2, _GRID_STEP)
+    rows = profiles.rows(grid, origin=0.0, width=_CHANNEL_WIDTH, nchan=_CHANNELS)
+    totals = rows.sum(axis=1, keepdims=True)
+    cdf = np.cumsum(rows / np.where(totals > 0, totals, 1.0), axis=1)
+    cdf[:, -1] = 1.0
+    return grid, cdf + np.arange(grid.size)[:, None], profiles.peak(grid)
 
 
 @lru_cache(maxsize=1)

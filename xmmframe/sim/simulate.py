@@ -28,16 +28,34 @@ from xmmframe.io.odf_write import write_constituent
 from xmmframe.io.truth import write_truth
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.mission_time import mission_seconds, utc_string
-from xmmframe.model.odf import Configuration, ConfigParameter, DataQualityRecord, OdfFileName, OdfSummary, ProposalRecord
+from xmmframe.model.odf import (
+    ConfigParameter,
+    Configuration,
+    DataQualityRecord,
+    OdfFileName,
+    OdfSummary,
+    ProposalRecord,
+)
 from xmmframe.proc.calibration import FROM_CCF, HOT, detector_calibration
 from xmmframe.proc.geometry import camera as camera_of
 from xmmframe.sim.config import SimulationConfig, default_config
 from xmmframe.sim.detector import SATURATION, first_row, mos_onboard, transmit
 from xmmframe.sim.frames import FrameSchedule
 from xmmframe.sim.odf import (
-    aux_keywords, event_table_keywords, exposure_keywords, housekeeping_table,
+    aux_keywords,
+    event_table_keywords,
+    exposure_keywords,
+    housekeeping_table,
 )
-from xmmframe.sim.photons import COMPONENTS, Hits, flare_hits, hot_pixel_hits, mip_pixels, particle_hits, source_photons
+from xmmframe.sim.photons import (
+    COMPONENTS,
+    Hits,
+    flare_hits,
+    hot_pixel_hits,
+    mip_pixels,
+    particle_hits,
+    source_photons,
+)
 from xmmframe.sim.pointing import simulate_attitude
 
 #: Camera code, INSTRUME, exposure number and start delay (s) after the observation start.
@@ -105,15 +123,26 @@ class CameraSimulation:
 
 
 def _simulate_camera(
-    code: str, config: SimulationConfig, attitude: Attitude, obs_t0: float, rng: np.random.Generator,
+    code: str,
+    config: SimulationConfig,
+    attitude: Attitude,
+    obs_t0: float,
+    rng: np.random.Generator,
 ) -> CameraSimulation:
     instrument, exposure_number, delay = CAMERAS[code]
     camera = camera_of(instrument)
     cal = detector_calibration(instrument)
     mode = config.pn_mode if instrument == "EPN" else "PrimeFullWindow"
     t0 = obs_t0 + delay
-    schedule = FrameSchedule.build(instrument, t0, config.exposure, rng, gaps=config.telemetry_gaps, mode=mode,
-                                   bad_fraction=0.0 if instrument == "EPN" else 0.002)
+    schedule = FrameSchedule.build(
+        instrument,
+        t0,
+        config.exposure,
+        rng,
+        gaps=config.telemetry_gaps,
+        mode=mode,
+        bad_fraction=0.0 if instrument == "EPN" else 0.002,
+    )
     span = schedule.total * schedule.frame_time
     parts: list[Hits] = [
         source_photons(rng, camera, config.filter, attitude, t0, span, source, k)
@@ -125,8 +154,9 @@ def _simulate_camera(
     mips, mip_pix = mip_pixels(rng, camera, cal, t0, span, config.background.mip_rate, SATURATION)
     mip_pix["HIT"] = mip_pix["HIT"] + base
     hot_list, flicker = _hot_pixels(rng, cal, camera, config.background.hot_pixels_per_ccd)
-    hot, hot_pix = hot_pixel_hits(rng, camera, cal, schedule.start, schedule.frame_time, hot_list, HOT_RATE,
-                                  flicker)
+    hot, hot_pix = hot_pixel_hits(
+        rng, camera, cal, schedule.start, schedule.frame_time, hot_list, HOT_RATE, flicker
+    )
     hot_pix["HIT"] = hot_pix["HIT"] + base + len(mips)
     hits = Hits.concat(parts + [mips, hot])
     direct = {k: np.concatenate([mip_pix[k], hot_pix[k]]) for k in ("HIT", "CCD", "RAWX", "RAWY", "CHARGE")}
@@ -136,7 +166,8 @@ def _simulate_camera(
         table = pixels.select(
             pl.col("CCD"),
             numbers.gather(pl.col("FRAME")).cast(pl.Int32).alias("FRAME"),
-            pl.col("RAWX").cast(pl.Int16), pl.col("RAWY").cast(pl.Int16),
+            pl.col("RAWX").cast(pl.Int16),
+            pl.col("RAWY").cast(pl.Int16),
             pl.col("ADU").cast(pl.Int16).alias("ENERGY"),
         )
         counts: dict[int, np.ndarray] = {}
@@ -159,74 +190,113 @@ def _truth_frame(cs: CameraSimulation) -> pl.DataFrame:
     hits = cs.hits
     row = cs.truth["FRAME_ROW"]
     frame = np.where(row >= 0, cs.schedule.number[np.maximum(row, 0)], -1)
-    return pl.DataFrame({
-        "INSTRUME": pl.Series([cs.instrument] * len(hits), dtype=pl.Categorical),
-        "COMPONENT": pl.Series(hits.component, dtype=pl.UInt8),
-        "SOURCE": pl.Series(hits.source, dtype=pl.Int16),
-        "TIME": hits.time,
-        "FRAME": pl.Series(frame, dtype=pl.Int32),
-        "ENERGY": hits.energy,
-        "COLLECTED": cs.truth["COLLECTED"],
-        "RA": hits.ra,
-        "DEC": hits.dec,
-        "DETX": hits.detx,
-        "DETY": hits.dety,
-        "CCDNR": pl.Series(hits.ccd, dtype=pl.UInt8),
-        "RAWX": pl.Series(np.nan_to_num(np.floor(hits.rx), nan=-1.0) + 1, dtype=pl.Int16),
-        "RAWY": pl.Series(np.nan_to_num(np.floor(hits.ry), nan=-1.0) + 1, dtype=pl.Int16),
-        "KEPT": hits.kept.astype(bool),
-        "PATTERN": pl.Series(cs.truth["PATTERN"], dtype=pl.UInt8),
-        "NPIX": pl.Series(cs.truth["NPIX"], dtype=pl.Int16),
-        "DETECTED": cs.truth["DETECTED"],
-    })
+    return pl.DataFrame(
+        {
+            "INSTRUME": pl.Series([cs.instrument] * len(hits), dtype=pl.Categorical),
+            "COMPONENT": pl.Series(hits.component, dtype=pl.UInt8),
+            "SOURCE": pl.Series(hits.source, dtype=pl.Int16),
+            "TIME": hits.time,
+            "FRAME": pl.Series(frame, dtype=pl.Int32),
+            "ENERGY": hits.energy,
+            "COLLECTED": cs.truth["COLLECTED"],
+            "RA": hits.ra,
+            "DEC": hits.dec,
+            "DETX": hits.detx,
+            "DETY": hits.dety,
+            "CCDNR": pl.Series(hits.ccd, dtype=pl.UInt8),
+            "RAWX": pl.Series(np.nan_to_num(np.floor(hits.rx), nan=-1.0) + 1, dtype=pl.Int16),
+            "RAWY": pl.Series(np.nan_to_num(np.floor(hits.ry), nan=-1.0) + 1, dtype=pl.Int16),
+            "KEPT": hits.kept.astype(bool),
+            "PATTERN": pl.Series(cs.truth["PATTERN"], dtype=pl.UInt8),
+            "NPIX": pl.Series(cs.truth["NPIX"], dtype=pl.Int16),
+            "DETECTED": cs.truth["DETECTED"],
+        }
+    )
 
 
-def _name(config: SimulationConfig, code: str, flag: str, exposure: int, ccd_field: str, kind: str,
-          extension: str = "FIT") -> str:
-    return OdfFileName.make(config.revolution, config.obs_id, code, flag, exposure, ccd_field, kind, extension)
+def _name(
+    config: SimulationConfig,
+    code: str,
+    flag: str,
+    exposure: int,
+    ccd_field: str,
+    kind: str,
+    extension: str = "FIT",
+) -> str:
+    return OdfFileName.make(
+        config.revolution, config.obs_id, code, flag, exposure, ccd_field, kind, extension
+    )
 
 
-def _write_camera(outdir: str, config: SimulationConfig, cs: CameraSimulation, rng: np.random.Generator) -> list[str]:
+def _write_camera(
+    outdir: str, config: SimulationConfig, cs: CameraSimulation, rng: np.random.Generator
+) -> list[str]:
     camera = camera_of(cs.instrument)
     cal = detector_calibration(cs.instrument)
     schedule = cs.schedule
     t_end = schedule.t0 + schedule.total * schedule.frame_time
-    primary = exposure_keywords(cs.instrument, config.obs_id, cs.exposure, "S", config.filter, cs.mode,
-                                utc_string(schedule.t0, 0), utc_string(t_end, 0), config.revolution, config.target)
+    primary = exposure_keywords(
+        cs.instrument,
+        config.obs_id,
+        cs.exposure,
+        "S",
+        config.filter,
+        cs.mode,
+        utc_string(schedule.t0, 0),
+        utc_string(t_end, 0),
+        config.revolution,
+        config.target,
+    )
     names = []
     aux_name = _name(config, cs.code, "S", cs.exposure, "00", "AUX")
     tables = [("AUX", aux_keywords(cs.instrument, schedule.frame_time, schedule.t0), cs.aux)]
     if cs.instrument == "EPN":
-        quadrants = pl.DataFrame({
-            "CYCLE": pl.Series(np.repeat(np.arange(schedule.number.size), 4), dtype=pl.Int32),
-            "QUADRANT": pl.Series(np.tile(np.arange(4), schedule.number.size), dtype=pl.UInt8),
-            "NABOVE": pl.Series(np.zeros(4 * schedule.number.size), dtype=pl.Int16),
-            "NDEFA": pl.Series(np.zeros(4 * schedule.number.size), dtype=pl.Int16),
-            "NEPDH": pl.Series(np.zeros(4 * schedule.number.size), dtype=pl.Int16),
-            "NDISCLIN": pl.Series(np.zeros(4 * schedule.number.size), dtype=pl.Int16),
-            "MCOMMODE": pl.Series(np.zeros(4 * schedule.number.size), dtype=pl.Int16),
-        })
+        quadrants = pl.DataFrame(
+            {
+                "CYCLE": pl.Series(np.repeat(np.arange(schedule.number.size), 4), dtype=pl.Int32),
+                "QUADRANT": pl.Series(np.tile(np.arange(4), schedule.number.size), dtype=pl.UInt8),
+                "NABOVE": pl.Series(np.zeros(4 * schedule.number.size), dtype=pl.Int16),
+                "NDEFA": pl.Series(np.zeros(4 * schedule.number.size), dtype=pl.Int16),
+                "NEPDH": pl.Series(np.zeros(4 * schedule.number.size), dtype=pl.Int16),
+                "NDISCLIN": pl.Series(np.zeros(4 * schedule.number.size), dtype=pl.Int16),
+                "MCOMMODE": pl.Series(np.zeros(4 * schedule.number.size), dtype=pl.Int16),
+            }
+        )
         tables.append(("AUX2", {}, quadrants))
     write_constituent(os.path.join(outdir, aux_name), primary, tables)
     names.append(aux_name)
     for ccd in camera.ccds:
         ccd_field = f"{ccd:02d}" if cs.instrument == "EPN" else f"{ccd}0"
         name = _name(config, cs.code, "S", cs.exposure, ccd_field, "IME")
-        keywords = event_table_keywords(cs.instrument, ccd, 0, camera.shape, schedule.frame_time,
-                                        cal.event_threshold, cs.mode)
+        keywords = event_table_keywords(
+            cs.instrument, ccd, 0, camera.shape, schedule.frame_time, cal.event_threshold, cs.mode
+        )
         write_constituent(os.path.join(outdir, name), primary, [("EVENTS", keywords, cs.raw[ccd])])
         names.append(name)
     hk_kind = "PMH" if cs.instrument == "EPN" else "PEH"
     hk_name = _name(config, cs.code, "X", 0, "00", hk_kind)
-    write_constituent(os.path.join(outdir, hk_name), primary,
-                      [(hk_kind, {}, housekeeping_table(cs.instrument, schedule.t0 - 100.0, t_end + 100.0, rng))])
+    write_constituent(
+        os.path.join(outdir, hk_name),
+        primary,
+        [(hk_kind, {}, housekeeping_table(cs.instrument, schedule.t0 - 100.0, t_end + 100.0, rng))],
+    )
     names.append(hk_name)
     return names
 
 
 def _summary(config: SimulationConfig, files: list[tuple[str, str]], start: float, stop: float) -> OdfSummary:
     proposal = ProposalRecord(
-        ("Dr    xmmframe            Simulator", "xmmframe", "", "", "", "", "", "", "simulated@example.invalid"),
+        (
+            "Dr    xmmframe            Simulator",
+            "xmmframe",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "simulated@example.invalid",
+        ),
         {
             "Announcement of Opportunity": " 0",
             "Observation type": " S",
@@ -239,22 +309,43 @@ def _summary(config: SimulationConfig, files: list[tuple[str, str]], start: floa
         },
     )
     quality = tuple(
-        DataQualityRecord(code, f"{config.obs_id}{code}{CAMERAS[code][1]:03d}",
-                          dict.fromkeys(("failed_packets", "event_reports", "pms_errors", "telemetry_drops",
-                                         "telemetry_drop_duration", "telemetry_out_of_limits"), 0), "S")
+        DataQualityRecord(
+            code,
+            f"{config.obs_id}{code}{CAMERAS[code][1]:03d}",
+            dict.fromkeys(
+                (
+                    "failed_packets",
+                    "event_reports",
+                    "pms_errors",
+                    "telemetry_drops",
+                    "telemetry_drop_duration",
+                    "telemetry_out_of_limits",
+                ),
+                0,
+            ),
+            "S",
+        )
         for code in config.instruments
     )
     return OdfSummary(
-        format="ASC", obs_id=config.obs_id, revolution=f"{config.revolution:04d}",
-        start=utc_string(start, 0), end=utc_string(stop, 0), files=tuple(files), declared_files=len(files),
-        configuration=Configuration("", 1, (ConfigParameter("ODF_VERSION", "003", "Qcheck reset ODF version"),)),
-        proposal=proposal, data_quality=quality,
+        format="ASC",
+        obs_id=config.obs_id,
+        revolution=f"{config.revolution:04d}",
+        start=utc_string(start, 0),
+        end=utc_string(stop, 0),
+        files=tuple(files),
+        declared_files=len(files),
+        configuration=Configuration(
+            "", 1, (ConfigParameter("ODF_VERSION", "003", "Qcheck reset ODF version"),)
+        ),
+        proposal=proposal,
+        data_quality=quality,
     )
 
 
 def _jsonable(config: SimulationConfig) -> dict[str, object]:
     data = asdict(config)
-    for source, original in zip(data["sources"], config.sources):
+    for source, original in zip(data["sources"], config.sources, strict=True):
         source["kind"] = type(original).__name__
     return data
 
@@ -294,9 +385,17 @@ def simulate(
     obs_t0 = float(mission_seconds(config.start))
     obs_stop = obs_t0 + config.exposure + 600.0
     say("attitude")
-    ats, attitude = simulate_attitude(config.ra, config.dec, config.pa, config.start, obs_stop - obs_t0 + 60.0,
-                                      config.attitude_step, config.wobble, config.obs_id,
-                                      np.random.default_rng(seeds[0]))
+    ats, attitude = simulate_attitude(
+        config.ra,
+        config.dec,
+        config.pa,
+        config.start,
+        obs_stop - obs_t0 + 60.0,
+        config.attitude_step,
+        config.wobble,
+        config.obs_id,
+        np.random.default_rng(seeds[0]),
+    )
     files: list[tuple[str, str]] = []
     result = SimulationResult(outdir, "", "")
     truth_parts = []
@@ -313,15 +412,21 @@ def simulate(
         result.counts[cs.instrument] = int(sum(t.height for t in cs.raw.values()))
         truth_parts.append(_truth_frame(cs))
         cameras_info[cs.instrument] = {
-            "exposure": cs.exposure, "expidstr": f"S{cs.exposure:03d}", "mode": cs.mode,
-            "frame_time": cs.schedule.frame_time, "t0": cs.schedule.t0,
+            "exposure": cs.exposure,
+            "expidstr": f"S{cs.exposure:03d}",
+            "mode": cs.mode,
+            "frame_time": cs.schedule.frame_time,
+            "t0": cs.schedule.t0,
             "tstop": cs.schedule.t0 + cs.schedule.total * cs.schedule.frame_time,
             "frames": int(cs.schedule.number.size),
             "flares": [[cs.schedule.t0 + f.start, cs.schedule.t0 + f.stop] for f in config.flares],
         }
     ats_name = _name(config, "SC", "X", 0, "00", "ATS")
-    write_constituent(os.path.join(outdir, ats_name), {"TELESCOP": "XMM", "OBS_ID": config.obs_id,
-                                                       "CREATOR": "xmmframe simulate"}, [("ATS", {}, ats)])
+    write_constituent(
+        os.path.join(outdir, ats_name),
+        {"TELESCOP": "XMM", "OBS_ID": config.obs_id, "CREATOR": "xmmframe simulate"},
+        [("ATS", {}, ats)],
+    )
     files.insert(0, (ats_name, "Reconstructed Attitude file"))
     summary_name = _name(config, "SC", "X", 0, "00", "SUM", "ASC")
     files.append((summary_name, "Intermediate Summary File"))
@@ -332,11 +437,14 @@ def simulate(
     truth = pl.concat(truth_parts, how="vertical") if truth_parts else pl.DataFrame()
     ra_pnt, dec_pnt, pa_pnt = attitude.median_pointing(obs_t0, obs_stop)
     info = {
-        "xmmframe": __version__, "seed": config.seed, "config": _jsonable(config),
-        "components": COMPONENTS, "cameras": cameras_info,
+        "xmmframe": __version__,
+        "seed": config.seed,
+        "config": _jsonable(config),
+        "components": COMPONENTS,
+        "cameras": cameras_info,
         "pointing": {"ra": ra_pnt, "dec": dec_pnt, "pa": pa_pnt},
         "calibration": detector_calibration("EPN").source,
-        "response": "xmmframe.ccf built-in set (area, filter, QE, vignetting, PSF); redistribution from the detector model",
+        "response": "xmmframe.ccf built-in set: area, filter, QE, vignetting, PSF, REDIST profiles",
         "truth_columns": "one row per incident photon/particle; PATTERN 255 = nothing transmitted",
     }
     result.truth = os.path.join(outdir, "truth.parquet")

@@ -22,12 +22,12 @@ ENERGY_GRID = np.arange(0.150, 15.0, 0.002)
 
 
 def absorption(energy: np.ndarray, nh: float) -> np.ndarray:
-    """Photoelectric transmission ``exp(-nH sigma(E))`` with sigma ~ 2.4e-22 (E/keV)^-2.6 cm2 (nh in 1e22 cm-2)."""
+    """Photoelectric transmission ``exp(-nH sigma(E))``, sigma ~ 2.4e-22 (E/keV)^-2.6 cm2 (nh: 1e22 cm-2)."""
     return np.exp(-nh * 1e22 * 2.4e-22 * np.asarray(energy) ** -2.6)
 
 
 def powerlaw_norm(flux_2_10: float, gamma: float) -> float:
-    """Normalisation at 1 keV (photons/cm2/s/keV) of a power law with this 2-10 keV energy flux (erg/cm2/s)."""
+    """Normalisation at 1 keV (photons/cm2/s/keV) of a power law with a 2-10 keV energy flux (erg/cm2/s)."""
     e = np.linspace(2.0, 10.0, 4001)
     energy_flux = np.trapezoid(e * e**-gamma, e)  # keV/cm2/s per unit norm
     return float(flux_2_10 * KEV_PER_ERG / energy_flux)
@@ -51,7 +51,7 @@ def line_flux(source: PointSource | ExtendedSource, line: Line) -> float:
 
 
 def draw_energies(rng: np.random.Generator, density: np.ndarray, grid: np.ndarray, n: int) -> np.ndarray:
-    """``n`` energies (keV) drawn from a count density sampled on ``grid`` (inverse CDF, uniform within cells)."""
+    """``n`` energies (keV) drawn from a count density on ``grid`` (inverse CDF, uniform within cells)."""
     cells = 0.5 * (density[1:] + density[:-1]) * np.diff(grid)
     cdf = np.cumsum(cells)
     cdf /= cdf[-1]

@@ -82,3 +82,11 @@ def test_dtypes_follow_the_documented_mapping(refdata):
     assert schema["PATTERN"] == pl.UInt8 and schema["CCDNR"] == pl.UInt8
     rmf = xmmframe.scan_fits(refdata / "gammapy-mwl/xmm_mos1_0605960101.rmf", hdu="MATRIX").collect_schema()
     assert rmf["MATRIX"] == pl.List(pl.Float32)
+
+
+def test_slice_then_filter_counts_rows_before_the_filter(refdata, reference):
+    lazy = xmmframe.scan_fits(refdata / MIEVLI)
+    got = lazy.head(1000).filter(pl.col("PI") > 1000).collect()
+    assert got.height == int((reference["PI"][:1000] > 1000).sum())
+    got = lazy.filter(pl.col("PI") > 1000).head(1000).collect()
+    np.testing.assert_array_equal(got["TIME"].to_numpy(), reference["TIME"][reference["PI"] > 1000][:1000])

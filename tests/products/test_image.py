@@ -78,9 +78,17 @@ def test_parameter_errors(m1_clean):
         m1_clean.image(bin=1)
     with pytest.raises(ProductError, match="positive"):
         m1_clean.image(bin=-80)
-    with pytest.raises(ProductError, match="one of them"):
-        m1_clean.image()
+    with pytest.raises(ProductError, match="not both"):
+        m1_clean.image(bin=80, size=100)
     with pytest.raises(ProductError, match="no column"):
         m1_clean.image(bin=10, xcolumn="NOPE")
     with pytest.raises(ProductError, match="unknown image data type"):
         m1_clean.image(bin=80, dtype="complex")
+
+
+def test_default_is_evselect_image_size(m1_clean):
+    """Neither bin nor size: imagebinning=imageSize with 600 pixels, the bin rounded up (87)."""
+    image = m1_clean.image()
+    assert max(image.data.shape) <= 600
+    assert int(image.data.sum()) == m1_clean.count()
+    assert image.header["LTM1_1"] == pytest.approx(1 / 87)

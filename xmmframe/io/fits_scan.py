@@ -182,9 +182,13 @@ class FitsTable:
         n_rows: int | None = None,
         block_rows: int | None = None,
     ) -> Iterator[pl.DataFrame]:
-        """Yield DataFrames block by block: projected, filtered, and stopped after ``n_rows``."""
-        remaining = n_rows
-        if remaining is not None and remaining <= 0:
+        """Yield DataFrames block by block: projected and filtered, from the first ``n_rows`` rows.
+
+        ``n_rows`` counts table rows before the predicate, as Polars means it when it pushes
+        a slice and a filter into the scan together (``lf.head(n).filter(...)``); a filter
+        followed by a slice is not pushed down as ``n_rows``.
+        """
+        if n_rows is not None and n_rows <= 0:
             return
         columns = self.columns if names is None else [self.column(n) for n in names]
         if any(c.is_variable for c in columns):
@@ -208,14 +212,9 @@ class FitsTable:
                     buffers.put(buffer)
             return frame if predicate is None else frame.filter(predicate)
 
-        with closing(_ordered_map(frame_of, self._blocks(block_rows, buffers), threads)) as frames:
-            for frame in frames:
-                if remaining is not None:
-                    if frame.height >= remaining:
-                        yield frame.head(remaining)
-                        return
-                    remaining -= frame.height
-                yield frame
+        blocks = _first_rows(self._blocks(block_rows, buffers), n_rows)
+        with closing(_ordered_map(frame_of, blocks, threads)) as frames:
+            yield from frames
 
     def read(self, names: list[str] | None = None) -> pl.DataFrame:
         """Read the whole table (or some columns) eagerly."""
@@ -252,6 +251,20 @@ class FitsTable:
             explain_name="FITS",
             explain_detail=f"{os.path.basename(where)}[{self.info.name or self.info.index}]",
         )
+
+
+def _first_rows(
+    blocks: Iterator[tuple[np.ndarray, np.ndarray | None]], n_rows: int | None
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """The blocks holding the first ``n_rows`` rows (all when None), the last one cut short."""
+    taken = 0
+    for rows, buffer in blocks:
+        if n_rows is not None:
+            rows = rows[: n_rows - taken]
+            taken += rows.shape[0]
+        yield rows, buffer
+        if n_rows is not None and taken >= n_rows:
+            return
 
 
 def _ordered_map(

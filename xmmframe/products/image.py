@@ -61,6 +61,10 @@ def _legal_range(context: ProductContext, column: str, given: tuple[float, float
     return low, high
 
 
+#: Pixels per side when neither a bin nor a size is given (evselect ``ximagesize``/``yimagesize``).
+DEFAULT_IMAGE_SIZE = 600
+
+
 def image_axes(
     context: ProductContext,
     bin: float | tuple[float, float] | None = None,
@@ -76,11 +80,14 @@ def image_axes(
     Raises
     ------
     ProductError
-        For a bin size that is not positive, neither or both of ``bin``/``size``, or an image
-        larger than :data:`MAX_PIXELS`.
+        For a bin size that is not positive, both ``bin`` and ``size``, or an image larger
+        than :data:`MAX_PIXELS`.  With neither, the image is 600 x 600 pixels over the legal
+        range (evselect's default ``imagebinning=imageSize``).
     """
-    if (bin is None) == (size is None):
-        raise ProductError("give the image bin size or the image size (one of them)")
+    if bin is not None and size is not None:
+        raise ProductError("give the image bin size or the image size, not both")
+    if bin is None and size is None:
+        size = DEFAULT_IMAGE_SIZE
     xmin, xmax = _legal_range(context, xcolumn, x_range)
     ymin, ymax = _legal_range(context, ycolumn, y_range)
     if bin is not None:

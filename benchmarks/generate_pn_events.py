@@ -118,7 +118,7 @@ class Observation:
         return self.tstart + self.exposure
 
 
-def build_primary_header(obs: Observation) -> fits.Header:
+def build_primary_header() -> fits.Header:
     """Primary header keywords of a PPS pn event list (no data)."""
     header = fits.PrimaryHDU().header
     cards = [
@@ -264,12 +264,11 @@ def draw_flags(rng: np.random.Generator, n: int) -> np.ndarray:
     return flag
 
 
-def make_chunk(rng: np.random.Generator, obs: Observation, start: int, n: int) -> np.ndarray:
-    """Rows ``start .. start+n`` of the event list as big-endian records."""
-    rows = np.empty(n, dtype=ROW_DTYPE)
-    rows["TIME"] = draw_times(rng, obs, start, n)
-    x, y = draw_sky(rng, obs, n)
-    # detector coordinates: sky offsets rotated by the position angle, then CCD pixels.
+def detector_coordinates(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """DETX/DETY (sky offsets rotated by the position angle), then RAWX/RAWY/CCDNR of the pn CCDs.
+
+    The camera is two rows of six 64 x 200 pixel CCDs, one CCD pixel being 82 DET units (4.1").
+    """
     angle = np.deg2rad(33.0)
     detx = np.rint(np.cos(angle) * (x - SKY_CENTRE) + np.sin(angle) * (y - SKY_CENTRE))
     dety = np.rint(-np.sin(angle) * (x - SKY_CENTRE) + np.cos(angle) * (y - SKY_CENTRE))
@@ -277,11 +276,22 @@ def make_chunk(rng: np.random.Generator, obs: Observation, start: int, n: int) -
     dety = np.clip(dety, -16399, 16399).astype(np.int64)
     column = (detx + 15744) // DET_PER_RAW  # 0..383: six CCDs of 64 columns
     line = (dety + 16400) // DET_PER_RAW    # 0..399: two rows of 200 lines
-    rows["DETX"] = detx
-    rows["DETY"] = dety
-    rows["RAWX"] = 1 + column % 64
-    rows["RAWY"] = 1 + line % 200
-    rows["CCDNR"] = 1 + column // 64 + 6 * (line // 200)
+    return {
+        "DETX": detx,
+        "DETY": dety,
+        "RAWX": 1 + column % 64,
+        "RAWY": 1 + line % 200,
+        "CCDNR": 1 + column // 64 + 6 * (line // 200),
+    }
+
+
+def make_chunk(rng: np.random.Generator, obs: Observation, start: int, n: int) -> np.ndarray:
+    """Rows ``start .. start+n`` of the event list as big-endian records."""
+    rows = np.empty(n, dtype=ROW_DTYPE)
+    rows["TIME"] = draw_times(rng, obs, start, n)
+    x, y = draw_sky(rng, obs, n)
+    for name, values in detector_coordinates(x, y).items():
+        rows[name] = values
     undefined = rng.random(n) < 1e-4
     rows["X"] = np.where(undefined, SKY_TNULL, x)
     rows["Y"] = np.where(undefined, SKY_TNULL, y)
@@ -300,10 +310,11 @@ def make_chunk(rng: np.random.Generator, obs: Observation, start: int, n: int) -
 def write_event_list(path: str, obs: Observation, seed: int) -> int:
     """Write the event list to ``path`` (atomically); return its size in bytes."""
     rng = np.random.default_rng(seed)
-    primary = build_primary_header(obs).tostring().encode("ascii")
-    events = build_events_header(obs).tostring().encode("ascii")
-    if int(fits.Header.fromstring(events.decode("ascii"))["NAXIS1"]) != ROW_DTYPE.itemsize:
-        raise RuntimeError("row layout does not match NAXIS1")
+    header = build_events_header(obs)
+    if header["NAXIS1"] != ROW_DTYPE.itemsize:
+        raise RuntimeError(f"rows of {ROW_DTYPE.itemsize} bytes but NAXIS1 = {header['NAXIS1']}")
+    primary = build_primary_header().tostring().encode("ascii")
+    events = header.tostring().encode("ascii")
     data_bytes = obs.events * ROW_DTYPE.itemsize
     partial = f"{path}.partial"
     with open(partial, "wb") as out:

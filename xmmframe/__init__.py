@@ -1,5 +1,9 @@
 """xmmframe: XMM-Newton EPIC data analysis on Polars LazyFrames.
 
+The event-list core (``open_events``, ``scan_fits``, ``EventList``, ``GTI``) is imported at
+once; products, shapes, ODF access and their numba kernels load on first use, so scripts that
+only scan tables stay light.
+
 Examples
 --------
 >>> import xmmframe
@@ -7,34 +11,46 @@ Examples
 >>> events.filter("#XMMEA_EM && PATTERN<=12").count()                  # doctest: +SKIP
 """
 
+from importlib import import_module
+from typing import Any
+
 from xmmframe import errors
 from xmmframe.io.events import open_events
 from xmmframe.io.fits_scan import scan_fits
-from xmmframe.io.odf import open_odf
 from xmmframe.io.parquet import scan_store, write_to_store
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import ColumnInfo, EventMeta
-from xmmframe.model.observation import Observation
-from xmmframe.model.products import Image, LightCurve, Spectra, Spectrum
-from xmmframe.products import evselect, flare_gti
-from xmmframe.select import (
-    Annulus,
-    Box,
-    Circle,
-    Ellipse,
-    EllipticAnnulus,
-    Line,
-    Pie,
-    Point,
-    Polygon,
-    Rectangle,
-    Region,
-)
 
-__all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits", "scan_store", "write_to_store",
-           "Annulus", "Box", "Circle", "Ellipse", "EllipticAnnulus", "Line", "Pie", "Point", "Polygon",
-           "Rectangle", "Region",
-           "Image", "LightCurve", "Spectra", "Spectrum", "evselect", "flare_gti",
-           "Observation", "open_odf"]
+#: Public names loaded on first access, and the module that holds each.
+_LAZY = {
+    "open_odf": "xmmframe.io.odf",
+    "Observation": "xmmframe.model.observation",
+    "Image": "xmmframe.model.products",
+    "LightCurve": "xmmframe.model.products",
+    "Spectra": "xmmframe.model.products",
+    "Spectrum": "xmmframe.model.products",
+    "evselect": "xmmframe.products",
+    "flare_gti": "xmmframe.products",
+    **{
+        name: "xmmframe.select"
+        for name in ("Annulus", "Box", "Circle", "Ellipse", "EllipticAnnulus", "Line", "Pie", "Point",
+                     "Polygon", "Rectangle", "Region")
+    },
+}
+
+__all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits", "scan_store",
+           "write_to_store", *_LAZY]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'xmmframe' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

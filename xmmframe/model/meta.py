@@ -18,14 +18,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from astropy.io import fits
-from astropy.wcs import WCS
 
 from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import RawHdu, cards_to_header
+
+if TYPE_CHECKING:
+    from astropy.wcs import WCS
 
 #: Keywords that carry a selection macro (``#XMMEA_EM`` in selection expressions).
 _MACRO = re.compile(r"^XMMEA_[A-Z0-9]+$")
@@ -227,7 +229,7 @@ class EventMeta:
     # ------------------------------------------------------------------ sky coordinates
 
     @cached_property
-    def sky_wcs(self) -> WCS | None:
+    def sky_wcs(self) -> "WCS | None":
         """Tangent-plane WCS of the sky pixel columns X/Y (1-based physical pixels).
 
         Built from the X/Y columns' ``TCTYP/TCRVL/TCDLT/TCRPX`` keywords, or from
@@ -250,6 +252,8 @@ class EventMeta:
             return None
         if any(v is None for v in values["CRVL"] + values["CDLT"] + values["CRPX"]):
             return None
+        from astropy.wcs import WCS
+
         wcs = WCS(naxis=2)
         wcs.wcs.ctype = [str(v or "").strip() or default for v, default in zip(values["CTYP"], ("RA---TAN", "DEC--TAN"))]
         wcs.wcs.crval = [float(v) for v in values["CRVL"]]

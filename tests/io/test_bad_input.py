@@ -140,3 +140,15 @@ def test_failed_write_leaves_no_file(good, tmp_path):
         events.write_fits(target)
     assert not target.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".xmmframe-")]
+
+
+def test_gzip_damaged_after_opening_is_reported(good, tmp_path):
+    """A compressed file cut after it was opened (e.g. still being copied) fails with the path."""
+    compressed = tmp_path / "events.FTZ"
+    whole = gzip.compress(good.read_bytes())
+    compressed.write_bytes(whole)
+    lazy = xmmframe.scan_fits(compressed)
+    compressed.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(errors.TruncatedFileError) as info:
+        lazy.collect()
+    assert str(compressed) in str(info.value)

@@ -160,7 +160,13 @@ class FitsTable:
             for start in range(0, nrows, block_rows):
                 n = min(block_rows, nrows - start)
                 buffer = buffers.get() if buffers is not None else np.empty(n * width, dtype=np.uint8)
-                got = stream.readinto(memoryview(buffer[: n * width]))
+                try:
+                    got = stream.readinto(memoryview(buffer[: n * width]))
+                except (OSError, EOFError) as err:  # a damaged or shortened gzip stream
+                    raise TruncatedFileError(
+                        f"HDU {self.info.index} ({self.info.name}): cannot read the data after row {start}: {err}",
+                        self.path,
+                    ) from None
                 if got != n * width:
                     raise TruncatedFileError(
                         f"HDU {self.info.index} ({self.info.name}): data ends at row {start + got // width} "

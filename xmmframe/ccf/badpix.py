@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from xmmframe.ccf.ccf_file import ccf_table
+
+if TYPE_CHECKING:
+    from xmmframe.model.meta import EventMeta
 
 COLUMNS = ("CCDID", "RAWX", "RAWY", "TYPE", "YEXTENT")
 
@@ -67,26 +71,34 @@ def read_badpix(path: str | os.PathLike[str]) -> BadPixels:
 
 
 def read_event_badpixels(path: str | os.PathLike[str]) -> BadPixels:
-    """The bad pixels an event list carries in its ``BADPIXnn`` extensions (``nn`` = CCD).
+    """The bad pixels an event list file carries in its ``BADPIXnn`` extensions (``nn`` = CCD).
 
     Examples
     --------
     >>> bad = read_event_badpixels("P0001730201M1S002MIEVLI.FTZ")      # doctest: +SKIP
     """
-    from xmmframe.io.fits_scan import FitsTable
-    from xmmframe.io.fits_structure import read_structure
+    from xmmframe.io.events import open_events
 
-    spath = os.fspath(path)
+    return event_badpixels(open_events(path).meta)
+
+
+def event_badpixels(meta: EventMeta) -> BadPixels:
+    """The bad pixels of an event list's ``BADPIXnn`` extensions (CCD from ``CCDID`` or ``nn``).
+
+    Examples
+    --------
+    >>> bad = event_badpixels(xmmframe.open_events("M1_clean.fits").meta)   # doctest: +SKIP
+    """
     frames = []
-    for hdu in read_structure(spath):
-        if hdu.name.startswith("BADPIX") and hdu.name[6:].isdigit() and hdu.kind == "BINTABLE":
-            table = FitsTable(hdu, path=spath).read()
-            if table.height == 0:
-                continue
-            ccd = int(hdu.header.get("CCDID", hdu.name[6:]))
-            extent = table["YEXTENT"] if "YEXTENT" in table.columns else pl.Series([1] * table.height)
-            kind = table["TYPE"] if "TYPE" in table.columns else pl.Series([0] * table.height)
-            frames.append(pl.DataFrame({"CCDID": [ccd] * table.height, "RAWX": table["RAWX"], "RAWY": table["RAWY"],
-                                        "TYPE": kind, "YEXTENT": extent}).select([pl.col(c).cast(pl.Int32) for c in COLUMNS]))
+    for name, table in meta.extensions.items():
+        if not (name.startswith("BADPIX") and name[6:].isdigit()) or table.height == 0:
+            continue
+        ccd = int(meta.extension(name).header.get("CCDID", name[6:]))
+        columns = {c.upper(): c for c in table.columns}
+        extent = table[columns["YEXTENT"]] if "YEXTENT" in columns else pl.Series([1] * table.height)
+        kind = table[columns["TYPE"]] if "TYPE" in columns else pl.Series([0] * table.height)
+        frames.append(pl.DataFrame({"CCDID": [ccd] * table.height, "RAWX": table[columns["RAWX"]],
+                                    "RAWY": table[columns["RAWY"]], "TYPE": kind, "YEXTENT": extent})
+                      .select([pl.col(c).cast(pl.Int32) for c in COLUMNS]))
     empty = pl.DataFrame(schema={c: pl.Int32 for c in COLUMNS})
-    return BadPixels(pl.concat(frames) if frames else empty, spath)
+    return BadPixels(pl.concat(frames) if frames else empty, meta.source or "")

@@ -320,6 +320,24 @@ def read_summary(path: str | os.PathLike[str]) -> OdfSummary:
 # ---------------------------------------------------------------------------------------- writing
 
 
+def _trailer_lines(summary) -> list[str]:  # noqa: ANN001 - an OdfSummary
+    """The PROPOSAL and DATA QUALITY records, the same in both summary formats."""
+    out: list[str] = []
+    if summary.proposal is not None:
+        out.append("PROPOSAL")
+        out += list(summary.proposal.lines)
+        out += [_value_line(value, label) for label, value in summary.proposal.fields.items()]
+    for dq in summary.data_quality:
+        out += [
+            "DATA QUALITY",
+            _value_line(dq.instrument, "Instrument Id"),
+            _value_line(dq.exposure_id, "Exposure Id"),
+        ]
+        out += [_value_line("" if v is None else v, k) for k, v in dq.counters.items()]
+        out.append(_value_line(dq.scheduled_flag, "Scheduled flag"))
+    return out
+
+
 def _value_line(value: object, label: str, width: int = 0) -> str:
     line = f"{value} / {label}"
     return line.ljust(width) if width else line
@@ -349,18 +367,7 @@ def format_summary_asc(summary: OdfSummary) -> str:
     if config is not None:
         out += ["CONFIGURATION", _value_line(len(config.parameters), "Number of Configuration Parameters")]
         out += [f"{p.key} = {p.value} / {p.comment}" for p in config.parameters]
-    if summary.proposal is not None:
-        out.append("PROPOSAL")
-        out += list(summary.proposal.lines)
-        out += [_value_line(value, label) for label, value in summary.proposal.fields.items()]
-    for dq in summary.data_quality:
-        out += [
-            "DATA QUALITY",
-            _value_line(dq.instrument, "Instrument Id"),
-            _value_line(dq.exposure_id, "Exposure Id"),
-        ]
-        out += [_value_line("" if v is None else v, k) for k, v in dq.counters.items()]
-        out.append(_value_line(dq.scheduled_flag, "Scheduled flag"))
+    out += _trailer_lines(summary)
     return "".join(line[:80].ljust(80) + "\n" for line in out)
 
 
@@ -451,18 +458,7 @@ def format_summary_sas(summary: OdfSummary, creator: str, date: str) -> str:
                     _value_line(len(config.parameters), "Number of configuration parameters available"),
                 ]
                 out += [f"{p.key} = {p.value} / {p.comment}" for p in config.parameters]
-    if summary.proposal is not None:
-        out.append("PROPOSAL")
-        out += list(summary.proposal.lines)
-        out += [_value_line(value, label) for label, value in summary.proposal.fields.items()]
-    for dq in summary.data_quality:
-        out += [
-            "DATA QUALITY",
-            _value_line(dq.instrument, "Instrument Id"),
-            _value_line(dq.exposure_id, "Exposure Id"),
-        ]
-        out += [_value_line("" if v is None else v, k) for k, v in dq.counters.items()]
-        out.append(_value_line(dq.scheduled_flag, "Scheduled flag"))
+    out += _trailer_lines(summary)
     return "\n".join(out) + "\n"
 
 

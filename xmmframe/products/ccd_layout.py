@@ -38,13 +38,11 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import polars as pl
 
-from xmmframe.ccf.badpix import COLUMNS as BADPIX_COLUMNS
-from xmmframe.ccf.badpix import BadPixels
+from xmmframe.ccf.badpix import event_badpixels
 from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 
@@ -249,21 +247,7 @@ def _fit_ccd(ccd: int, part: pl.DataFrame, size: tuple[int, int]) -> CcdFootprin
 
 def _bad_pixels(events: EventList) -> pl.DataFrame:
     """The unique bad pixels of the ``BADPIXnn`` extensions (``CCDID, RAWX, RAWY``)."""
-    frames = []
-    for name, table in events.meta.extensions.items():
-        if not (name.startswith("BADPIX") and name[6:].isdigit()) or table.height == 0:
-            continue
-        header: Any = events.meta.extension(name).header
-        ccd = int(header.get("CCDID", name[6:]))
-        columns = {c.upper(): c for c in table.columns}
-        extent = table[columns["YEXTENT"]] if "YEXTENT" in columns else pl.Series([1] * table.height)
-        kind = table[columns["TYPE"]] if "TYPE" in columns else pl.Series([0] * table.height)
-        frames.append(pl.DataFrame({"CCDID": [ccd] * table.height, "RAWX": table[columns["RAWX"]],
-                                    "RAWY": table[columns["RAWY"]], "TYPE": kind, "YEXTENT": extent})
-                      .select([pl.col(c).cast(pl.Int32) for c in BADPIX_COLUMNS]))
-    if not frames:
-        return pl.DataFrame(schema={"CCDID": pl.Int32, "RAWX": pl.Int32, "RAWY": pl.Int32})
-    return BadPixels(pl.concat(frames)).expanded().unique().sort(["CCDID", "RAWX", "RAWY"])
+    return event_badpixels(events.meta).expanded().unique().sort(["CCDID", "RAWX", "RAWY"])
 
 
 __all__ = ["FIT_EVENTS", "PIXEL_UNITS", "CcdFootprint", "CcdLayout", "FieldOfView"]

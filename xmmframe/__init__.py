@@ -22,6 +22,9 @@ from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import ColumnInfo, EventMeta
 
+#: Subpackages reachable as attributes (``xmmframe.select.compile``), imported on first access.
+_SUBPACKAGES = ("ccf", "io", "model", "proc", "products", "select", "sim")
+
 #: Public names loaded on first access, and the module that holds each.
 _LAZY = {
     "open_odf": "xmmframe.io.odf",
@@ -49,8 +52,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBPACKAGES:
+        return import_module(f"xmmframe.{name}")
     raise AttributeError(f"module 'xmmframe' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))

@@ -215,3 +215,61 @@ def test_range_lists_equal_numpy(items, operand):
     for _, test in items:
         expected |= test(x)
     assert np.array_equal(evaluate(text), expected), text
+
+
+#: Integer dtypes of event-list columns, each with its full value range.
+NARROW = {
+    pl.Int8: (-(1 << 7), (1 << 7) - 1),
+    pl.Int16: (-(1 << 15), (1 << 15) - 1),
+    pl.Int32: (-(1 << 31), (1 << 31) - 1),
+    pl.UInt8: (0, (1 << 8) - 1),
+    pl.UInt16: (0, (1 << 16) - 1),
+    pl.UInt32: (0, (1 << 32) - 1),
+}
+
+
+def _extremes(dtype) -> pl.DataFrame:
+    """A column of ``dtype`` holding both ends of its range, values around 0 and a null."""
+    low, high = NARROW[dtype]
+    values = [v for v in (low, low + 1, -1, 0, 1, 2, 100, 200, high - 1, high) if low <= v <= high]
+    return pl.DataFrame({"C": pl.Series([*values, None], dtype=dtype)})
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    st.sampled_from(list(NARROW)),
+    st.sampled_from(["==", "!=", "<", "<=", ">", ">="]),
+    st.sampled_from(["low", "high", "zero", "200"]),
+    st.integers(-2, 2),
+    st.booleans(),
+)
+def test_narrow_integer_columns_compare_as_int64(dtype, op, anchor, offset, flipped):
+    """Comparing a stored Int8..UInt32 column with a constant, inside or outside its range, selects
+    what the comparison in arbitrary-precision integers selects (nulls are not selected)."""
+    low, high = NARROW[dtype]
+    constant = {"low": low, "high": high, "zero": 0, "200": 200}[anchor] + offset
+    frame = _extremes(dtype)
+    text = f"{constant} {op} C" if flipped else f"C {op} {constant}"
+    python_op = {"==": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__"}[op]
+    expected = [
+        False if v is None else bool(getattr(constant, python_op)(v) if flipped else getattr(v, python_op)(constant))
+        for v in frame["C"].to_list()
+    ]
+    got = frame.select(compile(text, columns=frame.schema).fill_null(False).alias("m"))["m"].to_list()
+    assert got == expected, text
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    st.sampled_from(list(NARROW)),
+    st.sampled_from([0, 1, 0x7F, 0xFF, 0x7FFF, 0xFA0000, 0x7FFFFFFF, 0xFFFFFFFF, -1, -256, 1 << 40]),
+    st.integers(-1, 3),
+)
+def test_narrow_integer_masks_equal_int64(dtype, mask, compared):
+    """``(C & mask) == k`` with masks that fit the stored dtype or not, negative or wider than 32
+    bits, agrees with two's-complement arithmetic in Python integers."""
+    frame = _extremes(dtype)
+    text = f"(C & {mask}) == {compared}"
+    expected = [False if v is None else (v & mask) == compared for v in frame["C"].to_list()]
+    got = frame.select(compile(text, columns=frame.schema).fill_null(False).alias("m"))["m"].to_list()
+    assert got == expected, text

@@ -18,10 +18,9 @@ import datetime as _dt
 import os
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from xmmframe.errors import ProductError
@@ -79,6 +78,7 @@ class ProductContext:
     task: str = "evselect"
     parameters: tuple[tuple[str, str], ...] = ()
     command: str | None = None
+    _ccd_counts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def meta(self) -> EventMeta:
@@ -162,11 +162,20 @@ class ProductContext:
         return self.times.tables
 
     def events_per_ccd(self, frame: pl.DataFrame) -> dict[int, int] | None:
-        """Selected events per CCD (the EXPOSURE weights), None without a CCDNR column."""
+        """Selected events per CCD (the EXPOSURE weights), None without a CCDNR column.
+
+        The counts of the last frame asked about are kept, so the products of one pass
+        (spectrum, light curve) count the CCDs once.
+        """
         if "CCDNR" not in frame.columns:
             return None
-        counts = np.bincount(frame["CCDNR"].to_numpy().astype(np.int64), minlength=1)
-        return {ccd: int(n) for ccd, n in enumerate(counts) if n}
+        cached = self._ccd_counts.get("last")
+        if cached is not None and cached[0] is frame:
+            return dict(cached[1])
+        counts = frame.group_by("CCDNR").len().drop_nulls("CCDNR")
+        result = {int(ccd): int(n) for ccd, n in sorted(zip(counts["CCDNR"], counts["len"])) if n}
+        self._ccd_counts["last"] = (frame, result)
+        return dict(result)
 
     def region(self) -> pl.DataFrame | None:
         """The region table a product carries (None without region terms)."""

@@ -18,7 +18,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -36,10 +36,15 @@ class ColumnTable:
         Real column name -> kind (None when unknown).
     wide : frozenset of str
         Columns already stored as Int64/Float64 (their values are used without a cast).
+    narrow : dict
+        Integer columns narrower than Int64 -> their stored dtype.  A comparison of such a
+        column with an integer constant that the dtype can hold gives the same rows in the
+        stored dtype as in Int64, without widening the column first.
     """
 
     kinds: dict[str, str | None]
     wide: frozenset[str] = frozenset()
+    narrow: Mapping[str, pl.DataType] = field(default_factory=dict)
 
     @classmethod
     def from_meta(cls, meta: EventMeta) -> ColumnTable:
@@ -53,9 +58,12 @@ class ColumnTable:
         """Columns of a Polars schema (``df.schema``, ``lf.collect_schema()``)."""
         kinds: dict[str, str | None] = {}
         wide: set[str] = set()
+        narrow: dict[str, pl.DataType] = {}
         for name, dtype in schema.items():
             if dtype.is_integer():
                 kinds[name] = "int"
+                if dtype != pl.Int64:
+                    narrow[name] = dtype() if isinstance(dtype, type) else dtype
             elif dtype.is_float():
                 kinds[name] = "float"
             elif dtype == pl.Boolean:
@@ -66,7 +74,7 @@ class ColumnTable:
                 kinds[name] = None
             if dtype in (pl.Int64, pl.Float64):
                 wide.add(name)
-        return cls(kinds, frozenset(wide))
+        return cls(kinds, frozenset(wide), narrow)
 
     @classmethod
     def from_names(cls, names: Iterable[str]) -> ColumnTable:
@@ -98,6 +106,10 @@ class ColumnTable:
         """Whether a column of that name (any case) exists."""
         upper = name.upper()
         return any(real.upper() == upper for real in self.kinds)
+
+    def stored_integer(self, name: str) -> pl.DataType | None:
+        """The stored dtype of an integer column narrower than Int64 (real name), else None."""
+        return self.narrow.get(name)
 
     def expr(self, name: str, where: str = "") -> tuple[pl.Expr, str | None]:
         """The column as a compute-ready expression (Int64 or Float64) and its kind."""

@@ -132,11 +132,35 @@ def compile_selection(
 @dataclass
 class _Value:
     """A compiled operand: its expression, kind (``bool``, ``int``, ``float``, ``str``, None
-    when unknown) and its value when it is a constant."""
+    when unknown), its value when it is a constant, and - for an integer column narrower
+    than Int64 (or such a column ANDed with a mask it can hold) - the same values as an
+    expression in that stored dtype."""
 
     expr: pl.Expr
     kind: str | None
     const: Any = None
+    narrow: pl.Expr | None = None
+    narrow_dtype: pl.DataType | None = None
+
+    def narrow_literal(self, other: _Value) -> pl.Expr | None:
+        """``other`` as a literal of this value's stored dtype, when it is an integer constant that fits."""
+        if self.narrow_dtype is None or not _is_int_constant(other.const):
+            return None
+        low, high = _INTEGER_RANGES.get(str(self.narrow_dtype), (1, 0))
+        if not low <= other.const <= high:
+            return None
+        return pl.lit(other.const, dtype=self.narrow_dtype)
+
+
+#: Value range of each integer dtype narrower than Int64, by name.
+_INTEGER_RANGES = {
+    **{f"Int{b}": (-(1 << (b - 1)), (1 << (b - 1)) - 1) for b in (8, 16, 32)},
+    **{f"UInt{b}": (0, (1 << b) - 1) for b in (8, 16, 32, 64)},
+}
+
+
+def _is_int_constant(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass
@@ -199,8 +223,9 @@ class _Compiler:
         return _Value(pl.lit(node.value), "bool", node.value)
 
     def visit_Column(self, node: Column) -> _Value:
-        _, expr, kind = self.column(node.name, node)
-        return _Value(expr, kind)
+        real, expr, kind = self.column(node.name, node)
+        stored = self.columns.stored_integer(real) if self.columns is not None else None
+        return _Value(expr, kind, narrow=pl.col(real) if stored is not None else None, narrow_dtype=stored)
 
     def visit_RowNumber(self, node: RowNumber) -> _Value:
         return _Value(pl.int_range(1, pl.len() + 1, dtype=pl.Int64), "int")
@@ -243,6 +268,11 @@ class _Compiler:
         if left.kind != "str":
             left, right = self.numeric(left, node, op), self.numeric(right, node, op)
         a, b = left.expr, right.expr
+        # An integer column and a constant it can hold compare alike in the stored dtype.
+        if (literal := left.narrow_literal(right)) is not None:
+            a, b = left.narrow, literal
+        elif (literal := right.narrow_literal(left)) is not None:
+            a, b = literal, right.narrow
         result = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
         # IEEE rule (as in SAS/C): every comparison with NaN is false except !=, which is true.
         # (Polars orders NaN above every number, so NaN > 0.4 would otherwise be true.)
@@ -267,7 +297,16 @@ class _Compiler:
         const = None
         if left.const is not None and right.const is not None:
             const = left.const & right.const if node.op == "&" else left.const | right.const
-        return _Value(a & b if node.op == "&" else a | b, "int", const)
+        value = _Value(a & b if node.op == "&" else a | b, "int", const)
+        # ``column & mask`` with a mask the stored dtype holds (and is not negative) has the
+        # same value in that dtype: only bits inside the mask survive.
+        if node.op == "&":
+            for column, mask in ((left, right), (right, left)):
+                literal = column.narrow_literal(mask)
+                if literal is not None and mask.const >= 0:
+                    value.narrow, value.narrow_dtype = column.narrow & literal, column.narrow_dtype
+                    break
+        return value
 
     def arithmetic(self, node: Binary, left: _Value, right: _Value) -> _Value:
         left = self.numeric(left, node.left, node.op)

@@ -12,10 +12,11 @@ followed by a histogram of ``PI`` in 5 eV channels (``channel = PI // 5``, 4096 
 ``fitsio``
     ``fitsio.read`` of the five needed columns, then the same numpy code.
 ``xmmframe``
-    ``xmmframe.scan_fits`` with a Polars lazy filter and ``group_by(PI // 5).len()``.
+    ``xmmframe.open_events`` of the FITS file (the ``scan_fits`` plugin), the selection as the
+    SAS string through ``EventList.filter`` and ``group_by(PI // 5).len()``.
 ``parquet``
-    The same Polars query on ``pl.scan_parquet`` of a Parquet copy of the file (made once by
-    ``xmmframe.scan_fits(...).sink_parquet(...)``, not timed).
+    The same on xmmframe's Parquet copy of the file (made once by
+    ``xmmframe.open_events(...).write_parquet(...)``, not timed).
 
 All four spectra must be identical (the runner stops otherwise). Wall time is the best of
 ``--repeat`` runs with a warm page cache: a first, untimed round reads every file once, then the
@@ -49,12 +50,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    import polars as pl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -76,8 +73,8 @@ METHODS = ("astropy", "fitsio", "xmmframe", "parquet")
 LABELS = {
     "astropy": "(a) astropy memmap + numpy",
     "fitsio": "(b) fitsio + numpy",
-    "xmmframe": "(c) xmmframe.scan_fits + polars",
-    "parquet": "(d) polars scan_parquet",
+    "xmmframe": "(c) xmmframe, FITS (scan_fits plugin)",
+    "parquet": "(d) xmmframe, Parquet copy",
 }
 
 
@@ -117,18 +114,18 @@ def spectrum_fitsio(fits_path: str, parquet_path: str) -> np.ndarray:
     return numpy_spectrum(*(table[name] for name in QUERY_COLUMNS))
 
 
-def polars_spectrum(lazy: pl.LazyFrame) -> np.ndarray:
-    """The selection as a Polars lazy filter, then counts per ``PI // 5`` channel."""
+#: The query as a SAS selection.
+SELECTION = (f"PATTERN<=4 && FLAG==0 && PI in [{PI_RANGE[0]}:{PI_RANGE[1]}] && "
+             f"((X,Y) IN circle({SOURCE_XY[0]},{SOURCE_XY[1]},{RADIUS}))")
+
+
+def xmmframe_spectrum(path: str) -> np.ndarray:
+    """``open_events(path).filter(SELECTION)``, then counts per ``PI // 5`` channel."""
     import polars as pl
 
-    dx = pl.col("X").cast(pl.Int64) - SOURCE_XY[0]
-    dy = pl.col("Y").cast(pl.Int64) - SOURCE_XY[1]
-    selected = lazy.filter(
-        (pl.col("PATTERN") <= 4)
-        & (pl.col("FLAG") == 0)
-        & pl.col("PI").is_between(*PI_RANGE)
-        & (dx * dx + dy * dy <= RADIUS * RADIUS)
-    )
+    import xmmframe
+
+    selected = xmmframe.open_events(path).filter(SELECTION).lazy
     counts = selected.group_by((pl.col("PI") // CHANNEL_WIDTH).alias("CHANNEL")).len().collect()
     spectrum = np.zeros(CHANNELS, dtype=np.int64)
     spectrum[counts["CHANNEL"].to_numpy()] = counts["len"].to_numpy()
@@ -136,17 +133,13 @@ def polars_spectrum(lazy: pl.LazyFrame) -> np.ndarray:
 
 
 def spectrum_xmmframe(fits_path: str, parquet_path: str) -> np.ndarray:
-    """Method (c): ``xmmframe.scan_fits`` and the Polars query."""
-    import xmmframe
-
-    return polars_spectrum(xmmframe.scan_fits(fits_path))
+    """Method (c): the FITS file through xmmframe."""
+    return xmmframe_spectrum(fits_path)
 
 
 def spectrum_parquet(fits_path: str, parquet_path: str) -> np.ndarray:
-    """Method (d): ``pl.scan_parquet`` of the Parquet copy and the Polars query."""
-    import polars as pl
-
-    return polars_spectrum(pl.scan_parquet(parquet_path))
+    """Method (d): xmmframe's Parquet copy through xmmframe."""
+    return xmmframe_spectrum(parquet_path)
 
 
 SPECTRUM: dict[str, Callable[[str, str], np.ndarray]] = {
@@ -161,7 +154,7 @@ IMPORTS = {
     "astropy": ("numpy", "astropy.io.fits"),
     "fitsio": ("numpy", "fitsio"),
     "xmmframe": ("numpy", "polars", "xmmframe"),
-    "parquet": ("numpy", "polars"),
+    "parquet": ("numpy", "polars", "xmmframe"),
 }
 
 
@@ -184,7 +177,7 @@ def ensure_inputs(fits_path: str, parquet_path: str, events: int, seed: int) -> 
 
         print(f"writing Parquet copy {parquet_path}", file=sys.stderr)
         partial = f"{parquet_path}.partial"
-        xmmframe.scan_fits(fits_path).sink_parquet(partial, compression="zstd")
+        xmmframe.open_events(fits_path).write_parquet(partial)
         os.replace(partial, parquet_path)
 
 
@@ -394,7 +387,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--file", default="/tmp/pn_events_2e7.fits",
                         help="pn-like event list (made if missing)")
-    parser.add_argument("--parquet", default=None, help="Parquet copy (default: FILE with .parquet)")
+    parser.add_argument("--parquet", default=None, help="Parquet copy (default: FILE with .xmmframe.parquet)")
     parser.add_argument("--events", type=float, default=2e7, help="events when the file must be generated")
     parser.add_argument("--seed", type=int, default=20240501, help="seed when the file must be generated")
     parser.add_argument("--repeat", type=int, default=3, help="timed rounds (best is reported)")
@@ -405,7 +398,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.parquet is None:
-        args.parquet = os.path.splitext(args.file)[0] + ".parquet"
+        args.parquet = os.path.splitext(args.file)[0] + ".xmmframe.parquet"
     return args
 
 

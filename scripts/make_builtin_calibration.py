@@ -3,9 +3,11 @@
 Usage (from the repository root; needs the reference data and ``pip install xraydb``)::
 
     python scripts/make_builtin_calibration.py [--refdata ../shared/refdata] [--out xmmframe/ccf/builtin]
+    python scripts/make_builtin_calibration.py --detector-only     # step 8 and the index only
 
 Every number in the set comes from a file in the reference data (real ESA CCF, real SAS
-arfgen/rmfgen outputs) or from a stated physical model.  The steps:
+arfgen/rmfgen outputs), from a stated physical model, or - the detector calibration of step 8,
+whose real values are not public - from a seeded stand-in.  The steps:
 
 1. **Mirror area, XRT3 (pn)**: the genuine ``XRT3_XAREAEF_0012.CCF`` is copied unchanged.
 2. **Mirror area, XRT1/XRT2 (MOS)**: no MOS mirror CCF is public here.  The MOS telescopes share
@@ -48,14 +50,24 @@ arfgen/rmfgen outputs) or from a stated physical model.  The steps:
    ``SINGLE_FRACTION`` of ``EPN_QUANTUMEF``.  (The same division for the MOS1 annulus ARF of
    that observation, where no pattern issue arises, agrees to within 8 % over 0.5-8 keV, which
    bounds the geometric part of this estimate; it also absorbs that ARF's bad-pixel loss.)
-8. **Master index** ``XMM_CALINDEX_0001.CCF`` lists every file with VALDATE, size and MD5.
+8. **Detector calibration** ``<camera>_ADUCONV``, ``<camera>_CTI`` and ``<camera>_BADPIX`` (layouts
+   in ``xmmframe.ccf.gain`` and ``xmmframe.ccf.badpix``): not measured - the real values are
+   not public - but a fixed, seeded stand-in (:func:`stand_in_calibration`): pn gains 5.0 eV/adu
+   x (1 + 1.5 % noise) per CCD and RAWX column ([CALPN6] normalisation), residual offsets of
+   1-3 adu on 10 % of the columns, CTI 6e-5 x (1 + 0.2 u) per CCD at 1 keV with index 0.25,
+   event threshold 20 adu, MIP threshold 3000 adu, read noise 18 eV; MOS gains 3.4 eV/adu
+   x (1 + 2 % noise) per CCD (from PHA/PI of a real PPS MOS list), no offsets, CTI 2e-5
+   x (1 + 0.2 u), thresholds 25 and 4095 adu, read noise 11 eV; per CCD three hot pixels from
+   the CCF, one uplinked hot pixel and, on every third CCD, a dead column segment.  The
+   simulator applies these forward and epproc/emproc invert them.  ``--detector-only`` rewrites
+   just these files and the master index (no reference data needed).
+9. **Master index** ``XMM_CALINDEX_0001.CCF`` lists every file with VALDATE, size and MD5.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -66,10 +78,15 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from xmmframe.ccf.badpix import FROM_CCF, UPLINKED, write_badpix  # noqa: E402
 from xmmframe.ccf.ccf_file import write_ccf  # noqa: E402
+from xmmframe.ccf.cif import calindex_table  # noqa: E402
+from xmmframe.ccf.gain import EnergyScale, write_energy_scale  # noqa: E402
 from xmmframe.ccf.psf import king_encircled  # noqa: E402
 from xmmframe.ccf.xareaef import read_xareaef  # noqa: E402
 from xmmframe.io.responses import read_arf, read_rmf  # noqa: E402
+from xmmframe.proc.calibration import DEAD, HOT, DetectorCalibration  # noqa: E402
+from xmmframe.proc.geometry import camera  # noqa: E402
 
 #: Fixed dates so that regenerating gives identical files.
 BUILD_DATE = "2026-01-01T00:00:00"
@@ -343,18 +360,79 @@ def make_single_fraction(ref: Path, out: Path) -> None:
             "median-smoothed. Not an ESA file."], BUILD_DATE)
 
 
+# ------------------------------------------------------------------------------ detector calibration
+
+
+def _stand_in_bad_pixels(instrument: str, rng: np.random.Generator) -> pl.DataFrame:
+    cam = camera(instrument)
+    nx, ny = cam.shape
+    rows = []
+    for ccd in cam.ccds:
+        for _ in range(3):  # hot pixels known to the CCF
+            rows.append((ccd, int(rng.integers(2, nx)), int(rng.integers(14, ny)), HOT, 1, FROM_CCF))
+        rows.append((ccd, int(rng.integers(2, nx)), int(rng.integers(14, ny)), HOT, 1, UPLINKED))
+        if ccd % 3 == 1:  # a dead column segment
+            y0 = int(rng.integers(20, ny // 2))
+            rows.append((ccd, int(rng.integers(2, nx)), y0, DEAD, int(rng.integers(5, 40)), FROM_CCF))
+    frame = pl.DataFrame(
+        rows,
+        schema={"CCDNR": pl.UInt8, "RAWX": pl.Int16, "RAWY": pl.Int16, "TYPE": pl.Int16, "YEXTENT": pl.Int16,
+                "BADFLAG": pl.Int16},
+        orient="row",
+    )
+    return frame.unique(["CCDNR", "RAWX", "RAWY"], keep="first", maintain_order=True)
+
+
+def stand_in_calibration(instrument: str) -> DetectorCalibration:
+    """Step 8: the seeded detector calibration of ``EPN``, ``EMOS1`` or ``EMOS2`` (row 0, no CCD, is zero).
+
+    Examples
+    --------
+    >>> stand_in_calibration("EPN").gain.shape
+    (13, 64)
+    """
+    cam = camera(instrument)
+    name = cam.instrument
+    rng = np.random.default_rng({"EPN": 1701, "EMOS1": 1702, "EMOS2": 1703}[name])
+    nccd = max(cam.ccds) + 1
+    nx = cam.shape[0]
+    if name == "EPN":
+        gain = 5.0 * (1.0 + 0.015 * rng.standard_normal((nccd, nx)))
+        offset = np.where(rng.random((nccd, nx)) < 0.1, rng.integers(1, 4, (nccd, nx)), 0).astype(np.float64)
+        cti = 6e-5 * (1.0 + 0.2 * rng.random(nccd))
+        noise, event, mip = 18.0, 20, 3000
+    else:
+        gain = np.repeat((3.4 * (1.0 + 0.02 * rng.standard_normal(nccd)))[:, None], nx, axis=1)
+        offset = np.zeros((nccd, nx))
+        cti = 2e-5 * (1.0 + 0.2 * rng.random(nccd))
+        noise, event, mip = 11.0, 25, 4095
+    bad = _stand_in_bad_pixels(name, rng)
+    gain[0], offset[0], cti[0] = 0.0, 0.0, 0.0
+    return DetectorCalibration(name, gain, offset, cti, 0.25, noise, event, mip, bad)
+
+
+def make_detector(out: Path) -> None:
+    """Step 8: ADUCONV, CTI and BADPIX of each camera."""
+    note = ("Seeded stand-in of scripts/make_builtin_calibration.py (stand_in_calibration): the real EPIC gain, "
+            "offset, CTI and bad-pixel calibration is not public. Not an ESA file.")
+    for instrument in ("EPN", "EMOS1", "EMOS2"):
+        cal = stand_in_calibration(instrument)
+        ccds = np.array(camera(instrument).ccds)
+        scale = EnergyScale(ccds, cal.gain[ccds], cal.offset[ccds], cal.cti_1kev[ccds], cal.cti_index,
+                            cal.event_threshold, cal.mip_threshold, cal.read_noise)
+        write_energy_scale(scale, out, instrument, 1, MISSION_START, [note], BUILD_DATE)
+        write_badpix(cal.bad_pixels.rename({"CCDNR": "CCDID"}), out, instrument, 1, MISSION_START, [note], BUILD_DATE)
+
+
 def make_master_index(out: Path) -> None:
-    """Step 8."""
+    """Step 9."""
     from xmmframe.ccf.cifbuild import scan_repository
 
     for old in out.glob("XMM_CALINDEX_*.CCF"):
         old.unlink()
     entries = scan_repository([out])
     md5 = [hashlib.md5((out / name).read_bytes()).hexdigest() for name in entries["FNAME"]]
-    frame = entries.with_columns(
-        pl.Series("MD5", md5), pl.col("ISSUE").cast(pl.Int16), pl.col("FSIZE").cast(pl.Int32),
-        pl.col("SUBDATE").fill_null(BUILD_DATE),
-    ).with_columns(pl.all().exclude("ISSUE", "FSIZE").fill_null(""))
+    frame = calindex_table(entries.with_columns(pl.Series("MD5", md5), pl.col("SUBDATE").fill_null(BUILD_DATE)))
     write_ccf(out / "XMM_CALINDEX_0001.CCF", "XMM", "CALINDEX", 1, MISSION_START, [("CALINDEX", frame, {})],
               "Master index of the xmmframe built-in calibration set", [], BUILD_DATE)
 
@@ -363,15 +441,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refdata", type=Path, default=ROOT.parent / "shared" / "refdata")
     parser.add_argument("--out", type=Path, default=ROOT / "xmmframe" / "ccf" / "builtin")
+    parser.add_argument("--detector-only", action="store_true",
+                        help="rewrite only the ADUCONV, CTI and BADPIX CCFs and the master index")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for old in args.out.glob("*.CCF"):
-        old.unlink()
-    make_mirrors(args.refdata, args.out)
-    filters = make_filters_psf(args.out)
-    make_qe(args.refdata, args.out, filters)
-    make_redist(args.refdata, args.out)
-    make_single_fraction(args.refdata, args.out)
+    if not args.detector_only:
+        for old in args.out.glob("*.CCF"):
+            old.unlink()
+        make_mirrors(args.refdata, args.out)
+        filters = make_filters_psf(args.out)
+        make_qe(args.refdata, args.out, filters)
+        make_redist(args.refdata, args.out)
+        make_single_fraction(args.refdata, args.out)
+    make_detector(args.out)
     make_master_index(args.out)
     total = sum(p.stat().st_size for p in args.out.glob("*.CCF"))
     for path in sorted(args.out.glob("*.CCF")):

@@ -54,3 +54,26 @@ def test_store_files_keep_the_fits_side(refdata, store, tmp_path):
 def test_missing_store_is_an_error(tmp_path):
     with pytest.raises(xmmframe.errors.ParquetMetadataError, match="does not exist"):
         scan_store(tmp_path / "nowhere")
+
+
+def test_store_files_carry_row_group_statistics(refdata, store):
+    """Every row group records min/max of TIME and X/Y, so time and position filters can skip it."""
+    import pyarrow.parquet as pq
+
+    events = xmmframe.open_events(refdata / FILES[0])
+    path = next(store.glob("obs_id=0201901401/instrume=EMOS1/*.parquet"))
+    meta = pq.read_metadata(path)
+    frame = events.collect()
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    first, last = 0, 0
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        last = first + group.num_rows
+        for name in ("TIME", "X", "Y"):
+            column = group.column(names.index(name))
+            assert column.compression == "LZ4"
+            stats = column.statistics
+            assert stats.has_min_max
+            assert stats.min == frame[name][first:last].min() and stats.max == frame[name][first:last].max()
+        first = last
+    assert last == frame.height

@@ -199,7 +199,10 @@ class Calibration:
 
         camera = instrument_name(instrument)
         cti = self.path(camera, "CTI")
-        return self._read(camera, "ADUCONV", lambda aduconv: read_energy_scale(aduconv, cti))
+        scale = self._read(camera, "ADUCONV", lambda aduconv: read_energy_scale(aduconv, cti))
+        if os.path.basename(cti) not in self.used:
+            self.used.append(os.path.basename(cti))
+        return scale
 
     def history(self) -> list[str]:
         """HISTORY lines naming the calibration used (for product headers)."""

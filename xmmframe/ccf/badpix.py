@@ -1,9 +1,11 @@
 """Bad pixels: the ``EPN_BADPIX`` / ``EMOSn_BADPIX`` CCF and an event list's ``BADPIXnn`` tables.
 
 Layout: the extension name ``BADPIX`` is the real CCF's (from the CIFs in the reference
-data); its columns are assumed to be those of the event lists' per-CCD ``BADPIXnn`` tables,
-plus the CCD: ``CCDID`` (I), ``RAWX`` (I), ``RAWY`` (I), ``TYPE`` (I), ``YEXTENT`` (I: the
-number of pixels in RAWY from ``RAWY`` on, e.g. a whole column).
+data); its columns are not public and are assumed to be those of the event lists' per-CCD
+``BADPIXnn`` tables, plus the CCD: ``CCDID`` (I), ``RAWX`` (I), ``RAWY`` (I), ``TYPE`` (I: 1
+hot, 2 flickering, 3 dead), ``YEXTENT`` (I: the number of pixels in RAWY from ``RAWY`` on, e.g.
+a whole column) and, optionally, ``BADFLAG`` (I: where the entry comes from, 1 the on-board
+list uplinked to the spacecraft, 2 the CCF itself; 2 when the column is absent).
 
 Examples
 --------
@@ -16,18 +18,22 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from xmmframe.ccf.ccf_file import ccf_table
+from xmmframe.ccf.ccf_file import ccf_table, write_ccf
+from xmmframe.ccf.cif import ccf_filename
 
 if TYPE_CHECKING:
     from xmmframe.model.meta import EventMeta
 
 COLUMNS = ("CCDID", "RAWX", "RAWY", "TYPE", "YEXTENT")
+#: BADFLAG of an entry of the on-board (uplinked) list and of the CCF's own entries.
+UPLINKED, FROM_CCF = 1, 2
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class BadPixels:
     Attributes
     ----------
     pixels : polars.DataFrame
-        Columns ``CCDID, RAWX, RAWY, TYPE, YEXTENT``.
+        Columns ``CCDID, RAWX, RAWY, TYPE, YEXTENT`` (and ``BADFLAG`` when read from a CCF).
     path : str
         Where they were read.
     """
@@ -66,8 +72,44 @@ def read_badpix(path: str | os.PathLike[str]) -> BadPixels:
         Naming the file and the missing extension or column.
     """
     spath = os.fspath(path)
-    frame, _ = ccf_table(spath, "BADPIX", COLUMNS)
-    return BadPixels(frame.select([pl.col(c).cast(pl.Int32) for c in COLUMNS]), spath)
+    frame, _ = ccf_table(spath, "BADPIX", COLUMNS, optional=("BADFLAG",))
+    if "BADFLAG" not in frame.columns:
+        frame = frame.with_columns(pl.lit(FROM_CCF).alias("BADFLAG"))
+    return BadPixels(frame.select([pl.col(c).cast(pl.Int32) for c in (*COLUMNS, "BADFLAG")]), spath)
+
+
+def write_badpix(
+    pixels: pl.DataFrame,
+    directory: str | os.PathLike[str],
+    scope: str,
+    issue: int = 1,
+    valdate: str = "2000-01-01T00:00:00",
+    history: Sequence[str] = (),
+    subdate: str | None = None,
+) -> str:
+    """Write ``<scope>_BADPIX_<issue>.CCF`` from a frame with the columns of the layout above.
+
+    Returns
+    -------
+    str
+        The path written.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> bad = pl.DataFrame({"CCDID": [4], "RAWX": [30], "RAWY": [1], "TYPE": [3], "YEXTENT": [200]})
+    >>> write_badpix(bad, "ccf", "EPN")                                       # doctest: +SKIP
+    'ccf/EPN_BADPIX_0001.CCF'
+    """
+    columns = [c for c in (*COLUMNS, "BADFLAG") if c in pixels.columns]
+    missing = set(COLUMNS) - set(columns)
+    if missing:
+        raise ValueError(f"bad-pixel frame lacks column(s) {', '.join(sorted(missing))}")
+    path = os.path.join(os.fspath(directory), ccf_filename(scope, "BADPIX", issue))
+    write_ccf(path, scope, "BADPIX", issue, valdate,
+              [("BADPIX", pixels.select([pl.col(c).cast(pl.Int16) for c in columns]), {})],
+              "Bad pixels and columns (xmmframe layout)", history, subdate)
+    return path
 
 
 def read_event_badpixels(path: str | os.PathLike[str]) -> BadPixels:

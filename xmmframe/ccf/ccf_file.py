@@ -43,6 +43,33 @@ def ccf_header(path: str | os.PathLike[str]) -> dict[str, object]:
     return {k: (v.strip() if isinstance(v, str) else v) for k, v in header.items() if k not in ("COMMENT", "HISTORY")}
 
 
+def ccf_extensions(path: str | os.PathLike[str]) -> list[str]:
+    """Names (``EXTNAME``, upper case) of the extensions of a CCF, in file order.
+
+    Lets a reader choose between alternative layouts (e.g. per-column ``OFFSET_GAIN`` or
+    per-CCD ``ADUCOEFF``) before asking :func:`ccf_table` for the one it uses.
+
+    Raises
+    ------
+    CalibrationError
+        When the file is missing or not FITS.
+
+    Examples
+    --------
+    >>> ccf_extensions("EPN_ADUCONV_0001.CCF")                      # doctest: +SKIP
+    ['ADUCOEFF', 'OFFSET_GAIN']
+    """
+    from xmmframe.io.fits_structure import iter_hdus
+
+    spath = os.fspath(path)
+    if not os.path.isfile(spath):
+        raise CalibrationError("calibration file not found", spath)
+    try:
+        return [hdu.name for hdu in iter_hdus(spath) if hdu.index > 0]
+    except XmmframeError as err:
+        raise CalibrationError(f"cannot read calibration file: {err.message}", spath) from None
+
+
 def ccf_table(
     path: str | os.PathLike[str], extname: str, columns: Sequence[str], optional: Sequence[str] = ()
 ) -> tuple[pl.DataFrame, dict[str, object]]:

@@ -33,6 +33,22 @@ def ccf_filename(scope: str, typeid: str, issue: int) -> str:
     return f"{scope}_{typeid}_{issue:04d}.CCF"
 
 
+def calindex_table(entries: pl.DataFrame) -> pl.DataFrame:
+    """CALINDEX rows typed as cifbuild writes them: the CIF columns in order, ISSUE 16-bit,
+    FSIZE 32-bit, missing strings empty.
+
+    Examples
+    --------
+    >>> frame = calindex_table(pl.DataFrame({"SCOPE": ["EPN"], "TYPEID": ["CTI"], "ISSUE": [1]}))
+    >>> frame.columns == list(CIF_COLUMNS), frame["ISSUE"].dtype, frame["MD5"].to_list()
+    (True, Int16, [''])
+    """
+    types = {c: pl.Int16 if c == "ISSUE" else pl.Int32 if c == "FSIZE" else pl.String for c in CIF_COLUMNS}
+    frame = pl.DataFrame([entries[c].cast(t) if c in entries.columns else pl.Series(c, [None] * entries.height, t)
+                          for c, t in types.items()])
+    return frame.with_columns(pl.all().exclude("ISSUE", "FSIZE").fill_null(""))
+
+
 @dataclass(frozen=True)
 class CalIndex:
     """A calibration index: one CCF per (SCOPE, TYPEID), chosen for an observation date.

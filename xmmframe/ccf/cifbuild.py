@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 
 import polars as pl
 
-from xmmframe.ccf.cif import CIF_COLUMNS, CalIndex
+from xmmframe.ccf.cif import CIF_COLUMNS, CalIndex, calindex_table
 from xmmframe.errors import CalibrationError, XmmframeError
 
 _CCF_NAME = re.compile(r"^([A-Z0-9]+)_([A-Z0-9_]+)_(\d{4})\.CCF$", re.IGNORECASE)
@@ -173,8 +173,6 @@ def write_cif(index: CalIndex, path: str | os.PathLike[str]) -> None:
         keywords["OBSVDATE"] = index.observation_date
     if index.analysis_date:
         keywords["ANALDATE"] = index.analysis_date
-    frame = index.entries.with_columns(
-        pl.col("ISSUE").cast(pl.Int16), pl.col("FSIZE").cast(pl.Int32), pl.all().exclude("ISSUE", "FSIZE").fill_null("")
-    )
+    frame = calindex_table(index.entries)
     primary = primary_template({"CREATOR": "xmmframe cifbuild"})
     write_hdus(path, [primary, TableHdu(table_template("CALINDEX", keywords), frame)])

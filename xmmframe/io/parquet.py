@@ -73,11 +73,18 @@ def parquet_metadata(meta: EventMeta) -> dict[str, str]:
     }
 
 
+#: Layout of written event lists.  Dictionary encoding (Polars' default) already packs the
+#: integer columns of an event list; LZ4 on top decodes faster than zstd for about the same
+#: size, and row groups of 2^20 events decode faster than small ones while keeping TIME
+#: statistics fine enough to skip row groups outside a GTI.
+PARQUET_LAYOUT = {"compression": "lz4", "row_group_size": 1 << 20, "statistics": True}
+
+
 def write_events_parquet(events: EventList, path: str | os.PathLike[str]) -> None:
-    """Write an EventList to Parquet (zstd), streaming, atomically."""
+    """Write an EventList to Parquet (LZ4, row groups of 2^20 events), streaming, atomically."""
     meta = events.meta
     with atomic_path(path, protect=[meta.source] if meta.source else ()) as tmp:
-        events.lazy.sink_parquet(tmp, compression="zstd", metadata=parquet_metadata(meta))
+        events.lazy.sink_parquet(tmp, metadata=parquet_metadata(meta), **PARQUET_LAYOUT)
 
 
 def open_events_parquet(path: str | os.PathLike[str]) -> EventList:

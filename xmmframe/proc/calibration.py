@@ -1,22 +1,26 @@
 """Detector calibration of epproc/emproc and the simulator: gain, offsets, CTI, thresholds, bad pixels.
 
-Real SAS reads these from the ``EPN_ADUCONV``/``EMOSn_ADUCONV`` (gain, offsets), ``*_CTI`` and
-``*_BADPIX`` CCFs.  :func:`detector_calibration` takes them from a :class:`xmmframe.ccf.Calibration`
-when it holds ``ADUCONV`` and ``CTI`` (read by :mod:`xmmframe.ccf.gain`: per-CCD gain, offset and
-energy-independent CTI; ``BADPIX`` when present).  Otherwise - and xmmframe's built-in CCF set
-does not contain them yet - it falls back to the stand-in of :func:`builtin_calibration`: a
-fixed, seeded set of per-column gains, residual column offsets, per-CCD energy-dependent CTI
-and a bad-pixel list (``CALSRC = 'xmmframe-builtin'``).  The simulator applies the same
-calibration forward and the processing inverts it, so simulated truth must come back exactly;
-the stand-in is not a description of the real cameras.
+As in SAS they come from the ``<camera>_ADUCONV`` (gain, offsets, thresholds), ``<camera>_CTI``
+and ``<camera>_BADPIX`` CCFs, read through an :class:`xmmframe.ccf.Calibration`
+(layouts: :mod:`xmmframe.ccf.gain`, :mod:`xmmframe.ccf.badpix`).  Without an explicit one,
+:func:`detector_calibration` uses the CCFs configured by ``SAS_CCF``/``SAS_CCFPATH``, else
+xmmframe's built-in CCF set (:func:`builtin_calibration`, ``CALSRC = 'xmmframe-builtin'``).
+A calibration without these CCFs is a :class:`~xmmframe.errors.CalibrationError`.
+
+The built-in detector CCFs hold a fixed, seeded set of per-column gains, residual column
+offsets, per-CCD energy-dependent CTI and a bad-pixel list, written by
+``scripts/make_builtin_calibration.py``.  The simulator applies the calibration forward and the
+processing inverts it, so simulated truth comes back exactly; the built-in values are not a
+description of the real cameras.
 
 The energy model (per pixel, before on-board digitisation) is::
 
     E_meas = E * (1 - cti(E)) ** RAWY          cti(E) = cti_1keV[ccd] * (E / 1 keV) ** -cti_index
     ADU    = E_meas / gain[ccd, RAWX] + offset[ccd, RAWX] (+ read noise)
 
-with gains near 5.0 eV/adu (pn, the normalisation of [CALPN6]) and 3.4 eV/adu (MOS, as measured
-from PHA/PI of a real PPS MOS list); RAWY is the number of parallel transfers to the readout node.
+with built-in gains near 5.0 eV/adu (pn, the normalisation of [CALPN6]) and 3.4 eV/adu (MOS, as
+measured from PHA/PI of a real PPS MOS list); RAWY is the number of parallel transfers to the
+readout node.
 
 Examples
 --------
@@ -26,24 +30,41 @@ Examples
 ((13, 64), 20)
 >>> cal.bad_pixels.columns
 ['CCDNR', 'RAWX', 'RAWY', 'TYPE', 'YEXTENT', 'BADFLAG']
+>>> cal.ccfs
+('EPN_ADUCONV_0001.CCF', 'EPN_CTI_0001.CCF', 'EPN_BADPIX_0001.CCF')
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+import os
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
+from xmmframe.ccf.access import BUILTIN_CALSRC
+from xmmframe.ccf.badpix import FROM_CCF, UPLINKED
+from xmmframe.errors import CalibrationError, CalibrationWarning
 from xmmframe.proc.geometry import camera
 
+if TYPE_CHECKING:
+    from xmmframe.ccf.access import Calibration
+
 #: Source tag written as CALSRC into products made with the built-in calibration.
-CALSRC = "xmmframe-builtin"
+CALSRC = BUILTIN_CALSRC
 
 #: Bad-pixel TYPE codes (DFHB): 1 hot, 2 flickering, 3 dead; BADFLAG: 1 uplinked, 2 CCF, 3 found in the data.
 HOT, FLICKERING, DEAD = 1, 2, 3
-UPLINKED, FROM_CCF, FOUND = 1, 2, 3
+FOUND = 3
+
+__all__ = [
+    "CALSRC", "DEAD", "FLICKERING", "FOUND", "FROM_CCF", "HOT", "UPLINKED", "DetectorCalibration",
+    "builtin_calibration", "detector_calibration", "from_calibration",
+]
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,11 @@ class DetectorCalibration:
         The CCF bad-pixel list: CCDNR, RAWX, RAWY, TYPE, YEXTENT, BADFLAG.
     source : str
         Where this calibration comes from (``CALSRC``).
+    ccfs : tuple of str
+        File names of the CCFs read (ADUCONV, CTI, BADPIX).
+    calindex : polars.DataFrame or None
+        The calibration index these CCFs were selected from (CALINDEX columns), as recorded
+        in the ``CALINDEX`` extension of calibrated event lists.
     """
 
     instrument: str
@@ -84,6 +110,8 @@ class DetectorCalibration:
     mip_threshold: int
     bad_pixels: pl.DataFrame
     source: str = CALSRC
+    ccfs: tuple[str, ...] = ()
+    calindex: pl.DataFrame | None = field(default=None, compare=False)
 
     def offsets_frame(self) -> pl.DataFrame:
         """Non-zero column offsets as (CCDNR, RAWX, OFFSETX) rows."""
@@ -97,120 +125,105 @@ class DetectorCalibration:
         )
 
 
-def _bad_pixels(instrument: str, rng: np.random.Generator) -> pl.DataFrame:
-    cam = camera(instrument)
-    nx, ny = cam.shape
-    rows = []
-    for ccd in cam.ccds:
-        for _ in range(3):  # hot pixels known to the CCF
-            rows.append((ccd, int(rng.integers(2, nx)), int(rng.integers(14, ny)), HOT, 1, FROM_CCF))
-        rows.append((ccd, int(rng.integers(2, nx)), int(rng.integers(14, ny)), HOT, 1, UPLINKED))
-        if ccd % 3 == 1:  # a dead column segment
-            y0 = int(rng.integers(20, ny // 2))
-            rows.append((ccd, int(rng.integers(2, nx)), y0, DEAD, int(rng.integers(5, 40)), FROM_CCF))
-    frame = pl.DataFrame(
-        rows,
-        schema={
-            "CCDNR": pl.UInt8,
-            "RAWX": pl.Int16,
-            "RAWY": pl.Int16,
-            "TYPE": pl.Int16,
-            "YEXTENT": pl.Int16,
-            "BADFLAG": pl.Int16,
-        },
-        orient="row",
-    )
-    return frame.unique(["CCDNR", "RAWX", "RAWY"], keep="first", maintain_order=True)
+def detector_calibration(
+    instrument: str,
+    calibration: Calibration | None = None,
+    observation_date: str | datetime | None = None,
+) -> DetectorCalibration:
+    """The detector calibration of a camera, read from its ADUCONV, CTI and BADPIX CCFs.
 
+    Parameters
+    ----------
+    instrument : str
+        ``EPN``, ``EMOS1`` or ``EMOS2`` (or ``PN``, ``M1``, ``M2``).
+    calibration : xmmframe.ccf.Calibration, optional
+        Where the CCFs come from.  Default: ``SAS_CCF``/``SAS_CCFPATH`` when set (see
+        :meth:`xmmframe.ccf.Calibration.open`), else the built-in set.
+    observation_date : str or datetime, optional
+        Selects the CCF issues when only ``SAS_CCFPATH`` is set.
 
-@lru_cache(maxsize=None)
-def builtin_calibration(instrument: str) -> DetectorCalibration:
-    """xmmframe's built-in detector calibration of ``EPN``, ``EMOS1`` or ``EMOS2`` (deterministic)."""
-    cam = camera(instrument)
-    name = cam.instrument
-    rng = np.random.default_rng({"EPN": 1701, "EMOS1": 1702, "EMOS2": 1703}[name])
-    nccd = max(cam.ccds) + 1
-    nx = cam.shape[0]
-    if name == "EPN":
-        gain = 5.0 * (1.0 + 0.015 * rng.standard_normal((nccd, nx)))
-        offset = np.where(rng.random((nccd, nx)) < 0.1, rng.integers(1, 4, (nccd, nx)), 0)
-        cti = 6e-5 * (1.0 + 0.2 * rng.random(nccd))
-        return DetectorCalibration(
-            name, gain, offset.astype(np.int16), cti, 0.25, 18.0, 20, 3000, _bad_pixels(name, rng)
-        )
-    per_ccd = 3.4 * (1.0 + 0.02 * rng.standard_normal(nccd))
-    gain = np.repeat(per_ccd[:, None], nx, axis=1)
-    offset = np.zeros((nccd, nx), dtype=np.int16)
-    cti = 2e-5 * (1.0 + 0.2 * rng.random(nccd))
-    return DetectorCalibration(name, gain, offset, cti, 0.25, 11.0, 25, 4095, _bad_pixels(name, rng))
-
-
-def detector_calibration(instrument: str, calibration=None) -> DetectorCalibration:  # noqa: ANN001
-    """The detector calibration of a camera: from ``calibration`` (an :class:`xmmframe.ccf.Calibration`,
-    default: the built-in CCF set) when it has ``ADUCONV`` and ``CTI``, else :func:`builtin_calibration`.
+    Raises
+    ------
+    CalibrationError
+        When the calibration lacks one of the CCFs (naming it), or a CCF lacks an extension,
+        column, keyword or CCD the processing needs.
 
     Examples
     --------
     >>> detector_calibration("EMOS1").source
     'xmmframe-builtin'
+    >>> from xmmframe.ccf import Calibration
+    >>> cal = detector_calibration("PN", Calibration.open(ccfpath=["/ccf"], observation_date="2012-05-14"))  # doctest: +SKIP
     """
     if calibration is None:
-        return _default_calibration(camera(instrument).instrument)
-    return _from_ccf(instrument, calibration)
+        from xmmframe.ccf.cifbuild import ccf_path_from_environment
+
+        if not (os.environ.get("SAS_CCF") or ccf_path_from_environment()):
+            return builtin_calibration(instrument)
+        from xmmframe.ccf.access import Calibration
+
+        calibration = Calibration.open(observation_date=observation_date)
+    return from_calibration(instrument, calibration)
 
 
-@lru_cache(maxsize=None)
-def _default_calibration(instrument: str) -> DetectorCalibration:
-    import warnings
+def builtin_calibration(instrument: str) -> DetectorCalibration:
+    """The detector calibration of xmmframe's built-in CCF set (read once per camera).
 
-    from xmmframe.ccf import Calibration
-    from xmmframe.errors import CalibrationWarning
+    Examples
+    --------
+    >>> builtin_calibration("EMOS2").gain.shape
+    (8, 600)
+    """
+    return _builtin(camera(instrument).instrument)
+
+
+@cache
+def _builtin(instrument: str) -> DetectorCalibration:
+    from xmmframe.ccf.access import Calibration
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalibrationWarning)
-        return _from_ccf(instrument, Calibration.builtin_set())
+        return from_calibration(instrument, Calibration.builtin_set())
 
 
-def _from_ccf(instrument: str, calibration) -> DetectorCalibration:  # noqa: ANN001 - xmmframe.ccf.Calibration
-    from xmmframe.errors import CalibrationError
+def from_calibration(instrument: str, calibration: Calibration) -> DetectorCalibration:
+    """Read a camera's ADUCONV, CTI and BADPIX CCFs from ``calibration`` into a :class:`DetectorCalibration`.
 
-    stand_in = builtin_calibration(instrument)
-    try:
-        scale = calibration.gain(stand_in.instrument)
-    except CalibrationError:
-        return stand_in
-    nccd, nx = stand_in.gain.shape
-    gain = np.zeros((nccd, nx))
-    offset = np.zeros((nccd, nx))
-    cti = np.zeros(nccd)
-    for row in scale.table.iter_rows(named=True):
-        ccd = int(row["CCDID"])
-        if 0 < ccd < nccd:
-            gain[ccd, :] = float(row["GAIN"])
-            offset[ccd, :] = float(row["OFFSET"])
-            cti[ccd] = float(row["CTI"])
-    bad = stand_in.bad_pixels
-    try:
-        table = calibration.bad_pixels(stand_in.instrument).pixels
-        bad = table.select(
-            pl.col("CCDID").cast(pl.UInt8).alias("CCDNR"),
-            pl.col("RAWX").cast(pl.Int16),
-            pl.col("RAWY").cast(pl.Int16),
-            pl.col("TYPE").cast(pl.Int16),
-            pl.col("YEXTENT").cast(pl.Int16),
-            pl.lit(FROM_CCF, dtype=pl.Int16).alias("BADFLAG"),
-        )
-    except CalibrationError:
-        pass
+    Raises
+    ------
+    CalibrationError
+        As :func:`detector_calibration`.
+
+    Examples
+    --------
+    >>> from xmmframe.ccf import Calibration
+    >>> from_calibration("EPN", Calibration.open(cif="ccf.cif")).source      # doctest: +SKIP
+    'CCF'
+    """
+    cam = camera(instrument)
+    name = cam.instrument
+    scale = calibration.gain(name)
+    aduconv = calibration.path(name, "ADUCONV")
+    missing = sorted(set(cam.ccds) - set(np.asarray(scale.ccds).tolist()))
+    if missing:
+        raise CalibrationError(f"{name}_ADUCONV has no gain for CCD(s) {missing}", aduconv)
+    gain, offset, cti = scale.by_ccd(max(cam.ccds) + 1, cam.shape[0])
+    thresholds = {"EVTHRESH": scale.event_threshold, "MIPTHRES": scale.mip_threshold, "RDNOISE": scale.read_noise}
+    absent = [key for key, value in thresholds.items() if value is None]
+    if absent:
+        raise CalibrationError(f"CCF extension ADUCOEFF lacks keyword(s) {', '.join(absent)}", aduconv)
+    badpix = calibration.bad_pixels(name)
+    bad = badpix.pixels.select(
+        pl.col("CCDID").cast(pl.UInt8).alias("CCDNR"),
+        pl.col("RAWX").cast(pl.Int16),
+        pl.col("RAWY").cast(pl.Int16),
+        pl.col("TYPE").cast(pl.Int16),
+        pl.col("YEXTENT").cast(pl.Int16),
+        pl.col("BADFLAG").cast(pl.Int16),
+    )
+    ccfs = tuple(os.path.basename(p) for p in (aduconv, calibration.path(name, "CTI"), badpix.path))
     return DetectorCalibration(
-        stand_in.instrument,
-        gain,
-        offset,
-        cti,
-        0.0,
-        stand_in.read_noise,
-        stand_in.event_threshold,
-        stand_in.mip_threshold,
-        bad,
-        calibration.calsrc,
+        name, gain, offset, cti, float(scale.cti_index), float(scale.read_noise),  # type: ignore[arg-type]
+        int(scale.event_threshold), int(scale.mip_threshold), bad, calibration.calsrc,  # type: ignore[arg-type]
+        ccfs, calibration.index.entries,
     )

@@ -97,7 +97,6 @@ def prepare_exposure(
     """
     instrument = EPIC_INSTRUMENTS[code]
     cam = camera(instrument)
-    cal = calibration or detector_calibration(instrument)
     number = record.number
     event_files = obs.files(code, EVENT_KIND, number).sort("CCD")
     if event_files.height == 0:
@@ -117,6 +116,7 @@ def prepare_exposure(
     date_obs = str(_keyword(header, "DATE-OBS") or record.start or "")
     if not date_obs:
         raise OdfError("no DATE-OBS keyword: cannot anchor the frame times", first)
+    cal = calibration or detector_calibration(instrument, observation_date=date_obs[:19])
     t_start = float(mission_seconds(date_obs[:19]))
     frames = exposure_frames(aux, instrument, mode, float(frame_ms) / 1000.0, t_start)
     frame_ccds = set(frames.ccds)
@@ -198,5 +198,5 @@ def extensions(inp: ExposureInput) -> list[RawHdu]:
         hdus.append(badpix_hdu(facts, ccd, inp.badpix.filter(pl.col("CCDNR") == ccd).drop("CCDNR")))
     for ccd in ccds:
         hdus.append(gti_hdu(ccd, inp.frames.gti(ccd)))
-    hdus.append(calindex_hdu(inp.instrument, inp.calibration.source, facts.date_obs))
+    hdus.append(calindex_hdu(inp.calibration.calindex, inp.calibration.source, facts.date_obs))
     return hdus

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from xmmframe import __version__
+from xmmframe.ccf.cif import calindex_table
 from xmmframe.io.fits_write import TableHdu, encode_table, primary_template, table_template
 from xmmframe.io.odf_write import keyword_cards
 from xmmframe.model.flags import flag_keywords
@@ -298,28 +299,9 @@ def gti_hdu(ccd: int, gti: GTI) -> RawHdu:
     return _table(f"STDGTI{ccd:02d}", specs, keywords, gti.to_frame(), "The name of this table")
 
 
-def calindex_hdu(instrument: str, calsrc: str, observation_date: str) -> RawHdu:
-    """``CALINDEX`` naming the calibration used (built-in entries ``<SCOPE>_<TYPE>_builtin``)."""
-    types = ("ADUCONV", "CTI", "BADPIX", "LINCOORD")
-    n = len(types)
-    frame = pl.DataFrame(
-        {
-            "TELESCOP": ["XMM"] * n,
-            "SCOPE": [instrument] * n,
-            "TYPEID": list(types),
-            "ISSUE": pl.Series([0] * n, dtype=pl.Int16),
-            "VALDATE": ["1998-01-01T00:00:00"] * n,
-            "VALDATE-END": [""] * n,
-            "FNAME": [f"{instrument}_{t}_{calsrc}" for t in types],
-            "DATE": ["2025-01-01T00:00:00"] * n,
-            "FSIZE": pl.Series([0] * n, dtype=pl.Int32),
-            "SUBDATE": ["2025-01-01T00:00:00"] * n,
-            "EXTSEQU": ["ANY"] * n,
-            "EXTSEQID": list(types),
-            "MD5": [""] * n,
-            "CREATOR": [CREATOR] * n,
-        }
-    )
+def calindex_hdu(entries: pl.DataFrame | None, calsrc: str, observation_date: str) -> RawHdu:
+    """``CALINDEX``: the calibration index the CCFs were selected from (as SAS copies its CIF)."""
+    frame = calindex_table(entries if entries is not None else pl.DataFrame())
     keywords = {
         "CATEGORY": ("XMMCCF", ""),
         "OBSVDATE": (observation_date, ""),

@@ -21,7 +21,7 @@ Then: ``xmmframe.products.binning.histogram`` of 1e8 random events into a 648 x 
 
 Example::
 
-    python benchmarks/bench_products.py --file /tmp/pn_events_2e7.fits --parquet /tmp/xb/pn_events_2e7_xmmframe.parquet
+    python benchmarks/bench_products.py --file /tmp/pn_events_2e7.fits --parquet /tmp/pn_events_2e7.xmmframe.parquet
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def funtools_parse(out):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--file", default="/tmp/pn_events_2e7.fits")
-    ap.add_argument("--parquet", default="/tmp/xb/pn_events_2e7_xmmframe.parquet")
+    ap.add_argument("--parquet", default="/tmp/pn_events_2e7.xmmframe.parquet")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--bin-events", type=float, default=1e8)
     args = ap.parse_args()

@@ -13,7 +13,7 @@ All must give the same count. Also ``xmmframe.select.compile(expr, meta)`` media
 
 Example::
 
-    python benchmarks/bench_select.py --file /tmp/pn_events_2e7.fits --parquet /tmp/xb/pn_events_2e7_xmmframe.parquet
+    python benchmarks/bench_select.py --file /tmp/pn_events_2e7.fits --parquet /tmp/pn_events_2e7.xmmframe.parquet
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def count_funtools(path: str, mask_bits: int) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--file", default="/tmp/pn_events_2e7.fits")
-    ap.add_argument("--parquet", default="/tmp/xb/pn_events_2e7_xmmframe.parquet")
+    ap.add_argument("--parquet", default="/tmp/pn_events_2e7.xmmframe.parquet")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 

@@ -65,3 +65,16 @@ def test_interval_histogram_conserves_time(intervals):
         for s, e in zip(gti_start, gti_stop)
     )
     assert got.sum() == np.float64(expected) or abs(got.sum() - expected) < 1e-9
+
+
+def test_parallel_image_counts_equal_numpy(monkeypatch):
+    """The chunked 2-D path (32-bit private counts summed into int64) equals numpy's histogram2d."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(-50, 1100, 40_000).astype(np.int32)
+    y = rng.integers(-50, 900, 40_000).astype(np.int16)
+    xaxis, yaxis = Axis(0.5, 8.0, 125), Axis(-0.5, 10.0, 80)
+    monkeypatch.setattr(binning, "CHUNK", 1000)
+    image = histogram(x, xaxis, y, yaxis)
+    expected, _, _ = np.histogram2d(y, x, bins=[yaxis.edges(), xaxis.edges()])
+    assert image.dtype == np.int64
+    np.testing.assert_array_equal(image, expected.astype(np.int64))

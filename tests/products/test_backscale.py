@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+import xmmframe
 from tests.products.conftest import CAMERAS, EXOD
 from xmmframe.errors import ProductError
 from xmmframe.model.products import Spectrum
@@ -136,3 +137,19 @@ def test_backscale_command_updates_the_spectrum_in_place(refdata, m1_clean, tmp_
             f"GTI00{i}04" for i in range(1, 7)]]
     assert Spectrum.read(path).counts.sum() == m1_clean.spectrum(selection=CAMERAS["M1"][3]).total
     assert main(["backscale", f"spectrumset={path}", "useodfatt=yes"]) == 1
+
+
+def test_working_pixels_of_the_layout(refdata, layouts):
+    """Event positions lie on working pixels; bad-pixel centres (where no other CCD overlaps, as the
+    MOS outer CCDs overlap the central one at its edges) and points far outside do not."""
+    layout = layouts["M2"]
+    events = xmmframe.open_events(refdata / EXOD / "M2_clean.fits").collect()
+    x, y = events["X"].to_numpy().astype(float), events["Y"].to_numpy().astype(float)
+    on = layout.working_pixel(x, y)
+    assert set(np.unique(on)) <= {0.0, 1.0}
+    assert on.mean() > 0.995
+    bx, by = layout.bad_pixel_positions()
+    covering = sum(ccd.contains(bx, by).astype(int) for ccd in layout.ccds)
+    assert bx.size > 30_000 and (covering == 1).mean() > 0.95
+    assert not layout.working_pixel(bx[covering == 1], by[covering == 1]).any()
+    assert layout.working_pixel(np.array([[0.0, 1e6]]), np.array([[0.0, 1e6]])).tolist() == [[0.0, 0.0]]

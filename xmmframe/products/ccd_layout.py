@@ -204,6 +204,34 @@ class CcdLayout:
             result |= ccd.contains(x, y)
         return result
 
+    def working_pixel(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """1.0 where positions fall on a working CCD pixel; 0.0 on a bad pixel, in a chip gap or off the CCDs.
+
+        Examples
+        --------
+        >>> layout.working_pixel(np.array([24635.6]), np.array([24158.8])).tolist()   # doctest: +SKIP
+        [1.0]
+        """
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        result = np.zeros(np.shape(x))
+        for ccd in self.ccds:
+            on = ccd.contains(x, y)
+            if not on.any():
+                continue
+            rx, ry = ccd.to_raw(x[on], y[on])
+            ix, iy = np.floor(rx + 0.5).astype(np.int64), np.floor(ry + 0.5).astype(np.int64)
+            result[on] = np.where(self._bad_mask(ccd)[ix, iy], 0.0, 1.0)
+        return result
+
+    def _bad_mask(self, ccd: CcdFootprint) -> np.ndarray:
+        """``mask[RAWX, RAWY]``: True on the CCD's bad pixels (indices 0..size inclusive)."""
+        mask = np.zeros((ccd.size[0] + 2, ccd.size[1] + 2), dtype=bool)
+        mine = self.bad_pixels.filter(pl.col("CCDID") == ccd.ccd)
+        rx, ry = mine["RAWX"].to_numpy().astype(np.int64), mine["RAWY"].to_numpy().astype(np.int64)
+        keep = (rx >= 0) & (ry >= 0) & (rx < mask.shape[0]) & (ry < mask.shape[1])
+        mask[rx[keep], ry[keep]] = True
+        return mask
+
     @property
     def bad_pixel_area(self) -> float:
         """Area (position units squared) SAS subtracts per bad pixel."""

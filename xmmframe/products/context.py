@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from xmmframe.errors import ProductError
@@ -172,8 +173,8 @@ class ProductContext:
         cached = self._ccd_counts.get("last")
         if cached is not None and cached[0] is frame:
             return dict(cached[1])
-        counts = frame.group_by("CCDNR").len().drop_nulls("CCDNR")
-        result = {int(ccd): int(n) for ccd, n in sorted(zip(counts["CCDNR"], counts["len"])) if n}
+        counts = np.bincount(frame["CCDNR"].drop_nulls().to_numpy(), minlength=1)
+        result = {ccd: int(n) for ccd, n in enumerate(counts) if n}
         self._ccd_counts["last"] = (frame, result)
         return dict(result)
 

@@ -576,49 +576,11 @@ def arfgen(
 
 
 def _good_pixel_function(events: str | os.PathLike[str], ctx: SpectrumContext):  # noqa: ANN202
-    """``good(x, y)``: 1 on a working pixel of a CCD, 0 on a bad pixel or off the CCDs (chip gaps).
+    """``good(x, y)``: 1 on a working pixel of a CCD, 0 on a bad pixel or off the CCDs (chip gaps),
+    from the CCD layout measured on the event list (:class:`~xmmframe.products.ccd_layout.CcdLayout`)."""
+    from xmmframe.products.ccd_layout import CcdLayout
 
-    The CCD geometry is taken from the event list itself: for each CCD a least-squares affine
-    map from (RAWX, RAWY) to the region's columns is fitted to its events (the attitude is
-    stable enough over an observation for this to hold to a fraction of a pixel), its footprint
-    is the RAWX/RAWY range its events cover, and its bad pixels are its ``BADPIXnn`` rows.
-    """
-    from xmmframe.ccf.badpix import read_event_badpixels
-    from xmmframe.io.fits_scan import scan_fits
-
-    cx, cy = ctx.region_columns or ("X", "Y")
-    frame = (scan_fits(events).select(pl.col("CCDNR").cast(pl.Int64), pl.col("RAWX").cast(pl.Float64),
-                                      pl.col("RAWY").cast(pl.Float64), pl.col(cx).cast(pl.Float64),
-                                      pl.col(cy).cast(pl.Float64))
-             .filter(pl.col(cx).is_not_null() & pl.col(cy).is_not_null()).head(2_000_000).collect())
-    bad = read_event_badpixels(events).expanded()
-    maps = []
-    for (ccd,), part in frame.group_by(["CCDNR"]):
-        if part.height < 10:
-            continue
-        design = np.column_stack([np.ones(part.height), part["RAWX"].to_numpy(), part["RAWY"].to_numpy()])
-        coef, *_ = np.linalg.lstsq(design, np.column_stack([part[cx].to_numpy(), part[cy].to_numpy()]), rcond=None)
-        inverse = np.linalg.inv(coef[1:].T)
-        limits = (part["RAWX"].min(), part["RAWX"].max(), part["RAWY"].min(), part["RAWY"].max())
-        mine = bad.filter(pl.col("CCDID") == ccd)
-        size = (int(limits[1]) + 2, int(limits[3]) + 2)
-        mask = np.zeros(size, dtype=bool)
-        rx, ry = mine["RAWX"].to_numpy(), mine["RAWY"].to_numpy()
-        keep = (rx >= 0) & (ry >= 0) & (rx < size[0]) & (ry < size[1])
-        mask[rx[keep], ry[keep]] = True
-        maps.append((coef[0], inverse, limits, mask))
-
-    def good(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        result = np.zeros(x.shape)
-        for origin, inverse, (x0, x1, y0, y1), mask in maps:
-            raw = np.tensordot(np.stack([x - origin[0], y - origin[1]], axis=-1), inverse.T, axes=1)
-            rx, ry = np.rint(raw[..., 0]), np.rint(raw[..., 1])
-            on = (rx >= x0) & (rx <= x1) & (ry >= y0) & (ry <= y1)
-            ix, iy = rx[on].astype(np.int64), ry[on].astype(np.int64)
-            result[on] = np.where(mask[ix, iy], 0.0, 1.0)
-        return result
-
-    return good
+    return CcdLayout.from_events(events, ctx.region_columns or ("X", "Y")).working_pixel
 
 
 def lightcurve_absolute_correction(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xmmframe.io.atomic import atomic_path
+from xmmframe.io.figures import write_png
 from xmmframe.model.gti import GTI
 from xmmframe.model.products import Image, LightCurve, Spectrum
 from xmmframe.model.responses import Arf, Rmf
@@ -179,6 +179,5 @@ def demo_figure(
     _spectrum_panel(axes[1], spectrum, background, model, channel_energy)
     _lightcurve_panel(axes[2], lightcurve, screening_curve, good, flares)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    write_png(fig, path, dpi=110)
     plt.close(fig)

@@ -196,7 +196,7 @@ def plot_product(path: str | os.PathLike[str]) -> tuple[str, Any]:
 def save_quicklook(path: str | os.PathLike[str], output: str | os.PathLike[str], overwrite: bool = False,
                    dpi: int = 110) -> str:
     """Write a PNG quick look of a product file (atomically); returns the product kind."""
-    from xmmframe.io.atomic import atomic_path
+    from xmmframe.io.figures import write_png
     from xmmframe.io.ogip import check_output
 
     check_output(output, overwrite)
@@ -204,8 +204,7 @@ def save_quicklook(path: str | os.PathLike[str], output: str | os.PathLike[str],
     figure = ax.figure
     try:
         figure.tight_layout()
-        with atomic_path(output, protect=[os.fspath(path)]) as tmp:
-            figure.savefig(tmp, format="png", dpi=dpi)
+        write_png(figure, output, dpi=dpi, protect=[path])
     finally:
         _pyplot().close(figure)
     return kind

@@ -221,3 +221,22 @@ def test_cli_simulate(tmp_path, capsys):
     assert "EMOS2" in out and "truth table" in out
     assert read_summary(next((tmp_path / "odf").glob("*SUM.ASC"))).instruments["M2"].exposures
     assert main(["simulate", "--out", str(tmp_path / "x"), "--exposure", "soon"]) == 1
+
+
+def test_ccf_path_alone_selects_the_calibration_by_the_observation_date(tmp_path, monkeypatch):
+    """With only SAS_CCFPATH set, the simulator picks CCFs valid at its observation start and
+    gives the same raw events as with the built-in set (the same files)."""
+    import xmmframe.ccf
+
+    config = replace(default_config(exposure=300.0, seed=9), instruments=("M1",))
+    builtin = simulate(tmp_path / "builtin", config)
+    monkeypatch.setenv("SAS_CCFPATH", os.path.join(os.path.dirname(xmmframe.ccf.__file__), "builtin"))
+    monkeypatch.delenv("SAS_CCF", raising=False)
+    via_path = simulate(tmp_path / "path", config)
+    names = [n for n in builtin.files if n.endswith("IME.FIT")]
+    assert names
+    for name in names:
+        a = fits.getdata(tmp_path / "builtin" / name)
+        b = fits.getdata(tmp_path / "path" / name)
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert via_path.files == builtin.files

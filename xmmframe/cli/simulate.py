@@ -5,6 +5,7 @@ Examples
 .. code-block:: console
 
     $ xmmframe simulate --out sim-odf --seed 3 --exposure 5ks
+    $ xmmframe simulate --out sim-odf --exposure 100ks --instruments PN --pn-mode PrimeFullWindow
     $ xmmframe simulate --out sim-odf --sources "point:dra=0,ddec=0,flux=2e-12,gamma=1.7,line=6.4,eqw=0.3"
 """
 
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         config = replace(config, flares=())
     if args.instruments:
         config = replace(config, instruments=tuple(i.strip().upper() for i in args.instruments.split(",")))
+    if args.pn_mode:
+        config = replace(config, pn_mode=args.pn_mode)
     with steps("simulate") as say:
         result = simulate(args.out, config, progress=say)
     print(f"simulate: ODF in {result.odf_dir} ({len(result.files)} files, summary {result.summary})")
@@ -73,5 +76,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-flares", action="store_true", help="no soft-proton flares")
     parser.add_argument(
         "--instruments", default="", help="cameras to simulate, e.g. PN,M1 (default PN,M1,M2)"
+    )
+    parser.add_argument(
+        "--pn-mode",
+        default="",
+        choices=["PrimeFullWindow", "PrimeFullWindowExtended"],
+        help="pn submode: full frame (73.4 ms frames) or extended full frame (199.1 ms, the default)",
     )
     parser.set_defaults(func=run)

@@ -114,7 +114,14 @@ def _card(key: str, value: object, comment: str = "") -> str:
     return fits.Card(key, value, comment).image
 
 
-def _set_value(card: str, value: object) -> str:
+def set_card_value(card: str, value: object) -> str:
+    """The card image ``card`` with a new value (keyword and comment kept).
+
+    Examples
+    --------
+    >>> set_card_value(_card("NAXIS2", 0, "number of rows in table"), 12)[:30]
+    'NAXIS2  =                   12'
+    """
     parsed = fits.Card.fromstring(card)
     return _card(parsed.keyword, value, parsed.comment)
 
@@ -193,20 +200,20 @@ def plan_table(cards: Sequence[str], frame: pl.DataFrame) -> tuple[tuple[str, ..
                 continue
             card = _rename(card, f"{match.group(1)}{new_number}")
             if match.group(1) == "TFORM" and new_number in new_tform:
-                card = _set_value(card, new_tform[new_number])
+                card = set_card_value(card, new_tform[new_number])
             out.append(card)
             continue
         if key == "NAXIS1":
-            card = _set_value(card, offset)
+            card = set_card_value(card, offset)
         elif key == "NAXIS2":
-            card = _set_value(card, nrows)
+            card = set_card_value(card, nrows)
         elif key == "PCOUNT":
-            card = _set_value(card, heap_size)
+            card = set_card_value(card, heap_size)
         elif key == "TFIELDS":
-            card = _set_value(card, len(formats))
+            card = set_card_value(card, len(formats))
             insert_at = len(out)
         elif key == "THEAP":
-            card = _set_value(card, offset * nrows)
+            card = set_card_value(card, offset * nrows)
         out.append(card)
     # Storage cards of retyped columns replace their old TFORM placeholders; new columns go
     # after the last column card.
@@ -305,38 +312,63 @@ def image_cards(cards: Sequence[str], data: np.ndarray, primary: bool) -> tuple[
 
 def _write_image(stream, hdu: ImageHdu, primary: bool) -> None:  # noqa: ANN001 - binary file
     data = np.ascontiguousarray(hdu.data)
-    stream.write(_header_bytes(image_cards(hdu.cards, data, primary)))
+    stream.write(header_bytes(image_cards(hdu.cards, data, primary)))
     raw = data.astype(data.dtype.newbyteorder(">"), copy=False).tobytes()
     stream.write(raw)
     stream.write(b"\x00" * (padded(len(raw)) - len(raw)))
 
 
-def _header_bytes(cards: Sequence[str]) -> bytes:
+def header_bytes(cards: Sequence[str]) -> bytes:
+    """A header's bytes: the card images, ``END`` and blank padding to a whole FITS block.
+
+    Examples
+    --------
+    >>> len(header_bytes([_card("SIMPLE", True)]))
+    2880
+    """
     text = "".join(cards) + "END".ljust(CARD)
     return text.ljust(padded(len(text))).encode("ascii")
+
+
+def write_rows(stream, frame: pl.DataFrame, formats: Sequence[ColumnFormat], heap: HeapWriter) -> None:  # noqa: ANN001
+    """Append the rows of ``frame`` to a binary stream in the table layout ``formats``, block by block.
+
+    Variable-length data goes to ``heap`` (written after the last row by the caller).
+
+    Examples
+    --------
+    >>> import io
+    >>> frame = pl.DataFrame({"PI": pl.Series([1, 2], dtype=pl.Int16)})
+    >>> _, formats = plan_table(table_template("T"), frame)
+    >>> stream = io.BytesIO()
+    >>> write_rows(stream, frame, formats, HeapWriter())
+    >>> stream.getvalue()
+    b'\\x00\\x01\\x00\\x02'
+    """
+    width = sum(f.width for f in formats)
+    if not width or not frame.height:
+        return
+    block = max(1, _ROWS_PER_BLOCK_BYTES // width)
+    for first in range(0, frame.height, block):
+        part = frame.slice(first, block)
+        rows = np.zeros((part.height, width), dtype=np.uint8)
+        for fmt in formats:
+            fmt.encode(part[fmt.name], rows, heap)
+        stream.write(rows.tobytes())
 
 
 def _write_table(stream, hdu: TableHdu) -> None:  # noqa: ANN001 - binary file
     cards, formats = plan_table(hdu.cards, hdu.frame)
     start = stream.tell()
-    stream.write(_header_bytes(cards))
+    stream.write(header_bytes(cards))
     data_start = stream.tell()
-    frame = hdu.frame
-    width = sum(f.width for f in formats)
     heap = HeapWriter()
-    if width and frame.height:
-        block = max(1, _ROWS_PER_BLOCK_BYTES // width)
-        for first in range(0, frame.height, block):
-            part = frame.slice(first, block)
-            rows = np.zeros((part.height, width), dtype=np.uint8)
-            for fmt in formats:
-                fmt.encode(part[fmt.name], rows, heap)
-            stream.write(rows.tobytes())
+    write_rows(stream, hdu.frame, formats, heap)
     stream.write(heap.bytes())
     size = stream.tell() - data_start
     stream.write(b"\x00" * (padded(size) - size))
     if any(c.startswith(("CHECKSUM=", "DATASUM =")) for c in cards):
-        _update_checksum(stream, start, data_start, list(cards))
+        update_checksum(stream, start, data_start, list(cards))
 
 
 def encode_table(hdu: TableHdu) -> RawHdu:
@@ -345,7 +377,7 @@ def encode_table(hdu: TableHdu) -> RawHdu:
     _write_table(stream, hdu)
     planned, formats = plan_table(hdu.cards, hdu.frame)
     size = sum(f.width for f in formats) * hdu.frame.height + _heap_size(hdu.frame, formats)
-    header = len(_header_bytes(planned))
+    header = len(header_bytes(planned))
     raw = stream.getvalue()
     # the cards as written (CHECKSUM/DATASUM are filled in while writing)
     cards = tuple(raw[i : i + CARD].decode("ascii") for i in range(0, len(planned) * CARD, CARD))
@@ -367,15 +399,29 @@ def write_hdus(
         Input files that must not be overwritten.
     """
     with atomic_output(path, protect=protect) as stream:
-        for index, hdu in enumerate(hdus):
-            if isinstance(hdu, TableHdu):
-                _write_table(stream, hdu)
-            elif isinstance(hdu, ImageHdu):
-                _write_image(stream, hdu, primary=index == 0)
-            else:
-                stream.write(_header_bytes(hdu.cards))
-                stream.write(hdu.data)
-                stream.write(b"\x00" * (padded(len(hdu.data)) - len(hdu.data)))
+        write_hdus_to(stream, hdus)
+
+
+def write_hdus_to(stream, hdus: Sequence[RawHdu | TableHdu | ImageHdu]) -> None:  # noqa: ANN001 - binary file
+    """Write HDUs to an open binary stream at the start of a file (the first one is the primary HDU).
+
+    Examples
+    --------
+    >>> import io
+    >>> stream = io.BytesIO()
+    >>> write_hdus_to(stream, [primary_template()])
+    >>> len(stream.getvalue())
+    2880
+    """
+    for index, hdu in enumerate(hdus):
+        if isinstance(hdu, TableHdu):
+            _write_table(stream, hdu)
+        elif isinstance(hdu, ImageHdu):
+            _write_image(stream, hdu, primary=index == 0)
+        else:
+            stream.write(header_bytes(hdu.cards))
+            stream.write(hdu.data)
+            stream.write(b"\x00" * (padded(len(hdu.data)) - len(hdu.data)))
 
 
 def write_table(
@@ -421,26 +467,33 @@ def _encode_checksum(value: int) -> str:
     return "".join(chr(chars[(k + 15) % 16]) for k in range(16))
 
 
-def _update_checksum(stream, start: int, data_start: int, cards: list[str]) -> None:  # noqa: ANN001
+def update_checksum(stream, start: int, data_start: int, cards: list[str]) -> None:  # noqa: ANN001
+    """Fill in the ``DATASUM``/``CHECKSUM`` cards of the HDU starting at ``start`` whose (padded) data
+    runs from ``data_start`` to the stream's position, and rewrite its header in place."""
     end = stream.tell()
     stream.seek(data_start)
-    datasum = _ones_complement_sum(stream.read(end - data_start))
+    datasum = 0
+    for first in range(data_start, end, _ROWS_PER_BLOCK_BYTES):
+        datasum += _ones_complement_sum(stream.read(min(_ROWS_PER_BLOCK_BYTES, end - first)))
+    while datasum >> 32:
+        datasum = (datasum & 0xFFFFFFFF) + (datasum >> 32)
     for i, card in enumerate(cards):
         if card.startswith("DATASUM ="):
-            cards[i] = _set_value(card, str(datasum))
+            cards[i] = set_card_value(card, str(datasum))
         elif card.startswith("CHECKSUM="):
-            cards[i] = _set_value(card, "0" * 16)
-    header = _header_bytes(cards)
+            cards[i] = set_card_value(card, "0" * 16)
+    header = header_bytes(cards)
     total = (_ones_complement_sum(header) + datasum)
     while total >> 32:
         total = (total & 0xFFFFFFFF) + (total >> 32)
     for i, card in enumerate(cards):
         if card.startswith("CHECKSUM="):
-            cards[i] = _set_value(card, _encode_checksum(total))
+            cards[i] = set_card_value(card, _encode_checksum(total))
     stream.seek(start)
-    stream.write(_header_bytes(cards))
+    stream.write(header_bytes(cards))
     stream.seek(end)
 
 
-__all__ = ["BLOCK", "ImageHdu", "TableHdu", "encode_table", "format_for_series", "image_cards", "plan_table", "primary_template",
-           "table_template", "write_hdus", "write_table"]
+__all__ = ["BLOCK", "ImageHdu", "TableHdu", "encode_table", "format_for_series", "header_bytes", "image_cards",
+           "plan_table", "primary_template", "set_card_value", "table_template", "update_checksum", "write_hdus",
+           "write_hdus_to", "write_rows", "write_table"]

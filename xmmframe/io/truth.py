@@ -2,6 +2,7 @@
 
 The description (sources, flares, attitude, calibration, seed) is stored under the key
 ``xmmframe.truth`` of the Parquet key-value metadata, so the table is self-describing.
+:func:`truth_writer` writes the table in parts (one row group each) as a simulation produces them.
 
 Examples
 --------
@@ -13,8 +14,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
@@ -30,6 +33,73 @@ def write_truth(path: str | os.PathLike[str], table: pl.DataFrame, info: dict[st
     """Write the truth table and its description atomically (zstd Parquet)."""
     with atomic_path(path) as tmp:
         table.lazy().sink_parquet(tmp, compression="zstd", metadata={_KEY: json.dumps(info)})
+
+
+class TruthWriter:
+    """A truth table being written part by part to a temporary Parquet file (see :func:`truth_writer`).
+
+    Attributes
+    ----------
+    rows : int
+        Rows written so far.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._writer: pq.ParquetWriter | None = None
+        self._info: dict[str, Any] | None = None
+        self.rows = 0
+
+    def write(self, part: pl.DataFrame) -> None:
+        """Append rows (every part must have the columns of the first; they are cast to its types)."""
+        table = part.to_arrow()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._path, table.schema, compression="zstd")
+        elif table.schema != self._writer.schema:
+            table = table.cast(self._writer.schema)
+        self._writer.write_table(table)
+        self.rows += part.height
+
+    def describe(self, info: dict[str, Any]) -> None:
+        """Set the description stored with the table."""
+        self._info = info
+
+    def close(self) -> None:
+        """Finish the file (an empty table when no part was written)."""
+        if self._info is None:
+            raise ValueError("the truth table has no description: call describe() before closing")
+        if self._writer is None:
+            pl.DataFrame().lazy().sink_parquet(
+                self._path, compression="zstd", metadata={_KEY: json.dumps(self._info)}
+            )
+            return
+        self._writer.add_key_value_metadata({_KEY: json.dumps(self._info)})
+        self._writer.close()
+
+    def abort(self) -> None:
+        """Close the file without finishing it (it is discarded)."""
+        if self._writer is not None:
+            self._writer.close()
+
+
+@contextlib.contextmanager
+def truth_writer(path: str | os.PathLike[str]) -> Iterator[TruthWriter]:
+    """Write a truth table in parts; it replaces ``path`` atomically when the block succeeds.
+
+    Examples
+    --------
+    >>> with truth_writer("truth.parquet") as out:                              # doctest: +SKIP
+    ...     out.write(pl.DataFrame({"TIME": [1.0, 2.0]}))
+    ...     out.describe({"seed": 1})
+    """
+    with atomic_path(path) as tmp:
+        writer = TruthWriter(tmp)
+        try:
+            yield writer
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
 
 
 def read_truth(path: str | os.PathLike[str]) -> tuple[pl.DataFrame, dict[str, Any]]:

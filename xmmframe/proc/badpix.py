@@ -3,9 +3,11 @@
 A pixel is *found* hot when its number of raw events (pn: pixels above threshold; MOS: events
 centred on it) is at least ``min_counts`` and more than ``contrast`` times the mean of its eight
 neighbours plus one: a sharp single-pixel spike (the core of a point source has bright
-neighbours and is not taken).  It is *flickering* (TYPE 2) rather than hot (TYPE 1) when its
-events fall within less than ``flicker_span`` of the exposure's frames.  Found pixels get
-``BADFLAG = 3`` (file origin, DFHB), the calibration's keep theirs (1 uplinked, 2 CCF).
+neighbours and is not taken).  It is *flickering* (TYPE 2) rather than hot (TYPE 1) when the
+central 80 % of its events (first to last decile of their frames, so that a few unrelated
+events on the pixel do not matter) fall within less than ``flicker_span`` of the exposure's
+frames.  Found pixels get ``BADFLAG = 3`` (file origin, DFHB), the calibration's keep theirs
+(1 uplinked, 2 CCF).
 
 The bad-pixel map used by the pattern kernel codes each pixel 1 (uplinked: never transmitted,
 neighbours ``CLOSE_TO_ONBOARD_BADPIX``), 2 (hot/flickering: events on it ``ON_BADPIX``,
@@ -42,13 +44,14 @@ _NEIGHBOURS = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if (dx, dy) !=
 
 
 def pixel_counts(raw: pl.LazyFrame) -> pl.DataFrame:
-    """Events per pixel with the first and last frame seen: CCDNR, RAWX, RAWY, COUNTS, FIRST, LAST."""
+    """Events per pixel with the first and last decile of their frames: CCDNR, RAWX, RAWY, COUNTS,
+    FIRST, LAST."""
     return (
         raw.group_by("CCDNR", "RAWX", "RAWY")
         .agg(
             pl.len().alias("COUNTS"),
-            pl.col("FRAME").min().alias("FIRST"),
-            pl.col("FRAME").max().alias("LAST"),
+            pl.col("FRAME").quantile(0.1, "lower").alias("FIRST"),
+            pl.col("FRAME").quantile(0.9, "higher").alias("LAST"),
         )
         .collect()
     )

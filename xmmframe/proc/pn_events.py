@@ -94,6 +94,14 @@ def _reconstruct(inp: ExposureInput, seed: int | None):  # noqa: ANN202 - return
     return run
 
 
+def _row_gap(step: int) -> pl.Expr:
+    """Rows between an event and the previous (``step=1``) or next (``step=-1``) event of the same
+    CCD, frame and column, in rows sorted by CCDNR, FRAME, RAWX, RAWY; null when there is none."""
+    same = pl.all_horizontal(pl.col(c) == pl.col(c).shift(step) for c in ("CCDNR", "FRAME", "RAWX"))
+    rawy = pl.col("RAWY").cast(pl.Int32)
+    return pl.when(same).then((rawy - rawy.shift(step)) * step)
+
+
 def pn_events(inp: ExposureInput, specs: list[ColumnSpec], seed: int | None = 1) -> pl.LazyFrame:
     """The lazy plan of an exposure's calibrated pn events in the layout ``specs``.
 
@@ -121,9 +129,7 @@ def pn_events(inp: ExposureInput, specs: list[ColumnSpec], seed: int | None = 1)
         | pl.when(pl.col("BAD")).then(PN_FLAGS["IN_BAD_FRAME"]).otherwise(0)
         | out_of_fov(inp.camera, PN_FLAGS["OUT_OF_FOV"])
     ).cast(pl.Int32)
-    gap = pl.col("RAWY").cast(pl.Int32).diff().over(["CCDNR", "FRAME", "RAWX"])
-    following = (-pl.col("RAWY").cast(pl.Int32).diff(-1)).over(["CCDNR", "FRAME", "RAWX"])
-    pat_seq = pl.min_horizontal(gap.fill_null(999), following.fill_null(999))
+    pat_seq = pl.min_horizontal(_row_gap(1).fill_null(999), _row_gap(-1).fill_null(999))
     return (
         events.sort(["CCDNR", "FRAME", "RAWX", "RAWY"])
         .with_columns(

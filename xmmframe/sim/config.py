@@ -137,6 +137,10 @@ class SimulationConfig:
         pn submode (``PrimeFullWindowExtended``: 199.1 ms frames; ``PrimeFullWindow``: 73.4 ms).
     telemetry_gaps : int
         Number of telemetry drops (60 s without frames) per camera.
+    chunk_hits : int
+        Incident photons and particles (expected at a camera's peak rate) simulated at once: a
+        camera's exposure is simulated and written in blocks of whole frames of that many events,
+        which bounds the memory used.  The random stream depends on it, the statistics do not.
     """
 
     seed: int = 1
@@ -157,6 +161,7 @@ class SimulationConfig:
     pn_mode: str = "PrimeFullWindowExtended"
     telemetry_gaps: int = 1
     target: str = "XMMFRAME-SIM"
+    chunk_hits: int = 500_000
 
 
 def offset_position(ra: float, dec: float, dra_arcmin: float, ddec_arcmin: float) -> tuple[float, float]:

@@ -97,6 +97,8 @@ def transmit(
     scale = np.where(hits.component[index] == COMPONENTS["particle"], 1.5, 1.0)
     charge = response().deposited_energy(rng, camera.instrument, hits.energy[index] / 1000.0)
     split = deposit(rng, cal, hits.ccd[index].astype(np.int64), hits.rx[index], hits.ry[index], charge, scale)
+    with_charge = split["DEPOSIT"] > 0  # pixels below the split threshold got no charge
+    split = {k: v[with_charge] for k, v in split.items()}
     split["HIT"] = index[split["HIT"]]
     direct = dict(direct, DEPOSIT=np.asarray(direct["CHARGE"]))
     parts = {

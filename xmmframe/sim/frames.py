@@ -101,6 +101,30 @@ class FrameSchedule:
         bad = rng.random(total) < bad_fraction
         return cls(instrument, dt, number[keep], start[keep], bad[keep], first, float(t0), total)
 
+    def window(self, first: int, stop: int) -> tuple["FrameSchedule", int]:
+        """Frames ``first <= k < stop`` of the exposure (``k`` counting dropped frames too) as a schedule
+        of their own starting at ``t0 + first * frame_time``, and the row of its first kept frame here.
+
+        Examples
+        --------
+        >>> s = FrameSchedule.build("EMOS1", 1000.0, 30.0, np.random.default_rng(1), gaps=0)
+        >>> part, row = s.window(4, 8)
+        >>> part.number.tolist() == s.number[4:8].tolist(), row, part.total
+        (True, 4, 4)
+        """
+        rows = slice(*np.searchsorted(self.number, self.first_frame + np.array([first, stop])).tolist())
+        part = FrameSchedule(
+            self.instrument,
+            self.frame_time,
+            self.number[rows],
+            self.start[rows],
+            self.bad[rows],
+            self.first_frame + first,
+            self.t0 + first * self.frame_time,
+            stop - first,
+        )
+        return part, int(rows.start)
+
     def locate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(row, valid)``: the kept-frame row integrating each time, and whether such a frame exists."""
         k = np.floor((np.asarray(times) - self.t0) / self.frame_time).astype(np.int64)

@@ -32,6 +32,20 @@ from xmmframe.sim.frames import COARSE_WRAP, FINE_TICK
 
 CREATOR = f"xmmframe simulate (xmmframe-{__version__})"
 
+#: Columns of the IME event files (pn pixels, MOS on-board events).
+PN_RAW_SCHEMA = {"FRAME": pl.Int32, "RAWX": pl.Int16, "RAWY": pl.Int16, "ENERGY": pl.Int16}
+MOS_RAW_SCHEMA = {
+    "FRAME": pl.Int32,
+    "RAWX": pl.Int16,
+    "RAWY": pl.Int16,
+    "ENERGYE1": pl.Int16,
+    "ENERGYE2": pl.Int16,
+    "ENERGYE3": pl.Int16,
+    "ENERGYE4": pl.Int16,
+    "PATTERN": pl.UInt8,
+    "PERIPIX": pl.UInt8,
+}
+
 
 def exposure_keywords(
     instrument: str,

@@ -96,17 +96,10 @@ def _place(
     return detx, dety, ccd, rx, ry, kept
 
 
-def source_photons(
-    rng: np.random.Generator,
-    camera: Camera,
-    filter_name: str,
-    attitude: Attitude,
-    t0: float,
-    span: float,
-    source: PointSource | ExtendedSource,
-    index: int,
-) -> Hits:
-    """Photons of one point or extended source over ``[t0, t0 + span)``."""
+def _source_spectrum(
+    camera: Camera, filter_name: str, source: PointSource | ExtendedSource
+) -> tuple[np.ndarray, list[float]]:
+    """Continuum count density (counts/s/keV on ENERGY_GRID) and the rates (counts/s) of continuum and lines."""
     resp = response()
     area = resp.effective_area(camera.instrument, filter_name, ENERGY_GRID)
     density = continuum(source, ENERGY_GRID) * area
@@ -116,11 +109,56 @@ def source_photons(
             line_flux(source, line)
             * float(resp.effective_area(camera.instrument, filter_name, np.array([line.energy]))[0])
         )
+    return density, rates
+
+
+def peak_rate(
+    camera: Camera, filter_name: str, sources: tuple[PointSource | ExtendedSource, ...], background: Background,
+    flares: tuple[Flare, ...],
+) -> float:
+    """Largest rate (incident events/s, before vignetting) of a camera: sources at the top of their
+    variability, particle background, lines, MIPs and every flare at its plateau at once.
+
+    Examples
+    --------
+    >>> from xmmframe.proc.geometry import camera
+    >>> from xmmframe.sim.config import Background
+    >>> round(peak_rate(camera("EPN"), "Medium", (), Background(), ()), 2)
+    1.88
+    """
+    is_pn = camera.instrument == "EPN"
+    rate = background.pn_rate if is_pn else background.mos_rate
+    rate += sum(r for _, r in (background.pn_lines if is_pn else background.mos_lines))
+    rate += background.uniform_line[1] if background.uniform_line is not None else 0.0
+    rate += background.mip_rate
+    rate += sum(f.rate * (1.0 if is_pn else f.mos_fraction) for f in flares)
+    for source in sources:
+        variability = source.variability if isinstance(source, PointSource) else 0.0
+        rate += sum(_source_spectrum(camera, filter_name, source)[1]) * (1.0 + variability)
+    return rate
+
+
+def source_photons(
+    rng: np.random.Generator,
+    camera: Camera,
+    filter_name: str,
+    attitude: Attitude,
+    t0: float,
+    span: float,
+    source: PointSource | ExtendedSource,
+    index: int,
+    epoch: float | None = None,
+) -> Hits:
+    """Photons of one point or extended source over ``[t0, t0 + span)``; a variable source's phase
+    counts from ``epoch`` (default ``t0``)."""
+    resp = response()
+    density, rates = _source_spectrum(camera, filter_name, source)
     variability = source.variability if isinstance(source, PointSource) else 0.0
     n_max = rng.poisson(sum(rates) * span * (1.0 + variability))
     time = _times(rng, n_max, t0, span)
     if variability > 0:
-        phase = 2 * np.pi * (time - t0) / source.period  # type: ignore[union-attr]
+        origin = t0 if epoch is None else epoch
+        phase = 2 * np.pi * (time - origin) / source.period  # type: ignore[union-attr]
         time = time[rng.random(n_max) < (1.0 + variability * np.sin(phase)) / (1.0 + variability)]
     n = time.size
     which = rng.choice(len(rates), n, p=np.asarray(rates) / sum(rates))
@@ -222,16 +260,21 @@ def flare_hits(
     attitude: Attitude,
     t0: float,
     flares: tuple[Flare, ...],
+    window: tuple[float, float] = (-np.inf, np.inf),
 ) -> Hits:
-    """Soft protons of the flares: vignetted over the field of view, power laws, trapezoidal time profiles."""
+    """Soft protons of the flares (times from the exposure start ``t0``) arriving in ``window``
+    (mission s, half open): vignetted over the field of view, power laws, trapezoidal time profiles."""
     parts = []
     for flare in flares:
         rate = flare.rate * (1.0 if camera.instrument == "EPN" else flare.mos_fraction)
-        duration = flare.stop - flare.start
-        n = rng.poisson(rate * max(duration - flare.ramp, 0.0))
-        trial = t0 + flare.start + rng.random(3 * n + 10) * duration
+        lo = max(t0 + flare.start, window[0])
+        hi = min(t0 + flare.stop, window[1])
+        if hi <= lo:
+            continue
+        # a Poisson process at the plateau rate, thinned by the trapezoidal profile
+        trial = lo + rng.random(rng.poisson(rate * (hi - lo))) * (hi - lo)
         shape = np.clip(np.minimum(trial - t0 - flare.start, t0 + flare.stop - trial) / flare.ramp, 0.0, 1.0)
-        time = trial[rng.random(trial.size) < shape][:n]
+        time = trial[rng.random(trial.size) < shape]
         n = time.size
         g = 1.0 - flare.gamma
         energy = (0.15**g + rng.random(n) * (15.0**g - 0.15**g)) ** (1.0 / g)
@@ -308,6 +351,23 @@ def mip_pixels(
     return hits, {"HIT": hit, "CCD": c, "RAWX": x, "RAWY": y, "CHARGE": charge}
 
 
+def hot_pixel_windows(rng: np.random.Generator, flicker: np.ndarray, nframes: int) -> np.ndarray:
+    """Frames ``[first, stop)`` in which each hot pixel is active: all ``nframes`` frames, or one
+    tenth of them at a random place for flickering pixels (``flicker`` True).
+
+    Examples
+    --------
+    >>> hot_pixel_windows(np.random.default_rng(1), np.array([False]), 50).tolist()
+    [[0, 50]]
+    """
+    windows = np.zeros((flicker.size, 2), dtype=np.int64)
+    windows[:, 1] = nframes
+    for k in np.flatnonzero(flicker):
+        lo = int(rng.integers(0, max(nframes - nframes // 10, 1)))
+        windows[k] = lo, min(lo + nframes // 10, nframes)
+    return windows
+
+
 def hot_pixel_hits(
     rng: np.random.Generator,
     camera: Camera,
@@ -317,21 +377,18 @@ def hot_pixel_hits(
     pixels: np.ndarray,
     rate: float,
     flicker: np.ndarray,
+    windows: np.ndarray,
 ) -> tuple[Hits, dict[str, np.ndarray]]:
-    """Events of hot pixels (``pixels``: rows of ccd, RAWX, RAWY) in random frames at ``rate`` per second;
-    flickering ones (``flicker`` True) only during one tenth of the exposure, ten times more often."""
+    """Events of hot pixels (``pixels``: rows of ccd, RAWX, RAWY) in random frames at ``rate`` per second,
+    inside their ``windows`` (``[first, stop)`` indices into ``frame_start``, see
+    :func:`hot_pixel_windows`); flickering ones (``flicker`` True) ten times more often."""
     nframes = frame_start.size
     parts_frame, parts_pixel = [], []
     for k in range(len(pixels)):
-        if flicker[k]:
-            lo = int(rng.integers(0, max(nframes - nframes // 10, 1)))
-            candidates = np.arange(lo, min(lo + nframes // 10, nframes))
-            p = min(10 * rate * frame_time, 0.9)
-        else:
-            candidates = np.arange(nframes)
-            p = min(rate * frame_time, 0.9)
-        count = rng.binomial(candidates.size, p)
-        chosen = rng.choice(candidates, count, replace=False)
+        candidates = np.arange(max(windows[k, 0], 0), min(windows[k, 1], nframes))
+        p = min((10.0 if flicker[k] else 1.0) * rate * frame_time, 0.9)
+        chosen = candidates[rng.random(candidates.size) < p]
+        count = chosen.size
         parts_frame.append(chosen)
         parts_pixel.append(np.full(count, k))
     frames = np.concatenate(parts_frame) if parts_frame else np.zeros(0, np.int64)

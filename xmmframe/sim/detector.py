@@ -29,6 +29,7 @@ from xmmframe.proc.geometry import Camera
 from xmmframe.proc.patterns import reconstruct_patterns
 from xmmframe.sim.charge import deposit
 from xmmframe.sim.frames import FrameSchedule
+from xmmframe.sim.odf import MOS_RAW_SCHEMA
 from xmmframe.sim.photons import COMPONENTS, Hits
 from xmmframe.sim.response import response
 
@@ -210,20 +211,7 @@ def mos_onboard(pixels: pl.DataFrame, camera: Camera) -> pl.DataFrame:
     Returns CCD, FRAME (schedule row), RAWX, RAWY, ENERGYE1..4, PATTERN, PERIPIX.
     """
     if pixels.height == 0:
-        return pl.DataFrame(
-            schema={
-                "CCD": pl.Int64,
-                "FRAME": pl.Int64,
-                "RAWX": pl.Int16,
-                "RAWY": pl.Int16,
-                "ENERGYE1": pl.Int16,
-                "ENERGYE2": pl.Int16,
-                "ENERGYE3": pl.Int16,
-                "ENERGYE4": pl.Int16,
-                "PATTERN": pl.UInt8,
-                "PERIPIX": pl.UInt8,
-            }
-        )
+        return pl.DataFrame(schema={"CCD": pl.Int64, **MOS_RAW_SCHEMA, "FRAME": pl.Int64})
     ev = reconstruct_patterns(
         pixels["CCD"].to_numpy(),
         pixels["FRAME"].to_numpy(),

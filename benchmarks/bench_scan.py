@@ -414,7 +414,7 @@ def print_report(args: argparse.Namespace, methods: list[str], timings: dict[str
     selected = int(next(iter(spectra.values())).sum())
     threads = getattr(fits_scan, "DECODE_THREADS", 1)  # absent before the scanner used threads
     print(f"file: {args.file} ({file_bytes / 1e6:.1f} MB, {events} events); "
-          f"Parquet copy: {os.path.getsize(args.parquet) / 1e6:.1f} MB (zstd)")
+          f"Parquet copy: {os.path.getsize(args.parquet) / 1e6:.1f} MB (xmmframe layout)")
     print(f"spectrum: {selected} events selected, identical for {', '.join(methods)}")
     print(f"xmmframe from {os.path.dirname(fits_scan.__file__)}: BLOCK_BYTES = {fits_scan.BLOCK_BYTES}, "
           f"DECODE_THREADS = {threads}")

@@ -273,3 +273,46 @@ def test_narrow_integer_masks_equal_int64(dtype, mask, compared):
     expected = [False if v is None else (v & mask) == compared for v in frame["C"].to_list()]
     got = frame.select(compile(text, columns=frame.schema).fill_null(False).alias("m"))["m"].to_list()
     assert got == expected, text
+
+
+_GRID = np.stack(np.meshgrid(np.arange(-12, 13), np.arange(-12, 13)), -1).reshape(-1, 2)
+_VALUES = st.sampled_from([0, 1, 2, 3, 5, 7, 8, -2, -3, -5, 2.5, 0.5, 4.25])
+_SIZES = st.sampled_from([0, 1, 2, 3, 5, 7, 2.5, 0.5, 4.25, 6.1])
+_ANGLES = st.sampled_from([0, 30, 45, 90, 135, 200])
+
+
+@st.composite
+def _integer_shapes(draw) -> str:
+    """A bounded shape on (X,Y) with borders on grid points, as SAS text."""
+    shape = draw(st.sampled_from(["circle", "annulus", "ellipse", "elliptannulus", "box", "rectangle",
+                                  "polygon", "point"]))
+    x, y = draw(_VALUES), draw(_VALUES)
+    sizes = [draw(_SIZES) for _ in range(4)]
+    angle = draw(_ANGLES)
+    args = {
+        "circle": [x, y, sizes[0]],
+        "annulus": [x, y, min(sizes[:2]), max(sizes[:2])],
+        "ellipse": [x, y, sizes[0], sizes[1], angle],
+        "elliptannulus": [x, y, min(sizes[0], sizes[2]), min(sizes[1], sizes[3]), max(sizes[0], sizes[2]),
+                          max(sizes[1], sizes[3]), angle],
+        "box": [x, y, sizes[0], sizes[1], angle],
+        "rectangle": [x, y, x + sizes[0], y + sizes[1], angle],
+        "polygon": [x, y, x + sizes[0], y, x + sizes[1], y + sizes[2], x - sizes[3], y + sizes[0]],
+        "point": [x, y],
+    }[shape]
+    return f"(X,Y) in {shape}({','.join(map(str, args))})"
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(_integer_shapes(), st.sampled_from([pl.Int16, pl.Int32, pl.UInt16]), st.booleans())
+def test_shapes_on_integer_columns_equal_the_double_precision_test(text, dtype, negate):
+    """The bounding-box prefilter on integer columns changes no row: every grid point, border points
+    included, is selected as the same shape on Float64 columns selects it."""
+    if negate:
+        text = f"!({text})"
+    points = _GRID + (12 if dtype == pl.UInt16 else 0)  # unsigned: points 0..24, shapes partly outside
+    narrow = pl.DataFrame({"X": pl.Series(points[:, 0], dtype=dtype), "Y": pl.Series(points[:, 1], dtype=dtype)})
+    wide = narrow.cast(pl.Float64)
+    got = narrow.select(compile(text, columns=narrow.schema).alias("m"))["m"].to_list()
+    expected = wide.select(compile(text, columns=wide.schema).alias("m"))["m"].to_list()
+    assert got == expected, text

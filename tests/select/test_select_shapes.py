@@ -438,3 +438,18 @@ def test_flag_macros_equal_numpy_bit_operations(refdata, macro, mask):
 def test_expression_parses_to_shapes_with_columns():
     node = parse("circle(354,383,84,RAWX,RAWY)")
     assert node.columns == ("RAWX", "RAWY") and len(node.args) == 3
+
+
+def test_degenerate_ellipses_are_segments_or_points():
+    """A zero semi-axis leaves the segment along the other axis; two leave only the centre."""
+    grid = np.stack(np.meshgrid(np.arange(-5, 6), np.arange(-5, 6)), -1).reshape(-1, 2)
+    frame = pl.DataFrame({"X": grid[:, 0].astype(np.float64), "Y": grid[:, 1].astype(np.float64)})
+
+    def chosen(text: str) -> set[tuple[int, int]]:
+        rows = frame.filter(compile(text, columns=frame.schema))
+        return {(int(x), int(y)) for x, y in rows.iter_rows()}
+
+    assert chosen("(X,Y) in ellipse(0,0,0,3)") == {(0, y) for y in range(-3, 4)}
+    assert chosen("(X,Y) in ellipse(1,1,2,0,90)") == {(1, y) for y in range(-1, 4)}
+    assert chosen("(X,Y) in ellipse(0,0,0,0)") == {(0, 0)}
+    assert chosen("(X,Y) in elliptannulus(0,0,1,1,0,2)") == {(0, y) for y in (-2, -1, 1, 2)}

@@ -124,6 +124,27 @@ class ColumnTable:
         return column, kind
 
 
+#: Value range of each integer dtype narrower than Int64, by name.
+INTEGER_RANGES = {
+    **{f"Int{b}": (-(1 << (b - 1)), (1 << (b - 1)) - 1) for b in (8, 16, 32)},
+    **{f"UInt{b}": (0, (1 << b) - 1) for b in (8, 16, 32, 64)},
+}
+
+
+def integer_literal(dtype: pl.DataType | None, value: object) -> pl.Expr | None:
+    """``value`` as a literal of the integer ``dtype`` when it is an integer that dtype holds, else None.
+
+    Examples
+    --------
+    >>> integer_literal(pl.Int16(), 200) is not None, integer_literal(pl.UInt8(), -1)
+    (True, None)
+    """
+    if dtype is None or not isinstance(value, int) or isinstance(value, bool):
+        return None
+    low, high = INTEGER_RANGES.get(str(dtype), (1, 0))
+    return pl.lit(value, dtype=dtype) if low <= value <= high else None
+
+
 def column_table(meta: EventMeta | None, columns: object = None) -> ColumnTable | None:
     """A :class:`ColumnTable` from ``columns`` (schema, names or ColumnTable), else from ``meta``."""
     if isinstance(columns, ColumnTable):

@@ -52,7 +52,7 @@ from xmmframe.errors import (
 )
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
-from xmmframe.select.columns import ColumnTable, column_table
+from xmmframe.select.columns import ColumnTable, column_table, integer_literal
 from xmmframe.select.filespec import FileSpec
 from xmmframe.select.macros import MacroTable
 from xmmframe.select.nodes import (
@@ -144,23 +144,7 @@ class _Value:
 
     def narrow_literal(self, other: _Value) -> pl.Expr | None:
         """``other`` as a literal of this value's stored dtype, when it is an integer constant that fits."""
-        if self.narrow_dtype is None or not _is_int_constant(other.const):
-            return None
-        low, high = _INTEGER_RANGES.get(str(self.narrow_dtype), (1, 0))
-        if not low <= other.const <= high:
-            return None
-        return pl.lit(other.const, dtype=self.narrow_dtype)
-
-
-#: Value range of each integer dtype narrower than Int64, by name.
-_INTEGER_RANGES = {
-    **{f"Int{b}": (-(1 << (b - 1)), (1 << (b - 1)) - 1) for b in (8, 16, 32)},
-    **{f"UInt{b}": (0, (1 << b) - 1) for b in (8, 16, 32, 64)},
-}
-
-
-def _is_int_constant(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+        return integer_literal(self.narrow_dtype, other.const)
 
 
 @dataclass
@@ -369,7 +353,7 @@ class _Compiler:
         realx = self.column(xname, node)[0]
         realy = self.column(yname, node)[0]
         shape = build_shape(node.name, values, columns=(realx, realy))
-        return _Value(shape.to_expr(None), "bool")
+        return _Value(shape.to_expr(columns=self.columns), "bool")
 
     def is_celestial(self, xname: str, yname: str) -> bool:
         has = self.columns.has if self.columns is not None else (lambda name: True)

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import polars as pl
 
 from xmmframe.model.meta import EventMeta
+
+if TYPE_CHECKING:
+    from xmmframe.select.columns import ColumnTable
 
 
 def format_number(value: float) -> str:
@@ -104,7 +107,11 @@ class SimpleShape(Shape):
         """Membership on Float64 coordinate expressions."""
         raise NotImplementedError
 
-    def to_expr(self, meta: EventMeta | None = None) -> pl.Expr:
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """``(xmin, xmax, ymin, ymax)`` enclosing every inside point, None for unbounded shapes."""
+        return None
+
+    def to_expr(self, meta: EventMeta | None = None, *, columns: ColumnTable | None = None) -> pl.Expr:
         """Polars expression true for rows inside the shape or on its border.
 
         Parameters
@@ -112,15 +119,54 @@ class SimpleShape(Shape):
         meta : EventMeta, optional
             When given, the column names are matched case-insensitively against the table
             (an unknown column raises :class:`~xmmframe.errors.UnknownColumnError`).
+        columns : ColumnTable, optional
+            The table's columns, when known without ``meta`` (the selection compiler's).
+
+        Notes
+        -----
+        On integer columns (X/Y, DETX/DETY, RAWX/RAWY) a bounded shape is preceded by a test
+        of its bounding box, widened by one unit and compared in the columns' stored dtype.
+        It selects the same rows, but Polars evaluates these cheap comparisons first (inside
+        the scan), so the double-precision shape test runs only on the rows near the shape.
         """
         xname, yname = self.columns
+        table = columns
         if meta is not None:
             from xmmframe.select.columns import ColumnTable
 
             table = ColumnTable.from_meta(meta)
+        if table is not None:
             xname = table.resolve(xname, f" in {self.name}()")[0]
             yname = table.resolve(yname, f" in {self.name}()")[0]
-        return self.inside(pl.col(xname).cast(pl.Float64), pl.col(yname).cast(pl.Float64))
+        exact = self.inside(pl.col(xname).cast(pl.Float64), pl.col(yname).cast(pl.Float64))
+        box = self._bounding_box(xname, yname, table) if table is not None else None
+        return exact if box is None else box & exact
+
+    def _bounding_box(self, xname: str, yname: str, table: ColumnTable) -> pl.Expr | None:
+        """Integer-column test of the widened bounding box (None when it does not apply)."""
+        from xmmframe.select.columns import integer_literal
+
+        limits = self.bounds()
+        if limits is None or not all(math.isfinite(v) for v in limits):
+            return None
+        xmin, xmax, ymin, ymax = limits
+        tests = []
+        for name, low, high in ((xname, xmin, xmax), (yname, ymin, ymax)):
+            dtype = table.stored_integer(name)
+            if dtype is None:
+                return None
+            lower = integer_literal(dtype, math.floor(low) - 1)
+            upper = integer_literal(dtype, math.ceil(high) + 1)
+            if lower is not None:
+                tests.append(pl.col(name) >= lower)
+            if upper is not None:
+                tests.append(pl.col(name) <= upper)
+        if not tests:
+            return None
+        result = tests[0]
+        for test in tests[1:]:
+            result = result & test
+        return result
 
     def to_sas(self) -> str:
         args = ",".join(format_number(v) for v in self.arguments)

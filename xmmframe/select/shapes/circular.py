@@ -38,6 +38,10 @@ class Circle(SimpleShape):
     y: float
     r: float
 
+    def bounds(self) -> tuple[float, float, float, float]:
+        r = abs(self.r)
+        return self.x - r, self.x + r, self.y - r, self.y + r
+
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         return (x - self.x) ** 2 + (y - self.y) ** 2 <= self.r * self.r
 
@@ -60,6 +64,10 @@ class Annulus(SimpleShape):
     y: float
     r1: float
     r2: float
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        r = max(abs(self.r1), abs(self.r2))
+        return self.x - r, self.x + r, self.y - r, self.y + r
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         d2 = (x - self.x) ** 2 + (y - self.y) ** 2
@@ -116,6 +124,9 @@ class Point(SimpleShape):
 
     x: float
     y: float
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        return self.x, self.x, self.y, self.y
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         return (x == self.x) & (y == self.y)

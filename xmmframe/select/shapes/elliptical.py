@@ -24,6 +24,15 @@ def _ellipse_level(x: pl.Expr, y: pl.Expr, xc: float, yc: float, a: float, b: fl
     return u * u * (b * b) + v * v * (a * a)
 
 
+def _within_ellipse(x: pl.Expr, y: pl.Expr, xc: float, yc: float, a: float, b: float, rot: float) -> pl.Expr:
+    """Inside or on the border of an ellipse; one zero semi-axis leaves the segment along the
+    other axis, two leave the centre (the scaled level alone would accept a whole line or plane)."""
+    if a == 0.0 or b == 0.0:
+        u, v = rotated(x - xc, y - yc, rot)
+        return (u * u <= a * a) & (v * v <= b * b)
+    return _ellipse_level(x, y, xc, yc, a, b, rot) <= (a * a) * (b * b)
+
+
 @dataclass(frozen=True)
 class Ellipse(SimpleShape):
     """``ellipse(xc, yc, a, b[, rot])``: semi-axis ``a`` along the x axis rotated by ``rot`` degrees.
@@ -48,9 +57,12 @@ class Ellipse(SimpleShape):
     b: float
     rot: float = 0.0
 
+    def bounds(self) -> tuple[float, float, float, float]:
+        r = max(abs(self.a), abs(self.b))
+        return self.x - r, self.x + r, self.y - r, self.y + r
+
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
-        level = _ellipse_level(x, y, self.x, self.y, self.a, self.b, self.rot)
-        return level <= (self.a * self.a) * (self.b * self.b)
+        return _within_ellipse(x, y, self.x, self.y, self.a, self.b, self.rot)
 
 
 @dataclass(frozen=True)
@@ -86,9 +98,11 @@ class EllipticAnnulus(SimpleShape):
         if self.rot2 is None:
             object.__setattr__(self, "rot2", self.rot1)
 
+    def bounds(self) -> tuple[float, float, float, float]:
+        r = max(abs(self.a1), abs(self.b1), abs(self.a2), abs(self.b2))
+        return self.x - r, self.x + r, self.y - r, self.y + r
+
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         inner = _ellipse_level(x, y, self.x, self.y, self.a1, self.b1, self.rot1)
-        outer = _ellipse_level(x, y, self.x, self.y, self.a2, self.b2, float(self.rot2 or 0.0))
-        return (inner >= (self.a1 * self.a1) * (self.b1 * self.b1)) & (
-            outer <= (self.a2 * self.a2) * (self.b2 * self.b2)
-        )
+        outer = _within_ellipse(x, y, self.x, self.y, self.a2, self.b2, float(self.rot2 or 0.0))
+        return (inner >= (self.a1 * self.a1) * (self.b1 * self.b1)) & outer

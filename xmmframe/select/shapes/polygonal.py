@@ -62,6 +62,10 @@ class Polygon(SimpleShape):
     def arguments(self) -> tuple[float, ...]:
         return tuple(v for vertex in self.vertices for v in vertex)
 
+    def bounds(self) -> tuple[float, float, float, float]:
+        xs, ys = [v[0] for v in self.vertices], [v[1] for v in self.vertices]
+        return min(xs), max(xs), min(ys), max(ys)
+
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         crossings: pl.Expr | None = None
         on_edge: list[pl.Expr] = []

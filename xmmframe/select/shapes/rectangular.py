@@ -11,6 +11,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -41,6 +42,10 @@ class Box(SimpleShape):
     xhalf: float
     yhalf: float
     rot: float = 0.0
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        r = math.hypot(self.xhalf, self.yhalf)
+        return self.x - r, self.x + r, self.y - r, self.y + r
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         u, v = rotated(x - self.x, y - self.y, self.rot)
@@ -81,6 +86,9 @@ class Rectangle(SimpleShape):
             columns=self.columns,
         )
 
+    def bounds(self) -> tuple[float, float, float, float]:
+        return self.as_box().bounds()
+
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         if self.rot % 360 == 0:  # exact corner comparisons
             xlo, xhi = sorted((self.x1, self.x2))
@@ -108,6 +116,10 @@ class Rhombus(SimpleShape):
     xhalf: float
     yhalf: float
     rot: float = 0.0
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        r = math.hypot(self.xhalf, self.yhalf)
+        return self.x - r, self.x + r, self.y - r, self.y + r
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         u, v = rotated(x - self.x, y - self.y, self.rot)

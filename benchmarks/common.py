@@ -92,8 +92,7 @@ def machine() -> str:
     load = os.getloadavg()
     return (f"{cpu}, {os.cpu_count()} cores, {mem:.1f} GiB RAM; {platform.platform()}; "
             f"Python {platform.python_version()}; " + ", ".join(versions)
-            + f". Load average at start {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f} "
-            "(machine shared with another developer's running benchmark).")
+            + f". Load average at start {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}.")
 
 
 def cpu_seconds() -> float:

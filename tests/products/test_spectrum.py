@@ -129,3 +129,19 @@ def test_pn_default_grid(m1_clean):
 
     meta = m1_clean.meta.with_keywords(INSTRUME="EPN")
     assert default_channel_max(meta) == 20479
+
+
+def test_loads_in_gammapy_with_the_same_counts(m1_clean, tmp_path):
+    """gammapy's OGIP reader sees the same counts per channel.  gammapy looks for EBOUNDS in the
+    spectrum file itself (SAS spectra have none), so it gets the SPECTRUM table next to our RMF's EBOUNDS."""
+    from gammapy.maps import RegionNDMap
+
+    spec = m1_clean.spectrum(selection=SOURCE, channel_bin=5)
+    spec.write(tmp_path / "s.pha")
+    spec.rmf().write(tmp_path / "s.rmf")
+    with fits.open(tmp_path / "s.pha") as pha, fits.open(tmp_path / "s.rmf") as rmf:
+        counts = RegionNDMap.from_hdulist(fits.HDUList([pha[0], pha["SPECTRUM"], rmf["EBOUNDS"]]), format="ogip")
+        energies = rmf["EBOUNDS"].data
+        np.testing.assert_allclose(counts.geom.axes["energy"].edges.to_value("keV")[:-1], energies["E_MIN"], rtol=1e-6)
+    np.testing.assert_array_equal(counts.data.ravel(), spec.counts)
+    assert counts.data.sum() == spec.counts.sum() > 1000

@@ -107,9 +107,20 @@ class SimpleShape(Shape):
         """Membership on Float64 coordinate expressions."""
         raise NotImplementedError
 
-    def bounds(self) -> tuple[float, float, float, float] | None:
-        """``(xmin, xmax, ymin, ymax)`` enclosing every inside point, None for unbounded shapes."""
+    def reach(self) -> float | None:
+        """Largest distance of an inside point from the centre ``(x, y)``; None when not measured so."""
         return None
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """``(xmin, xmax, ymin, ymax)`` enclosing every inside point, None for unbounded shapes.
+
+        By default the square of half-side :meth:`reach` about the centre.
+        """
+        r = self.reach()
+        if r is None:
+            return None
+        x, y = self.x, self.y  # type: ignore[attr-defined]  # shapes with a reach have a centre
+        return x - r, x + r, y - r, y + r
 
     def to_expr(self, meta: EventMeta | None = None, *, columns: ColumnTable | None = None) -> pl.Expr:
         """Polars expression true for rows inside the shape or on its border.

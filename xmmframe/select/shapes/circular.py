@@ -38,9 +38,8 @@ class Circle(SimpleShape):
     y: float
     r: float
 
-    def bounds(self) -> tuple[float, float, float, float]:
-        r = abs(self.r)
-        return self.x - r, self.x + r, self.y - r, self.y + r
+    def reach(self) -> float:
+        return abs(self.r)
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         return (x - self.x) ** 2 + (y - self.y) ** 2 <= self.r * self.r
@@ -65,9 +64,8 @@ class Annulus(SimpleShape):
     r1: float
     r2: float
 
-    def bounds(self) -> tuple[float, float, float, float]:
-        r = max(abs(self.r1), abs(self.r2))
-        return self.x - r, self.x + r, self.y - r, self.y + r
+    def reach(self) -> float:
+        return max(abs(self.r1), abs(self.r2))
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         d2 = (x - self.x) ** 2 + (y - self.y) ** 2
@@ -125,8 +123,8 @@ class Point(SimpleShape):
     x: float
     y: float
 
-    def bounds(self) -> tuple[float, float, float, float]:
-        return self.x, self.x, self.y, self.y
+    def reach(self) -> float:
+        return 0.0
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         return (x == self.x) & (y == self.y)

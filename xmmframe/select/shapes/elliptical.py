@@ -57,9 +57,8 @@ class Ellipse(SimpleShape):
     b: float
     rot: float = 0.0
 
-    def bounds(self) -> tuple[float, float, float, float]:
-        r = max(abs(self.a), abs(self.b))
-        return self.x - r, self.x + r, self.y - r, self.y + r
+    def reach(self) -> float:
+        return max(abs(self.a), abs(self.b))
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         return _within_ellipse(x, y, self.x, self.y, self.a, self.b, self.rot)
@@ -98,9 +97,8 @@ class EllipticAnnulus(SimpleShape):
         if self.rot2 is None:
             object.__setattr__(self, "rot2", self.rot1)
 
-    def bounds(self) -> tuple[float, float, float, float]:
-        r = max(abs(self.a1), abs(self.b1), abs(self.a2), abs(self.b2))
-        return self.x - r, self.x + r, self.y - r, self.y + r
+    def reach(self) -> float:
+        return max(abs(self.a1), abs(self.b1), abs(self.a2), abs(self.b2))
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         inner = _ellipse_level(x, y, self.x, self.y, self.a1, self.b1, self.rot1)

@@ -43,9 +43,8 @@ class Box(SimpleShape):
     yhalf: float
     rot: float = 0.0
 
-    def bounds(self) -> tuple[float, float, float, float]:
-        r = math.hypot(self.xhalf, self.yhalf)
-        return self.x - r, self.x + r, self.y - r, self.y + r
+    def reach(self) -> float:
+        return math.hypot(self.xhalf, self.yhalf)
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         u, v = rotated(x - self.x, y - self.y, self.rot)
@@ -117,9 +116,8 @@ class Rhombus(SimpleShape):
     yhalf: float
     rot: float = 0.0
 
-    def bounds(self) -> tuple[float, float, float, float]:
-        r = math.hypot(self.xhalf, self.yhalf)
-        return self.x - r, self.x + r, self.y - r, self.y + r
+    def reach(self) -> float:
+        return math.hypot(self.xhalf, self.yhalf)
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         u, v = rotated(x - self.x, y - self.y, self.rot)

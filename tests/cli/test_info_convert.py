@@ -41,3 +41,26 @@ def test_convert_both_ways_through_the_installed_command(refdata, tmp_path):
 def test_convert_rejects_unknown_format(refdata, tmp_path, capsys):
     assert main(["convert", str(refdata / MIEVLI), str(tmp_path / "x.csv")]) == 1
     assert "unknown output format" in capsys.readouterr().err
+
+
+def test_convert_compact_parquet_is_smaller_and_lossless(refdata, tmp_path):
+    """``--compact`` dictionary-encodes and compresses every column; the events come back the same."""
+    import pyarrow.parquet as pq
+
+    import xmmframe
+
+    source = refdata / "exod/0001730201/M1_clean.fits"
+    fast, compact = tmp_path / "fast.parquet", tmp_path / "compact.parquet"
+    assert main(["convert", str(source), str(fast)]) == 0
+    assert main(["convert", "--compact", str(source), str(compact)]) == 0
+    layout = pq.read_metadata(compact)
+    for g in range(layout.num_row_groups):
+        for i in range(layout.num_columns):
+            column = layout.row_group(g).column(i)
+            assert column.compression == "LZ4" and "RLE_DICTIONARY" in column.encodings, column.path_in_schema
+    assert compact.stat().st_size < fast.stat().st_size
+    original = xmmframe.open_events(source)
+    for path in (fast, compact):
+        again = xmmframe.open_events(path)
+        assert again.meta == original.meta
+        assert again.collect().equals(original.collect())

@@ -57,23 +57,42 @@ def test_missing_store_is_an_error(tmp_path):
 
 
 def test_store_files_carry_row_group_statistics(refdata, store):
-    """Every row group records min/max of TIME and X/Y, so time and position filters can skip it."""
+    """Every row group records min/max of TIME and X/Y, so time and position filters can skip it.
+
+    TIME (frame times, repeated) is dictionary-encoded with LZ4; integer columns with more than
+    ``PLAIN_DISTINCT`` distinct values in the first row group are stored plain and uncompressed.
+    """
     import pyarrow.parquet as pq
+
+    from xmmframe.io.parquet import PLAIN_DISTINCT, ROW_GROUP_ROWS
 
     events = xmmframe.open_events(refdata / FILES[0])
     path = next(store.glob("obs_id=0201901401/instrume=EMOS1/*.parquet"))
     meta = pq.read_metadata(path)
     frame = events.collect()
     names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    plain = {name for name in ("X", "Y") if frame[name][:ROW_GROUP_ROWS].n_unique() > PLAIN_DISTINCT}
+    assert plain == {"X", "Y"}
     first, last = 0, 0
     for g in range(meta.num_row_groups):
         group = meta.row_group(g)
         last = first + group.num_rows
         for name in ("TIME", "X", "Y"):
             column = group.column(names.index(name))
-            assert column.compression == "LZ4"
+            assert column.compression == ("UNCOMPRESSED" if name in plain else "LZ4")
+            assert ("RLE_DICTIONARY" in column.encodings) == (name not in plain)
             stats = column.statistics
             assert stats.has_min_max
             assert stats.min == frame[name][first:last].min() and stats.max == frame[name][first:last].max()
         first = last
     assert last == frame.height
+
+
+def test_event_list_without_rows_round_trips(refdata, tmp_path):
+    """A selection that keeps nothing still writes a Parquet file with the schema and all metadata."""
+    events = xmmframe.open_events(refdata / FILES[0]).filter("PI > 1000000")
+    events.write_parquet(tmp_path / "none.parquet")
+    again = xmmframe.open_events(tmp_path / "none.parquet")
+    assert again.meta == events.meta
+    frame = again.collect()
+    assert frame.height == 0 and frame.schema == events.collect().schema

@@ -10,11 +10,11 @@ from xmmframe.io.events import open_events
 _PARQUET = (".parquet", ".pq")
 
 
-def convert(source: str, target: str, hdu: str | None = None) -> None:
+def convert(source: str, target: str, hdu: str | None = None, *, compact: bool = False) -> None:
     """Convert an event list between FITS and Parquet.
 
     The format of ``target`` follows its extension: ``.parquet``/``.pq`` write Parquet,
-    anything else FITS.
+    anything else FITS. ``compact`` selects the smaller Parquet layout.
 
     Examples
     --------
@@ -22,7 +22,7 @@ def convert(source: str, target: str, hdu: str | None = None) -> None:
     """
     events = open_events(source, hdu=int(hdu) if hdu and hdu.isdigit() else hdu)
     if target.lower().endswith(_PARQUET):
-        events.write_parquet(target)
+        events.write_parquet(target, compact=compact)
     elif target.lower().endswith((".fits", ".fit", ".fts", ".evt", ".ds", ".ftz", ".gz")):
         if target.lower().endswith((".ftz", ".gz")):
             raise OutputError("writing gzip-compressed FITS is not supported; use .fits", target)
@@ -33,7 +33,7 @@ def convert(source: str, target: str, hdu: str | None = None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the conversion."""
-    convert(args.source, args.target, args.hdu)
+    convert(args.source, args.target, args.hdu, compact=args.compact)
     return 0
 
 
@@ -43,4 +43,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("source", metavar="IN")
     parser.add_argument("target", metavar="OUT")
     parser.add_argument("--hdu", default=None, help="main table of the FITS input (default EVENTS)")
+    parser.add_argument("--compact", action="store_true",
+                        help="Parquet: dictionary-encode and compress every column (smaller, slower to scan)")
     parser.set_defaults(func=run)

@@ -11,7 +11,7 @@ from xmmframe.io.parquet import write_to_store
 def run(args: argparse.Namespace) -> int:
     """Add every file and print where it went."""
     for path in args.files:
-        print(write_to_store(open_events(path), args.root))
+        print(write_to_store(open_events(path), args.root, compact=args.compact))
     return 0
 
 
@@ -23,4 +23,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("root", metavar="ROOT")
     parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--compact", action="store_true",
+                        help="dictionary-encode and compress every column (smaller, slower to scan)")
     parser.set_defaults(func=run)

@@ -73,11 +73,18 @@ def parquet_metadata(meta: EventMeta) -> dict[str, str]:
     }
 
 
-#: Layout of written event lists.  Dictionary encoding (Polars' default) already packs the
-#: integer columns of an event list; LZ4 on top decodes faster than zstd for about the same
-#: size, and row groups of 2^20 events decode faster than small ones while keeping TIME
-#: statistics fine enough to skip row groups outside a GTI.
-PARQUET_LAYOUT = {"compression": "lz4", "row_group_size": 1 << 20, "statistics": True}
+#: Events per row group: large row groups decode fastest, while TIME statistics stay fine enough
+#: to skip row groups outside a GTI.
+ROW_GROUP_ROWS = 1 << 20
+#: Integer columns with more distinct values than this in the first row group (sky and detector
+#: coordinates, energies) are stored plain and uncompressed: their low bits are close to random,
+#: so dictionary indices and LZ4 save little space but cost decoding time on every scan.  All
+#: other columns (times, flags, patterns, CCD numbers) are dictionary-encoded and LZ4-compressed.
+PLAIN_DISTINCT = 4096
+#: Layout of every column not stored plain.
+PARQUET_LAYOUT = {"compression": "lz4", "use_dictionary": True, "write_statistics": True}
+
+_INTEGERS = (pl.Int16, pl.Int32, pl.Int64, pl.UInt16, pl.UInt32, pl.UInt64)
 
 #: How event lists are scanned: row groups decoded in parallel, the selection evaluated on
 #: whole decoded batches.  Polars' automatic choice with a predicate ("prefiltered": decode the
@@ -87,11 +94,54 @@ PARQUET_LAYOUT = {"compression": "lz4", "row_group_size": 1 << 20, "statistics":
 SCAN_PARALLEL = "row_groups"
 
 
-def write_events_parquet(events: EventList, path: str | os.PathLike[str]) -> None:
-    """Write an EventList to Parquet (LZ4, row groups of 2^20 events), streaming, atomically."""
+def plain_columns(sample: pl.DataFrame) -> list[str]:
+    """Columns stored plain and uncompressed: integers with more than ``PLAIN_DISTINCT`` values.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> plain_columns(pl.DataFrame({"X": list(range(5000)), "CCDNR": [1] * 5000}))
+    ['X']
+    """
+    return [name for name, dtype in sample.schema.items()
+            if dtype in _INTEGERS and sample[name].n_unique() > PLAIN_DISTINCT]
+
+
+def _writer_options(sample: pl.DataFrame, compact: bool) -> dict[str, object]:
+    plain = set() if compact else set(plain_columns(sample))
+    if not plain:
+        return PARQUET_LAYOUT
+    return {
+        **PARQUET_LAYOUT,
+        "use_dictionary": [name for name in sample.columns if name not in plain],
+        "compression": {name: "none" if name in plain else PARQUET_LAYOUT["compression"] for name in sample.columns},
+    }
+
+
+def write_events_parquet(events: EventList, path: str | os.PathLike[str], *, compact: bool = False) -> None:
+    """Write an EventList to Parquet, one row group of ``ROW_GROUP_ROWS`` events at a time, atomically.
+
+    The column layout (plain or dictionary + LZ4, see ``PLAIN_DISTINCT``) is chosen from the
+    first row group; ``compact=True`` dictionary-encodes and compresses every column, for files
+    about 40 % smaller (on a pn event list) that scan about 20 % slower.
+    """
     meta = events.meta
+    metadata = {key.encode(): value.encode() for key, value in parquet_metadata(meta).items()}
     with atomic_path(path, protect=[meta.source] if meta.source else ()) as tmp:
-        events.lazy.sink_parquet(tmp, metadata=parquet_metadata(meta), **PARQUET_LAYOUT)
+        writer: pq.ParquetWriter | None = None
+        try:
+            for batch in events.lazy.collect_batches(chunk_size=ROW_GROUP_ROWS):
+                table = batch.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema.with_metadata(metadata), **_writer_options(batch, compact))
+                writer.write_table(table.replace_schema_metadata(metadata), row_group_size=ROW_GROUP_ROWS)
+            if writer is None:  # no rows: the schema alone
+                empty = events.lazy.clear().collect().to_arrow()
+                writer = pq.ParquetWriter(tmp, empty.schema.with_metadata(metadata), **PARQUET_LAYOUT)
+                writer.write_table(empty.replace_schema_metadata(metadata))
+        finally:
+            if writer is not None:
+                writer.close()
 
 
 def open_events_parquet(path: str | os.PathLike[str]) -> EventList:
@@ -123,8 +173,10 @@ def store_path(root: str | os.PathLike[str], meta: EventMeta) -> str:
     return os.path.join(os.fspath(root), f"obs_id={obs_id}", f"instrume={instrument}", name)
 
 
-def write_to_store(events: EventList, root: str | os.PathLike[str]) -> str:
+def write_to_store(events: EventList, root: str | os.PathLike[str], *, compact: bool = False) -> str:
     """Add an event list to a hive-partitioned Parquet store; returns the file written.
+
+    ``compact`` chooses the smaller, slower-to-scan layout (see :func:`write_events_parquet`).
 
     Each file keeps the full xmmframe metadata, so any one of them opens with
     :func:`xmmframe.open_events` and converts back to the original FITS file.
@@ -136,7 +188,7 @@ def write_to_store(events: EventList, root: str | os.PathLike[str]) -> str:
     """
     target = store_path(root, events.meta)
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    write_events_parquet(events, target)
+    write_events_parquet(events, target, compact=compact)
     return target
 
 

@@ -287,8 +287,13 @@ class EventList:
 
         write_events_fits(self, path)
 
-    def write_parquet(self, path: str | os.PathLike[str]) -> None:
-        """Write the events to Parquet with headers, GTIs and column metadata in its key-value metadata."""
+    def write_parquet(self, path: str | os.PathLike[str], *, compact: bool = False) -> None:
+        """Write the events to Parquet with headers, GTIs and column metadata in its key-value metadata.
+
+        High-cardinality integer columns (X, Y, PI, ...) are stored plain for fast scans;
+        ``compact=True`` dictionary-encodes and compresses every column instead (smaller files,
+        slower scans).
+        """
         from xmmframe.io.parquet import write_events_parquet
 
-        write_events_parquet(self, path)
+        write_events_parquet(self, path, compact=compact)

@@ -97,6 +97,41 @@ def test_ds9_sky_region_is_converted_through_the_event_wcs(refdata, tmp_path):
     assert events.filter(f"(RA,DEC) in annulus({ra},{dec},0,{10 / 3600})").count() == 2456
 
 
+@pytest.mark.parametrize("rot", [0.0, 30.0])
+def test_celestial_box_is_the_box_on_x_y_through_the_header_wcs(refdata, rot):
+    """``(RA,DEC) in box(ra,dec,xhalf,yhalf,rot)`` (degrees) selects what the same box in sky pixels does.
+
+    The pixel box is computed here from the header keywords with astropy's WCS alone: centre by
+    ``all_world2pix``, half widths divided by the pixel size (the sky WCS has north up, so the
+    angle is the same in both frames).
+    """
+    from astropy.io import fits
+    from astropy.wcs import WCS
+
+    path = refdata / "exod" / "0001730201" / "M1_clean.fits"
+    events = xmmframe.open_events(path)
+    header = fits.getheader(path, "EVENTS")
+    names = [header[f"TTYPE{n}"] for n in range(1, header["TFIELDS"] + 1)]
+    nx, ny = names.index("X") + 1, names.index("Y") + 1
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = [header[f"TCTYP{nx}"], header[f"TCTYP{ny}"]]
+    wcs.wcs.crval = [header[f"TCRVL{nx}"], header[f"TCRVL{ny}"]]
+    wcs.wcs.crpix = [header[f"TCRPX{nx}"], header[f"TCRPX{ny}"]]
+    wcs.wcs.cdelt = [header[f"TCDLT{nx}"], header[f"TCDLT{ny}"]]
+    pixel = abs(header[f"TCDLT{ny}"])
+    x0, y0, xhalf, yhalf = 24635.3, 24158.6, 811.37, 402.71  # sky pixels; borders off the integer grid
+    ra, dec = (float(v) for v in wcs.all_pix2world(x0, y0, 1))
+    in_pixels = events.filter(f"(X,Y) in box({x0},{y0},{xhalf},{yhalf},{rot})").count()
+    in_degrees = events.filter(f"(RA,DEC) in box({ra},{dec},{xhalf * pixel},{yhalf * pixel},{rot})").count()
+    assert in_degrees == in_pixels > 1000
+
+
+def test_celestial_shapes_other_than_circle_annulus_box_are_refused(refdata):
+    events = xmmframe.open_events(refdata / "exod" / "0001730201" / "M1_clean.fits")
+    with pytest.raises(xmmframe.errors.UnsupportedSelectionError, match=r"only circle, annulus, box"):
+        events.filter("(RA,DEC) in ellipse(263.6,-32.5,0.01,0.02,0)")
+
+
 # ---------------------------------------------------------------------------- FITS region tables
 
 

@@ -21,8 +21,9 @@ rule is written here):
 * ``gti(file, TIME)`` is ``START <= TIME < STOP`` for some interval (half-open, the
   :class:`~xmmframe.model.gti.GTI` convention; the EXOD reference data gives the same rows
   either way), computed with a sorted search inside Polars.
-* ``(RA,DEC) in circle(ra, dec, r)`` / ``annulus`` (degrees), on a table without RA/DEC
-  columns, is converted to X/Y through the table's sky WCS (radius / |pixel size|).
+* ``(RA,DEC) in circle(ra, dec, r)`` / ``annulus`` / ``box(ra, dec, xhalf, yhalf, rot)``
+  (degrees), on a table without RA/DEC columns, is converted to X/Y through the table's sky
+  WCS (sizes / |pixel size|, the box angle unchanged).
 
 Examples
 --------
@@ -77,10 +78,13 @@ from xmmframe.select.nodes import (
     Unary,
 )
 from xmmframe.select.parser import parse
-from xmmframe.select.shapes.catalog import build_shape
+from xmmframe.select.shapes.catalog import SHAPES, build_shape
 from xmmframe.select.shapes.circular import Annulus, Circle
+from xmmframe.select.shapes.rectangular import Box
 
 _INT64_MAX = (1 << 63) - 1
+#: Shapes SAS accepts on (RA,DEC), sizes in degrees.
+CELESTIAL_SHAPES = ("circle", "annulus", "box")
 
 
 def compile_selection(
@@ -359,11 +363,18 @@ class _Compiler:
         has = self.columns.has if self.columns is not None else (lambda name: True)
         return (xname.upper(), yname.upper()) == ("RA", "DEC") and not (has(xname) and has(yname))
 
-    def celestial_shape(self, node: ShapeTest, values: list[float]) -> Circle | Annulus:
-        """``(RA,DEC) in circle/annulus(...)`` in degrees, as the same shape on X/Y."""
-        if node.name not in ("circle", "annulus"):
+    def celestial_shape(self, node: ShapeTest, values: list[float]) -> Circle | Annulus | Box:
+        """``(RA,DEC) in circle/annulus/box(...)`` in degrees, as the same shape on X/Y.
+
+        The centre goes through the table's sky WCS; radii and half widths are divided by the
+        sky pixel size, and a box keeps its angle (the sky X/Y frame has north up).  A ds9 sky
+        region goes through astropy ``regions`` instead, which also turns a box by the small
+        angle between north and +Y at the box's position (far below a pixel at its corners).
+        """
+        kind = SHAPES[node.name.lower()]
+        if kind not in (Circle, Annulus, Box):
             raise UnsupportedSelectionError(
-                f"(RA,DEC) in {node.name}() is not supported (only circle and annulus){self.where(node)}"
+                f"(RA,DEC) in {node.name}() is not supported (only {', '.join(CELESTIAL_SHAPES)}){self.where(node)}"
             )
         wcs = self.meta.sky_wcs if self.meta is not None else None
         if wcs is None:
@@ -372,13 +383,10 @@ class _Compiler:
             )
         x, y = (float(v) for v in wcs.all_world2pix(values[0], values[1], 1))
         scale = abs(float(wcs.wcs.cdelt[1]))
-        radii = [v / scale for v in values[2:]]
         columns = (self.column("X", node)[0], self.column("Y", node)[0])
-        return (
-            Circle(x, y, *radii, columns=columns)
-            if node.name == "circle"
-            else Annulus(x, y, *radii, columns=columns)
-        )
+        if kind is Box:
+            return Box(x, y, values[2] / scale, values[3] / scale, *values[4:], columns=columns)
+        return kind(x, y, *(v / scale for v in values[2:]), columns=columns)
 
     def path(self, file: FileSpec) -> str:
         return file.resolve(self.base_dir)

@@ -390,7 +390,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--parquet", default=None, help="Parquet copy (default: FILE with .xmmframe.parquet)")
     parser.add_argument("--events", type=float, default=2e7, help="events when the file must be generated")
     parser.add_argument("--seed", type=int, default=20240501, help="seed when the file must be generated")
-    parser.add_argument("--repeat", type=int, default=3, help="timed rounds (best is reported)")
+    parser.add_argument("--repeat", type=int, default=15,
+                        help="timed rounds (best is reported); on a small shared machine runs of the "
+                             "two-threaded methods are often slowed by other work, so take many")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of methods")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument("--retries", type=int, default=5,

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 
 import polars as pl
 
 from xmmframe.errors import CalibrationError, XmmframeError
+from xmmframe.model.hdu import creation_date
 
 
 def ccf_header(path: str | os.PathLike[str]) -> dict[str, object]:
@@ -141,7 +141,7 @@ def write_ccf(
     from xmmframe.model.hdu import RawHdu
 
     name = os.path.basename(os.fspath(path))
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    now = creation_date()
     primary = primary_template({
         "CREATOR": "xmmframe make_builtin_calibration", "DATE": now, "FILENAME": name, "TELESCOP": "XMM",
         "INSTRUME": "", "SCOPE": scope, "TYPEID": typeid, "TYPEDESC": description[:68], "ISSUE": int(issue),

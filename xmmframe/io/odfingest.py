@@ -18,7 +18,6 @@ True
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 from dataclasses import replace
 
@@ -28,6 +27,7 @@ from xmmframe import __version__
 from xmmframe.errors import OdfError
 from xmmframe.io.odf import constituent_header, locate_odf
 from xmmframe.io.odf_summary import format_summary_sas, read_summary, write_summary
+from xmmframe.model.hdu import creation_date
 from xmmframe.model.observation import Observation
 from xmmframe.model.odf import (
     EPIC_INSTRUMENTS,
@@ -126,7 +126,7 @@ def odfingest(odf: str | os.PathLike[str], outdir: str | os.PathLike[str] | None
         ConfigParameter("ODFINGEST_VERSION", __version__, "xmmframe odfingest version"),
         ConfigParameter(
             "PROCESS_DATE",
-            _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000"),
+            creation_date(milliseconds=True),
             "Time and Date when summary file produced",
         ),
     )
@@ -141,6 +141,6 @@ def odfingest(odf: str | os.PathLike[str], outdir: str | os.PathLike[str] | None
     )
     target = os.path.join(os.fspath(outdir) if outdir is not None else directory, name)
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000")
+    date = creation_date(milliseconds=True)
     write_summary(target, format_summary_sas(result, f"xmmframe odfingest (xmmframe-{__version__})", date))
     return target

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import datetime, timezone
 
 import numpy as np
 import polars as pl
@@ -33,6 +32,7 @@ from xmmframe.errors import ColumnError, HduNotFoundError
 from xmmframe.io.fits_scan import FitsTable
 from xmmframe.io.fits_structure import read_structure
 from xmmframe.io.fits_write import TableHdu, primary_template, table_template, write_hdus
+from xmmframe.model.hdu import creation_date
 from xmmframe.model.responses import Arf, Rmf
 
 #: Keywords of the MATRIX/SPECRESP header that describe the product (kept on reading).
@@ -43,10 +43,6 @@ _DESCRIPTIVE = ("TELESCOP", "INSTRUME", "FILTER", "DETNAM", "CHANTYPE", "HDUCLAS
 def _list_series(name: str, offsets: np.ndarray, values: np.ndarray) -> pl.Series:
     array = pa.LargeListArray.from_arrays(pa.array(np.asarray(offsets, dtype=np.int64)), pa.array(values))
     return pl.Series(name, array)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _common(keywords: Mapping[str, object]) -> dict[str, object]:
@@ -60,7 +56,7 @@ def _common(keywords: Mapping[str, object]) -> dict[str, object]:
 def _primary(keywords: Mapping[str, object], history: list[str]) -> object:
     primary = dict(_common(keywords))
     primary["CREATOR"] = str(keywords.get("CREATOR", "xmmframe"))
-    primary["DATE"] = _now()
+    primary["DATE"] = creation_date()
     for key in ("CALSRC", "OBS_ID", "DATE-OBS"):
         if key in keywords:
             primary[key] = keywords[key]

@@ -15,14 +15,33 @@ Examples
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cached_property
 
 from astropy.io import fits
 from astropy.io.fits.verify import VerifyWarning
 
 CARD = 80
+
+
+def creation_date(milliseconds: bool = False) -> str:
+    """The ``DATE`` of a file being written: now, in UTC, as ``YYYY-MM-DDThh:mm:ss[.sss]``.
+
+    When ``SOURCE_DATE_EPOCH`` is set (seconds since 1970-01-01 UTC, the reproducible-builds
+    convention), that instant is used instead, so that the same inputs give identical files.
+
+    Examples
+    --------
+    >>> len(creation_date()), creation_date(milliseconds=True)[-4:]
+    (19, '.000')
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return text + ".000" if milliseconds else text
 
 
 def cards_to_header(cards: tuple[str, ...] | list[str]) -> fits.Header:

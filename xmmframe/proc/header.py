@@ -19,7 +19,6 @@ Examples
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -30,7 +29,7 @@ from xmmframe.io.fits_write import TableHdu, encode_table, primary_template, tab
 from xmmframe.io.odf_write import keyword_cards
 from xmmframe.model.flags import flag_keywords
 from xmmframe.model.gti import GTI
-from xmmframe.model.hdu import RawHdu
+from xmmframe.model.hdu import RawHdu, creation_date
 from xmmframe.model.meta import EventMeta
 from xmmframe.proc.coordinates import SkyGrid
 from xmmframe.proc.layout import ColumnSpec, column_cards
@@ -170,16 +169,12 @@ def _table(
     return encode_table(TableHdu(table_cards(extname, specs, keywords, comment), frame))
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-
-
 def primary_header(facts: ExposureFacts, history: list[str]) -> RawHdu:
     """The primary HDU of an event list."""
     base = primary_template()
     keywords: dict[str, object] = {
         "CREATOR": (CREATOR, "name of code that created this file"),
-        "DATE": (_now(), "creation date"),
+        "DATE": (creation_date(), "creation date"),
     }
     keywords.update(facts.observation_keywords())
     keywords.update(
@@ -305,7 +300,7 @@ def calindex_hdu(entries: pl.DataFrame | None, calsrc: str, observation_date: st
     keywords = {
         "CATEGORY": ("XMMCCF", ""),
         "OBSVDATE": (observation_date, ""),
-        "ANALDATE": (_now(), ""),
+        "ANALDATE": (creation_date(), ""),
         "CALSRC": (calsrc, "calibration source"),
     }
     cards = table_template("CALINDEX") + tuple(keyword_cards(keywords))

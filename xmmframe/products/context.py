@@ -14,7 +14,6 @@ Examples
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import textwrap
 from collections.abc import Iterable
@@ -28,6 +27,7 @@ from xmmframe.errors import ProductError
 from xmmframe.io.ogip import REGION_EXTNAME
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
+from xmmframe.model.hdu import creation_date
 from xmmframe.model.meta import EventMeta
 from xmmframe.model.products import GtiTable, drop_keywords, keyword_cards
 from xmmframe.products.dss import DataSubspace
@@ -141,7 +141,7 @@ class ProductContext:
         primary = self.meta.hdus[0].cards
         processing = {c[:8].strip() for c in primary if c[:8].strip().startswith(("XPROC", "XDAL"))}
         copied = drop_keywords(primary, (*_NOT_COPIED, *processing, "SIMPLE", "BITPIX", "NAXIS", "EXTEND"))
-        now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        now = creation_date()
         items: list[tuple[str, Any, str]] = [
             ("CREATOR", f"xmmframe {self.task} (xmmframe-{_version()})", "name of code that created this file"),
             ("DATE", now, "creation date"),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import itertools
 import json
 import os
 import zlib
@@ -128,20 +129,14 @@ def write_events_parquet(events: EventList, path: str | os.PathLike[str], *, com
     meta = events.meta
     metadata = {key.encode(): value.encode() for key, value in parquet_metadata(meta).items()}
     with atomic_path(path, protect=[meta.source] if meta.source else ()) as tmp:
-        writer: pq.ParquetWriter | None = None
-        try:
-            for batch in events.lazy.collect_batches(chunk_size=ROW_GROUP_ROWS):
-                table = batch.to_arrow()
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema.with_metadata(metadata), **_writer_options(batch, compact))
-                writer.write_table(table.replace_schema_metadata(metadata), row_group_size=ROW_GROUP_ROWS)
-            if writer is None:  # no rows: the schema alone
-                empty = events.lazy.clear().collect().to_arrow()
-                writer = pq.ParquetWriter(tmp, empty.schema.with_metadata(metadata), **PARQUET_LAYOUT)
-                writer.write_table(empty.replace_schema_metadata(metadata))
-        finally:
-            if writer is not None:
-                writer.close()
+        batches = events.lazy.collect_batches(chunk_size=ROW_GROUP_ROWS)
+        first = next(batches, None)
+        if first is None:  # no rows: the schema alone
+            first = events.lazy.clear().collect()
+        schema = first.to_arrow().schema.with_metadata(metadata)
+        with pq.ParquetWriter(tmp, schema, **_writer_options(first, compact)) as writer:
+            for batch in itertools.chain([first], batches):
+                writer.write_table(batch.to_arrow().replace_schema_metadata(metadata), row_group_size=ROW_GROUP_ROWS)
 
 
 def open_events_parquet(path: str | os.PathLike[str]) -> EventList:

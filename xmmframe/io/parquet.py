@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import itertools
 import json
 import os
 import zlib
@@ -135,8 +134,14 @@ def write_events_parquet(events: EventList, path: str | os.PathLike[str], *, com
             first = events.lazy.clear().collect()
         schema = first.to_arrow().schema.with_metadata(metadata)
         with pq.ParquetWriter(tmp, schema, **_writer_options(first, compact)) as writer:
-            for batch in itertools.chain([first], batches):
-                writer.write_table(batch.to_arrow().replace_schema_metadata(metadata), row_group_size=ROW_GROUP_ROWS)
+
+            def write(frame: pl.DataFrame) -> None:
+                writer.write_table(frame.to_arrow().replace_schema_metadata(metadata), row_group_size=ROW_GROUP_ROWS)
+
+            write(first)
+            del first  # one row group in memory at a time
+            for batch in batches:
+                write(batch)
 
 
 def open_events_parquet(path: str | os.PathLike[str]) -> EventList:

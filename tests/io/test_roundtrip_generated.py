@@ -131,3 +131,39 @@ def test_scan_pushdown_matches_eager(frame, rows, tmp_path):
     lazy = xmmframe.scan_fits(path)
     assert lazy.select(first).head(rows).collect().equals(frame.select(first).head(rows))
     assert lazy.select(pl.len()).collect().item() == frame.height
+
+
+def test_high_cardinality_integer_columns_round_trip_through_plain_parquet(tmp_path):
+    """Integer columns of every width with more than PLAIN_DISTINCT values (and nulls) are stored plain
+    in Parquet, and FITS -> Parquet -> FITS still gives the file back byte for byte."""
+    import pyarrow.parquet as pq
+
+    from xmmframe.io.parquet import PLAIN_DISTINCT
+
+    rng = np.random.default_rng(5)
+    n = 20_000
+    frame = pl.DataFrame({
+        "I16": pl.Series(rng.integers(-30000, 30000, n), dtype=pl.Int16),
+        "U16": pl.Series(rng.integers(0, 65535, n), dtype=pl.UInt16),
+        "I32": pl.Series(rng.integers(-(2**31) + 1, 2**31 - 1, n), dtype=pl.Int32),
+        "U32": pl.Series(rng.integers(0, 2**32 - 1, n), dtype=pl.UInt32),
+        "I64": pl.Series(rng.integers(-(2**62), 2**62, n), dtype=pl.Int64),
+        "FEW": pl.Series(rng.integers(0, 12, n), dtype=pl.Int32),
+    }).with_columns(pl.when(pl.int_range(n) % 97 == 0).then(None).otherwise(pl.col("I32")).alias("I32"))
+    path = tmp_path / "t.fits"
+    write_table(path, frame, extname="EVENTS")
+    events = xmmframe.open_events(path)
+    events.write_parquet(tmp_path / "t.parquet")
+
+    layout = pq.read_metadata(tmp_path / "t.parquet").row_group(0)
+    encodings = {layout.column(i).path_in_schema: layout.column(i) for i in range(layout.num_columns)}
+    for name in frame.columns:
+        plain = frame[name].n_unique() > PLAIN_DISTINCT
+        assert (encodings[name].compression == "UNCOMPRESSED") == plain, name
+        assert ("RLE_DICTIONARY" in encodings[name].encodings) == (not plain), name
+    assert encodings["FEW"].compression == "LZ4"
+
+    again = xmmframe.open_events(tmp_path / "t.parquet")
+    assert again.collect().equals(frame)
+    again.write_fits(tmp_path / "t2.fits")
+    assert (tmp_path / "t2.fits").read_bytes() == path.read_bytes()

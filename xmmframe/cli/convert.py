@@ -44,5 +44,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("target", metavar="OUT")
     parser.add_argument("--hdu", default=None, help="main table of the FITS input (default EVENTS)")
     parser.add_argument("--compact", action="store_true",
-                        help="Parquet: dictionary-encode and compress every column (smaller, slower to scan)")
+                        help="Parquet: dictionary-encode every column, zstd (smaller, slower to scan)")
     parser.set_defaults(func=run)

@@ -24,5 +24,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("root", metavar="ROOT")
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--compact", action="store_true",
-                        help="dictionary-encode and compress every column (smaller, slower to scan)")
+                        help="dictionary-encode every column, zstd (smaller, slower to scan)")
     parser.set_defaults(func=run)

@@ -290,9 +290,9 @@ class EventList:
     def write_parquet(self, path: str | os.PathLike[str], *, compact: bool = False) -> None:
         """Write the events to Parquet with headers, GTIs and column metadata in its key-value metadata.
 
-        High-cardinality integer columns (X, Y, PI, ...) are stored plain for fast scans;
-        ``compact=True`` dictionary-encodes and compresses every column instead (smaller files,
-        slower scans).
+        Numeric columns with many distinct values (X, Y, PI, TIME, ...) are stored plain for fast
+        scans; ``compact=True`` dictionary-encodes every column and compresses it with zstd
+        instead (smaller files, slower scans).
         """
         from xmmframe.io.parquet import write_events_parquet
 

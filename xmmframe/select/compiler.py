@@ -84,7 +84,7 @@ from xmmframe.select.shapes.rectangular import Box
 
 _INT64_MAX = (1 << 63) - 1
 #: Shapes SAS accepts on (RA,DEC), sizes in degrees.
-CELESTIAL_SHAPES = ("circle", "annulus", "box")
+CELESTIAL_SHAPES = (Circle, Annulus, Box)
 
 
 def compile_selection(
@@ -372,9 +372,10 @@ class _Compiler:
         angle between north and +Y at the box's position (far below a pixel at its corners).
         """
         kind = SHAPES[node.name.lower()]
-        if kind not in (Circle, Annulus, Box):
+        if kind not in CELESTIAL_SHAPES:
+            allowed = ", ".join(shape.sas_names[0] for shape in CELESTIAL_SHAPES)
             raise UnsupportedSelectionError(
-                f"(RA,DEC) in {node.name}() is not supported (only {', '.join(CELESTIAL_SHAPES)}){self.where(node)}"
+                f"(RA,DEC) in {node.name}() is not supported (only {allowed}){self.where(node)}"
             )
         wcs = self.meta.sky_wcs if self.meta is not None else None
         if wcs is None:

@@ -60,6 +60,10 @@ class ParquetMetadataError(XmmframeError):
     """A Parquet file lacks the xmmframe metadata needed to rebuild FITS headers."""
 
 
+class StoreError(XmmframeError):
+    """An event store cannot be read or updated: no catalogue, an unknown exposure, a held lock."""
+
+
 class SelectionError(XmmframeError):
     """A selection expression cannot be parsed or compiled."""
 

@@ -111,7 +111,8 @@ def plain_columns(sample: pl.DataFrame) -> list[str]:
             if dtype in (*_INTEGERS, *_FLOATS) and sample[name].n_unique() > PLAIN_DISTINCT]
 
 
-def _writer_options(sample: pl.DataFrame, compact: bool) -> dict[str, object]:
+def writer_options(sample: pl.DataFrame, compact: bool = False) -> dict[str, object]:
+    """pyarrow ``ParquetWriter`` options for tables like ``sample`` (see ``PLAIN_DISTINCT``)."""
     if compact:
         return COMPACT_LAYOUT
     plain = set(plain_columns(sample))
@@ -140,7 +141,7 @@ def write_events_parquet(events: EventList, path: str | os.PathLike[str], *, com
         if first is None:  # no rows: the schema alone
             first = events.lazy.clear().collect()
         schema = first.to_arrow().schema.with_metadata(metadata)
-        with pq.ParquetWriter(tmp, schema, **_writer_options(first, compact)) as writer:
+        with pq.ParquetWriter(tmp, schema, **writer_options(first, compact)) as writer:
 
             def write(frame: pl.DataFrame) -> None:
                 writer.write_table(frame.to_arrow().replace_schema_metadata(metadata), row_group_size=ROW_GROUP_ROWS)
@@ -154,6 +155,12 @@ def write_events_parquet(events: EventList, path: str | os.PathLike[str], *, com
 def open_events_parquet(path: str | os.PathLike[str]) -> EventList:
     """Open a Parquet event list written by :func:`write_events_parquet`."""
     spath = os.fspath(path)
+    return EventList(pl.scan_parquet(spath, parallel=SCAN_PARALLEL), read_parquet_meta(spath))
+
+
+def read_parquet_meta(path: str | os.PathLike[str]) -> EventMeta:
+    """The :class:`EventMeta` kept in the key-value metadata of a Parquet file written by xmmframe."""
+    spath = os.fspath(path)
     try:
         kv = pq.read_metadata(spath).metadata or {}
     except Exception as err:  # pyarrow raises several types for damaged files
@@ -161,9 +168,12 @@ def open_events_parquet(path: str | os.PathLike[str]) -> EventList:
     raw = kv.get(_KEY.encode())
     if raw is None:
         raise ParquetMetadataError("Parquet file has no xmmframe metadata (not written by xmmframe)", spath)
-    hdus = tuple(_decode_hdu(entry) for entry in json.loads(raw))
-    table_index = int(json.loads(kv[b"xmmframe.table_index"]))
-    return EventList(pl.scan_parquet(spath, parallel=SCAN_PARALLEL), EventMeta(hdus, table_index, source=spath))
+    try:
+        hdus = tuple(_decode_hdu(entry) for entry in json.loads(raw))
+        table_index = int(json.loads(kv[b"xmmframe.table_index"]))
+    except (ValueError, KeyError, TypeError, zlib.error) as err:
+        raise ParquetMetadataError(f"damaged xmmframe metadata: {err}", spath) from None
+    return EventMeta(hdus, table_index, source=spath)
 
 
 # ---------------------------------------------------------------------- many observations

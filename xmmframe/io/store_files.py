@@ -1,0 +1,162 @@
+"""The files of an event store: event files, exposure headers, the catalogue, HATS metadata, the lock.
+
+Everything here writes through a temporary name and a rename, so a reader never sees a
+half-written file.  The layout itself (paths, columns) is :mod:`xmmframe.store.layout`.
+
+Examples
+--------
+>>> import polars as pl
+>>> from xmmframe.io.store_files import read_catalog
+>>> read_catalog("store").select("obs_id", "instrume", "expid", "events")      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from xmmframe.errors import OutputError, ParquetMetadataError, StoreError
+from xmmframe.io.atomic import atomic_output, atomic_path
+from xmmframe.io.parquet import parquet_metadata, read_parquet_meta, writer_options
+from xmmframe.model.hdu import CARD, RawHdu
+from xmmframe.model.meta import EventMeta
+
+#: Seconds a process waits for another ingest to finish its commit before giving up.
+LOCK_TIMEOUT = 600.0
+
+
+def write_event_file(path: str, frame: pl.DataFrame, row_group_rows: int) -> None:
+    """Write one exposure's events of one sky cell, in row groups of ``row_group_rows`` (atomically)."""
+    table = frame.to_arrow()
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, table.schema, **writer_options(frame)) as writer:
+        writer.write_table(table, row_group_size=row_group_rows)
+
+
+#: Key of the primary and main-table header cards, kept apart so that selections compile
+#: without decoding the other extensions.
+_CARDS_KEY = "xmmframe.store.cards"
+
+
+def write_exposure_header(path: str, meta: EventMeta, schema: pa.Schema) -> None:
+    """Write an exposure's FITS headers and other extensions as a Parquet file with no rows."""
+    cards = json.dumps(["".join(meta.hdus[0].cards), "".join(meta.cards)])
+    metadata = {key.encode(): value.encode() for key, value in {**parquet_metadata(meta), _CARDS_KEY: cards}.items()}
+    empty = schema.empty_table().replace_schema_metadata(metadata)
+    with atomic_path(path) as tmp:
+        pq.write_table(empty, tmp)
+
+
+def read_exposure_header(path: str) -> EventMeta:
+    """The :class:`EventMeta` of an ingested exposure."""
+    return read_parquet_meta(path)
+
+
+def read_exposure_cards(path: str) -> EventMeta:
+    """An exposure's primary and main-table headers only (as an :class:`EventMeta` of two HDUs)."""
+    try:
+        kv = pq.read_metadata(path).metadata or {}
+        primary, table = json.loads(kv[_CARDS_KEY.encode()])
+    except (OSError, KeyError, ValueError, pa.ArrowException) as err:
+        raise ParquetMetadataError(f"cannot read the exposure header: {err}", path) from None
+    split = [tuple(text[i : i + CARD] for i in range(0, len(text), CARD)) for text in (primary, table)]
+    return EventMeta((RawHdu(split[0]), RawHdu(split[1])), 1, source=path)
+
+
+def read_exposure_schema(path: str) -> pa.Schema:
+    """The column types of an exposure as it was ingested (without the store's columns)."""
+    try:
+        return pq.read_schema(path)
+    except Exception as err:  # pyarrow raises several types for damaged files
+        raise ParquetMetadataError(f"cannot read Parquet schema: {err}", path) from None
+
+
+def read_catalog(path: str) -> pl.DataFrame | None:
+    """The catalogue table, or None when the store has none yet."""
+    if not os.path.exists(path):
+        return None
+    try:
+        return pl.read_parquet(path)
+    except Exception as err:  # polars raises several types for damaged files
+        raise StoreError(f"cannot read the store catalogue: {err}", path) from None
+
+
+def write_catalog(path: str, catalog: pl.DataFrame) -> None:
+    """Replace the catalogue table (write, then rename: readers see the old or the new one)."""
+    with atomic_path(path) as tmp:
+        catalog.write_parquet(tmp, statistics=True)
+
+
+def write_text(path: str, text: str) -> None:
+    """Replace a small text file atomically."""
+    with atomic_output(path) as stream:
+        stream.write(text.encode())
+
+
+def write_schema(path: str, schema: pa.Schema) -> None:
+    """Write a Parquet metadata file holding only ``schema`` (HATS ``_common_metadata``)."""
+    with atomic_path(path) as tmp:
+        pq.write_metadata(schema, tmp)
+
+
+def read_schema(path: str) -> pa.Schema | None:
+    """The schema in a Parquet metadata file, or None when it does not exist."""
+    if not os.path.exists(path):
+        return None
+    return read_exposure_schema(path)
+
+
+def move_into_place(pairs: Sequence[tuple[str, str]]) -> None:
+    """Rename staged files to their final names (same filesystem), making directories as needed."""
+    for source, target in pairs:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(source, target)
+
+
+def remove_files(paths: Sequence[str]) -> None:
+    """Delete files, ignoring those already gone, and the cell directories left empty."""
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(path))
+
+
+def remove_tree(path: str) -> None:
+    """Delete a staging directory and everything in it."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def make_directory(path: str) -> None:
+    """Create a directory (and its parents); a clear error when that is impossible."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create directory: {err.strerror}", path) from None
+
+
+def list_files(directory: str, suffix: str = "") -> Iterator[str]:
+    """Every file under ``directory`` whose name ends with ``suffix`` (none when it does not exist)."""
+    for folder, _, names in os.walk(directory):
+        for name in names:
+            if name.endswith(suffix):
+                yield os.path.join(folder, name)
+
+
+@contextlib.contextmanager
+def store_lock(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the store's lock file (one committing ingest at a time, across processes)."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(path, timeout=timeout)
+    try:
+        with lock:
+            yield
+    except Timeout:
+        raise StoreError(f"another ingest has held the store lock for {timeout:.0f} s", path) from None

@@ -1,0 +1,316 @@
+"""Ingest event lists into an event store: incremental, idempotent, atomic per exposure.
+
+For each event list ingest computes every event's RA/DEC (from X/Y and the list's sky WCS)
+and its HEALPix index ``_healpix_29``, numbers the rows (``_row``), sorts them by the index,
+splits them by sky cell and writes one file per cell, plus a header file with every FITS
+header and extension, all into a private staging directory.  It then takes the store lock,
+moves the staged files to their final (new, unique) names, and replaces the catalogue with one
+that lists them (write, then rename): that rename is the commit.  Files of an exposure that
+was ingested before are deleted after the commit, so re-ingesting an exposure replaces it.
+
+Queries read only files the catalogue lists, so a process killed at any moment leaves a store
+whose queries give the answers of before the ingest: files staged or moved without a catalogue
+that names them are invisible, and the next ingest deletes them (staging directories of dead
+processes and unlisted event files).  Several ingests may run at once on one store (on one
+machine): they prepare in parallel and commit one at a time.
+
+Examples
+--------
+>>> import xmmframe
+>>> report = xmmframe.ingest(["P0001730201M1S002MIEVLI.FTZ", "odf/"], "store")   # doctest: +SKIP
+>>> report.ingested, report.skipped                                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from xmmframe.errors import StoreError, XmmframeError
+from xmmframe.io import store_files
+from xmmframe.io.events import open_events
+from xmmframe.io.fits_structure import read_structure
+from xmmframe.model.events import EventList
+from xmmframe.store import layout
+from xmmframe.store.catalog import catalog_frame, catalog_row
+from xmmframe.store.sky import healpix_index, pixels_to_sky
+
+#: File names ingest picks up when given a directory.
+EVENT_SUFFIXES = (".fits", ".fit", ".fits.gz", ".ftz", ".evt", ".evt.gz", ".parquet")
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did.
+
+    Attributes
+    ----------
+    ingested : list of (str, str)
+        Source file and exposure key (``OBSID_INSTRUME_EXPID``) of every exposure written.
+    skipped : list of (str, str)
+        Source file and the reason it was not ingested.
+    events : int
+        Events written.
+    seconds : float
+        Wall time.
+    """
+
+    ingested: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    events: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class StagedExposure:
+    """An exposure prepared for the commit: staged files, their final names, its catalogue row."""
+
+    key: tuple[str, str, str]
+    moves: tuple[tuple[str, str], ...]
+    row: dict
+    schema: pa.Schema | None
+
+
+def _is_event_file(path: str) -> bool:
+    if not path.lower().endswith(EVENT_SUFFIXES):
+        return False
+    if path.lower().endswith(".parquet"):
+        return True
+    try:
+        return any(h.name == "EVENTS" for h in read_structure(path))
+    except XmmframeError:
+        return True  # reported as skipped, with the reason, when opened
+
+
+def expand_sources(sources: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Files to ingest: named files as given, directories walked for event lists (sorted)."""
+    result: list[str] = []
+    for source in sources:
+        path = os.fspath(source)
+        if os.path.isdir(path):
+            found = sorted(store_files.list_files(path))
+            result.extend(p for p in found if layout.STAGING_DIR not in p and _is_event_file(p))
+        else:
+            result.append(path)
+    return result
+
+
+def exposure_identity(events: EventList) -> tuple[str, str, str]:
+    """``(OBS_ID, INSTRUME, EXPIDSTR)`` of an event list; an error naming the missing keyword."""
+    meta = events.meta
+    parts = {"OBS_ID": meta.obs_id, "INSTRUME": meta.instrument, "EXPIDSTR": meta.expidstr}
+    missing = [name for name, value in parts.items() if not value]
+    if missing:
+        raise StoreError(f"no {' or '.join(missing)} keyword: cannot tell which exposure this is", meta.source)
+    return meta.obs_id, meta.instrument, meta.expidstr  # type: ignore[return-value]
+
+
+def _sky_columns(frame: pl.DataFrame, events: EventList) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    wcs = events.meta.sky_wcs
+    if wcs is None or "X" not in frame.columns or "Y" not in frame.columns:
+        raise StoreError("no sky WCS on X/Y (TCRVL/TCDLT/TCRPX): cannot place the events on the sky",
+                         events.meta.source)
+    x = frame["X"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    y = frame["Y"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    ra, dec = pixels_to_sky(wcs, x, y)
+    return ra, dec, healpix_index(ra, dec)
+
+
+def _pointing_cell(events: EventList) -> int:
+    meta = events.meta
+    ra, dec = meta.keyword("RA_PNT"), meta.keyword("DEC_PNT")
+    if ra is None or dec is None:
+        ra, dec = meta.sky_wcs.wcs.crval  # type: ignore[union-attr]
+    index = healpix_index(np.array([float(ra)]), np.array([float(dec)]))
+    return layout.cell_of_index(int(index[0]))
+
+
+def stage_exposure(events: EventList, root: str, staging: str, source: str) -> StagedExposure:
+    """Prepare one exposure's files in ``staging`` and its catalogue row (nothing visible yet)."""
+    key = exposure_identity(events)
+    name = layout.exposure_key(*key)
+    token = uuid.uuid4().hex[:12]
+    frame = events.collect()
+    original = frame.to_arrow().schema
+    ra, dec, index = _sky_columns(frame, events)
+    good = index >= 0
+    cells = np.where(good, index >> (2 * (layout.INDEX_ORDER - layout.PARTITION_ORDER)),
+                     _pointing_cell(events) if not good.all() else 0)
+    row_dtype = pl.UInt32 if frame.height < 2**32 else pl.UInt64
+    stored = frame.with_columns(
+        *(pl.lit(value, dtype=pl.Categorical).alias(column) for column, value in zip(layout.KEY_COLUMNS, key)),
+        pl.Series(layout.RA_COLUMN, ra).fill_nan(None),
+        pl.Series(layout.DEC_COLUMN, dec).fill_nan(None),
+        pl.Series(layout.INDEX_COLUMN, index),
+        pl.int_range(frame.height, dtype=row_dtype).alias(layout.ROW_COLUMN),
+        pl.Series("__cell", cells),
+    ).sort(["__cell", layout.INDEX_COLUMN], maintain_order=True)
+    del frame
+    moves: list[tuple[str, str]] = []
+    cell_list: list[int] = []
+    cell_events: list[int] = []
+    files: list[str] = []
+    for (cell,), part in stored.partition_by("__cell", as_dict=True, maintain_order=True).items():
+        final = layout.event_file(root, int(cell), name, token)
+        staged = os.path.join(staging, f"{int(cell)}-{os.path.basename(final)}")
+        store_files.write_event_file(staged, part.drop("__cell"), layout.ROW_GROUP_ROWS)
+        moves.append((staged, final))
+        cell_list.append(int(cell))
+        cell_events.append(part.height)
+        files.append(os.path.relpath(final, root))
+    schema = store_files.read_exposure_schema(moves[0][0]) if moves else None
+    header_final = layout.exposure_file(root, name, token)
+    header_staged = os.path.join(staging, os.path.basename(header_final))
+    store_files.write_exposure_header(header_staged, events.meta, original)
+    moves.append((header_staged, header_final))
+    finite = np.isfinite(ra)
+    bounds = ((float(ra[finite].min()), float(ra[finite].max()), float(dec[finite].min()), float(dec[finite].max()))
+              if finite.any() else (None, None, None, None))
+    row = catalog_row(events.meta, key=key, events=stored.height, cells=cell_list, cell_events=cell_events,
+                      files=files, bounds=bounds, header=os.path.relpath(header_final, root),
+                      source=os.path.abspath(source) if source else "")
+    return StagedExposure(key, tuple(moves), row, schema)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_up(root: str, catalog: pl.DataFrame | None) -> None:
+    """Delete what killed ingests left: staging directories of dead processes, unlisted files."""
+    staging_root = os.path.join(root, layout.STAGING_DIR)
+    if os.path.isdir(staging_root):
+        for name in os.listdir(staging_root):
+            pid = name.split("-", 1)[0]
+            if not pid.isdigit() or not _pid_alive(int(pid)):
+                store_files.remove_tree(os.path.join(staging_root, name))
+    listed: set[str] = set()
+    if catalog is not None:
+        listed = {os.path.join(root, f) for f in catalog["files"].explode().drop_nulls()}
+        listed |= {os.path.join(root, f) for f in catalog["header"]}
+    for folder in (layout.DATASET_DIR, layout.EXPOSURES_DIR):
+        unlisted = [p for p in store_files.list_files(os.path.join(root, folder), ".parquet") if p not in listed]
+        store_files.remove_files(unlisted)
+
+
+def _write_hats_metadata(root: str, catalog: pl.DataFrame, schema: pa.Schema | None) -> None:
+    from xmmframe.store.hats import partition_info_text, properties_text
+
+    if schema is not None:
+        store_files.make_directory(os.path.join(root, layout.DATASET_DIR))
+        store_files.write_schema(os.path.join(root, layout.DATASET_DIR, "_common_metadata"), schema)
+    store_files.write_text(os.path.join(root, "partition_info.csv"), partition_info_text(catalog))
+    text = properties_text(catalog, os.path.basename(os.path.abspath(root)))
+    store_files.write_text(os.path.join(root, "hats.properties"), text)
+    store_files.write_text(os.path.join(root, "properties"), text)
+
+
+def _unify(schema: pa.Schema | None, new: pa.Schema | None) -> pa.Schema | None:
+    if new is None:
+        return schema
+    if schema is None:
+        return new
+    try:
+        return pa.unify_schemas([schema.remove_metadata(), new])
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise StoreError(f"columns disagree with the store's: {err}") from None
+
+
+def commit(root: str, staged: StagedExposure) -> None:
+    """Make a staged exposure part of the store (under the store lock)."""
+    catalog_path = os.path.join(root, layout.CATALOG_FILE)
+    with store_files.store_lock(os.path.join(root, layout.LOCK_FILE)):
+        catalog = store_files.read_catalog(catalog_path)
+        old_files: list[str] = []
+        rows: list[dict] = []
+        if catalog is not None:
+            same = ((pl.col("obs_id") == staged.key[0]) & (pl.col("instrume") == staged.key[1])
+                    & (pl.col("expid") == staged.key[2]))
+            for old in catalog.filter(same).iter_rows(named=True):
+                old_files += [os.path.join(root, f) for f in old["files"]] + [os.path.join(root, old["header"])]
+            rows = catalog.filter(~same).to_dicts()
+        common = os.path.join(root, layout.DATASET_DIR, "_common_metadata")
+        schema = _unify(store_files.read_schema(common), staged.schema)
+        new_catalog = catalog_frame([*rows, staged.row])
+        store_files.move_into_place(staged.moves)
+        store_files.write_catalog(catalog_path, new_catalog)
+        store_files.remove_files(old_files)
+        _write_hats_metadata(root, new_catalog, schema)
+
+
+def ingest(
+    sources: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    root: str | os.PathLike[str],
+    *,
+    on_file: Callable[[str, str | None], None] | None = None,
+) -> IngestReport:
+    """Add event lists (FITS or xmmframe Parquet files, or directories of them) to an event store.
+
+    Parameters
+    ----------
+    sources : path or sequence of paths
+        Event-list files, or directories searched (recursively) for files with an ``EVENTS``
+        table (``.fits``, ``.fit``, ``.ftz``, ``.evt``, gzip variants, ``.parquet``).
+    root : path
+        The store directory (created when missing).
+    on_file : callable, optional
+        Called after each file with its path and the reason it was skipped (None when ingested),
+        for progress displays.
+
+    Returns
+    -------
+    IngestReport
+        Exposures ingested, files skipped with the reason, events written, wall time.
+
+    Notes
+    -----
+    An exposure is identified by ``(OBS_ID, INSTRUME, EXPIDSTR)``; ingesting one that the
+    store holds replaces it.  Unreadable files are skipped (and reported); the others are
+    ingested.
+
+    Examples
+    --------
+    >>> report = ingest(["M1.fits", "M2.fits"], "store")                 # doctest: +SKIP
+    >>> report.events                                                    # doctest: +SKIP
+    """
+    start = time.perf_counter()
+    root_path = os.fspath(root)
+    store_files.make_directory(root_path)
+    files = expand_sources([sources] if isinstance(sources, (str, os.PathLike)) else sources)
+    staging_root = os.path.join(root_path, layout.STAGING_DIR)
+    with store_files.store_lock(os.path.join(root_path, layout.LOCK_FILE)):
+        _clean_up(root_path, store_files.read_catalog(os.path.join(root_path, layout.CATALOG_FILE)))
+    staging = os.path.join(staging_root, f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    store_files.make_directory(staging)
+    report = IngestReport()
+    try:
+        for path in files:
+            reason: str | None = None
+            try:
+                staged = stage_exposure(open_events(path), root_path, staging, path)
+                commit(root_path, staged)
+            except XmmframeError as err:
+                reason = str(err) if err.path else f"{path}: {err}"
+                report.skipped.append((path, reason))
+            else:
+                report.ingested.append((path, layout.exposure_key(*staged.key)))
+                report.events += int(staged.row["events"])
+            if on_file is not None:
+                on_file(path, reason)
+    finally:
+        store_files.remove_tree(staging)
+    report.seconds = time.perf_counter() - start
+    return report

@@ -1,0 +1,345 @@
+"""Querying an event store: every event of every exposure as one lazy table, pruned before reading.
+
+:func:`open_store` gives a :class:`Store`.  Its queries (:meth:`Store.query` and the
+shorthands :meth:`~Store.cone`, :meth:`~Store.filter`, :meth:`~Store.time_range`) return Polars
+LazyFrames over the files of the exposures that can hold an answer: the catalogue prunes
+exposures (by identity, time range and the sky cells they cover), the sky cells prune files,
+and each query's bounds on ``_healpix_29``, ``TIME``, ``X``, ``Y`` prune row groups through the
+Parquet statistics.  SAS selection expressions are compiled against each exposure's own
+header (its ``#XMMEA_..`` macros and sky WCS), so a selection means on the store exactly what
+it means on each event list.
+
+Examples
+--------
+>>> import xmmframe
+>>> store = xmmframe.open_store("store")                                       # doctest: +SKIP
+>>> store.catalog().select("obs_id", "instrume", "expid", "events")             # doctest: +SKIP
+>>> near = store.cone(263.6579, -32.556, 5 / 60).collect()                    # doctest: +SKIP
+>>> store.query(cone=(263.6579, -32.556, 0.1), selection="PATTERN<=4 && PI in [200:12000]")  # doctest: +SKIP
+>>> store.events("0001730201", "EMOS1").spectrum()                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from xmmframe.errors import StoreError
+from xmmframe.io import store_files
+from xmmframe.io.parquet import SCAN_PARALLEL
+from xmmframe.model.events import EventList
+from xmmframe.model.meta import EventMeta
+from xmmframe.store import layout
+from xmmframe.store.catalog import CATALOG_SCHEMA
+from xmmframe.store.sky import cone_cells, cone_index_ranges
+
+#: Mission time zero of XMM-Newton (MJDREF, TT).
+_XMM_MJDREF = 50814.0
+
+
+def _degrees(value: Any, what: str) -> float:
+    """Degrees from a float, an astropy Angle or Quantity."""
+    if hasattr(value, "to_value"):
+        return float(value.to_value("deg"))
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise StoreError(f"{what} must be a number of degrees or an astropy angle, not {value!r}") from None
+
+
+def _mission_seconds(value: Any, unit: str) -> float:
+    """Mission seconds (TT since MJD 50814) from an astropy Time, an MJD or mission seconds."""
+    if hasattr(value, "tt") and hasattr(value, "mjd"):
+        return (float(value.tt.mjd) - _XMM_MJDREF) * 86400.0
+    if unit == "mjd":
+        return (float(value) - _XMM_MJDREF) * 86400.0
+    if unit == "mission":
+        return float(value)
+    raise StoreError(f"time unit must be 'mission' or 'mjd', not {unit!r}")
+
+
+def distance_expr(ra: float, dec: float) -> pl.Expr:
+    """Great-circle distance (degrees) of each event's RA/DEC from a position (haversine)."""
+    r0, d0 = math.radians(ra), math.radians(dec)
+    r1, d1 = pl.col(layout.RA_COLUMN).radians(), pl.col(layout.DEC_COLUMN).radians()
+    h = ((d1 - d0) / 2).sin() ** 2 + d1.cos() * math.cos(d0) * ((r1 - r0) / 2).sin() ** 2
+    return (h.clip(0.0, 1.0).sqrt().arcsin() * 2).degrees()
+
+
+def _index_order(radius: float) -> int:
+    """HEALPix order whose cells are about half the radius (few ranges, tight bounds)."""
+    if radius <= 0:
+        return 16
+    return int(np.clip(round(math.log2(58.6 / max(radius / 2, 1e-9))), layout.PARTITION_ORDER, 16))
+
+
+@dataclass(frozen=True)
+class Cone:
+    """A circle on the sky: centre and radius in degrees."""
+
+    ra: float
+    dec: float
+    radius: float
+
+    @classmethod
+    def of(cls, ra: Any, dec: Any, radius: Any) -> "Cone":
+        """From numbers of degrees or astropy angles/quantities."""
+        return cls(_degrees(ra, "RA") % 360.0, _degrees(dec, "Dec"), _degrees(radius, "radius"))
+
+    def expr(self) -> pl.Expr:
+        """Events inside the cone (radius inclusive), with a ``_healpix_29`` range test first."""
+        exact = distance_expr(self.ra, self.dec) <= self.radius
+        if self.radius >= 180.0:
+            return pl.col(layout.DEC_COLUMN).is_not_null()
+        ranges = cone_index_ranges(self.ra, self.dec, self.radius, _index_order(self.radius))
+        if len(ranges) == 0:
+            return exact
+        index = pl.col(layout.INDEX_COLUMN)
+        coarse = pl.any_horizontal([index.is_between(int(lo), int(hi) - 1) for lo, hi in ranges])
+        return coarse & exact
+
+
+@dataclass
+class Store:
+    """An event store opened for queries (see :func:`open_store`).
+
+    Parameters
+    ----------
+    root : str
+        The store directory.
+    """
+
+    root: str
+    _headers: dict[str, EventMeta] = field(default_factory=dict, repr=False)
+    _catalog: pl.DataFrame | None = field(default=None, repr=False)
+    _catalog_stamp: tuple[float, int] | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ catalogue
+
+    def _catalog_path(self) -> str:
+        return os.path.join(self.root, layout.CATALOG_FILE)
+
+    def catalog(self) -> pl.DataFrame:
+        """One row per exposure (see :mod:`xmmframe.store.catalog` for the columns).
+
+        Read again whenever an ingest has changed it since the last call.
+        """
+        path = self._catalog_path()
+        try:
+            status = os.stat(path)
+            stamp = (status.st_mtime, status.st_ino)
+        except FileNotFoundError:
+            return pl.DataFrame(schema=CATALOG_SCHEMA)
+        if self._catalog is None or stamp != self._catalog_stamp:
+            self._catalog = store_files.read_catalog(path)
+            self._catalog_stamp = stamp
+        return self._catalog  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        catalog = self.catalog()
+        events = int(catalog["events"].sum()) if catalog.height else 0
+        return f"Store({self.root!r}; {catalog.height} exposures, {events} events)"
+
+    def exposures(
+        self,
+        obs_id: str | Sequence[str] | None = None,
+        instrume: str | Sequence[str] | None = None,
+        expid: str | Sequence[str] | None = None,
+    ) -> pl.DataFrame:
+        """Catalogue rows of the exposures matching the given identities (each a value or a list)."""
+        catalog = self.catalog()
+        for column, wanted in (("obs_id", obs_id), ("instrume", instrume), ("expid", expid)):
+            if wanted is not None:
+                values = [wanted] if isinstance(wanted, str) else list(wanted)
+                catalog = catalog.filter(pl.col(column).is_in(values))
+        return catalog
+
+    def _full_schema(self) -> pl.Schema:
+        arrow = store_files.read_schema(os.path.join(self.root, layout.DATASET_DIR, "_common_metadata"))
+        if arrow is None:
+            return pl.Schema()
+        return pl.from_arrow(arrow.empty_table()).schema  # type: ignore[union-attr]
+
+    def _scan_files(self, files: Sequence[str]) -> pl.LazyFrame:
+        schema = self._full_schema()
+        if not files:
+            return pl.DataFrame(schema=schema).lazy()
+        paths = [os.path.join(self.root, f) for f in files]
+        return pl.scan_parquet(paths, schema=schema, missing_columns="insert", parallel=SCAN_PARALLEL)
+
+    # ------------------------------------------------------------------ queries
+
+    def scan(
+        self,
+        obs_id: str | Sequence[str] | None = None,
+        instrume: str | Sequence[str] | None = None,
+        expid: str | Sequence[str] | None = None,
+    ) -> pl.LazyFrame:
+        """Every event of the store (or of the given exposures) as one LazyFrame.
+
+        Columns: those of the event lists (missing ones null, e.g. pn-only columns on MOS rows),
+        ``obs_id``, ``instrume``, ``expid``, ``RA``, ``DEC`` (degrees), ``_healpix_29`` and
+        ``_row`` (the row number in the ingested file).
+        """
+        rows = self.exposures(obs_id, instrume, expid)
+        return self._scan_files(rows["files"].explode().drop_nulls().to_list() if rows.height else [])
+
+    def header(self, obs_id: str, instrume: str, expid: str) -> EventMeta:
+        """The primary and EVENTS headers of an exposure (macros, WCS, columns), cached."""
+        rows = self.exposures(obs_id, instrume, expid)
+        if rows.height != 1:
+            raise StoreError(f"no exposure {layout.exposure_key(obs_id, instrume, expid)} in the store", self.root)
+        path = os.path.join(self.root, rows["header"][0])
+        if path not in self._headers:
+            self._headers[path] = store_files.read_exposure_cards(path)
+        return self._headers[path]
+
+    def query(
+        self,
+        *,
+        cone: tuple[Any, Any, Any] | None = None,
+        selection: str | pl.Expr | None = None,
+        time: tuple[Any, Any] | None = None,
+        time_unit: str = "mission",
+        obs_id: str | Sequence[str] | None = None,
+        instrume: str | Sequence[str] | None = None,
+        expid: str | Sequence[str] | None = None,
+    ) -> pl.LazyFrame:
+        """Events matching every criterion given, reading only what can match.
+
+        Parameters
+        ----------
+        cone : (ra, dec, radius), optional
+            Degrees, or astropy angles/quantities.  Events whose RA/DEC lie within ``radius``.
+        selection : str or polars.Expr, optional
+            A SAS selection expression (compiled per exposure with its header) or a Polars
+            expression.
+        time : (start, stop), optional
+            ``start <= TIME < stop``: astropy Times, or numbers in ``time_unit``.
+        time_unit : {'mission', 'mjd'}
+            Unit of plain numbers in ``time``: mission seconds (the TIME column) or MJD (TT).
+        obs_id, instrume, expid : str or list of str, optional
+            Only these exposures.
+
+        Returns
+        -------
+        polars.LazyFrame
+            The store's columns (see :meth:`scan`).
+
+        Examples
+        --------
+        >>> store.query(cone=(263.6579, -32.556, 0.05), selection="#XMMEA_EM && PATTERN<=12")  # doctest: +SKIP
+        """
+        rows = self.exposures(obs_id, instrume, expid)
+        predicates: list[pl.Expr] = []
+        if time is not None:
+            start, stop = (_mission_seconds(t, time_unit) for t in time)
+            rows = rows.filter((pl.col("tstop") >= start) & (pl.col("tstart") < stop))
+            predicates.append(pl.col("TIME").is_between(start, stop, closed="left"))
+        cells = None
+        if cone is not None:
+            shape = Cone.of(*cone)
+            if shape.radius < 180.0:
+                cells = set(cone_cells(shape.ra, shape.dec, shape.radius, layout.PARTITION_ORDER).tolist())
+            predicates.append(shape.expr())
+        pairs = [
+            (key, file)
+            for key, cell_list, file_list in zip(rows.select(layout.KEY_COLUMNS).iter_rows(), rows["cells"], rows["files"])
+            for cell, file in zip(cell_list, file_list)
+            if cells is None or cell in cells
+        ]
+        if isinstance(selection, str):
+            groups: dict[bytes, tuple[pl.Expr, list[str]]] = {}
+            for key, file in pairs:
+                expr = self._compiled(selection, key)
+                entry = groups.setdefault(expr.meta.serialize(), (expr, []))
+                entry[1].append(file)
+            parts = [self._scan_files(files).filter(pl.all_horizontal([expr, *predicates]))
+                     for expr, files in groups.values()]
+            if not parts:
+                return self._scan_files([])
+            return pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
+        if selection is not None:
+            predicates.append(selection)
+        frame = self._scan_files([file for _, file in pairs])
+        return frame.filter(pl.all_horizontal(predicates)) if predicates else frame
+
+    def _compiled(self, selection: str, key: tuple[str, str, str]) -> pl.Expr:
+        from xmmframe.select import compile as compile_selection
+
+        meta = self.header(*key)
+        return compile_selection(selection, meta, columns=self._full_schema(), base_dir=os.getcwd())
+
+    def cone(self, ra: Any, dec: Any, radius: Any, **criteria: Any) -> pl.LazyFrame:
+        """Events within ``radius`` of (``ra``, ``dec``) in every exposure (degrees or astropy angles).
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> store.cone(263.6579 * u.deg, -32.556 * u.deg, 5 * u.arcmin).collect()   # doctest: +SKIP
+        """
+        return self.query(cone=(ra, dec, radius), **criteria)
+
+    def filter(self, selection: str | pl.Expr, **criteria: Any) -> pl.LazyFrame:
+        """Events a SAS selection expression (or a Polars expression) accepts, in every exposure."""
+        return self.query(selection=selection, **criteria)
+
+    def time_range(self, start: Any, stop: Any, *, unit: str = "mission", **criteria: Any) -> pl.LazyFrame:
+        """Events with ``start <= TIME < stop`` (astropy Times, MJD with ``unit='mjd'``, or mission seconds)."""
+        return self.query(time=(start, stop), time_unit=unit, **criteria)
+
+    # ------------------------------------------------------------------ one exposure back
+
+    def events(self, obs_id: str, instrume: str, expid: str | None = None) -> EventList:
+        """One exposure as the :class:`EventList` that was ingested: same rows, order, columns, headers.
+
+        ``expid`` may be left out when the observation has one exposure of that instrument.
+
+        Examples
+        --------
+        >>> store.events("0001730201", "EMOS1").write_fits("M1.fits")    # doctest: +SKIP
+        """
+        rows = self.exposures(obs_id, instrume, expid)
+        if rows.height == 0:
+            what = layout.exposure_key(obs_id, instrume, expid or "*")
+            raise StoreError(f"no exposure {what} in the store", self.root)
+        if rows.height > 1:
+            raise StoreError(f"{obs_id} {instrume} has exposures {', '.join(rows['expid'])}: give expid", self.root)
+        header = os.path.join(self.root, rows["header"][0])
+        meta = store_files.read_exposure_header(header)
+        schema = store_files.read_exposure_schema(header)
+        files = [os.path.join(self.root, f) for f in rows["files"][0]]
+        names = schema.names
+        lazy = (pl.scan_parquet(files, parallel=SCAN_PARALLEL).sort(layout.ROW_COLUMN)
+                .select(names).cast(dict(pl.from_arrow(schema.empty_table()).schema)))  # type: ignore[union-attr]
+        return EventList(lazy, meta)
+
+
+def open_store(root: str | os.PathLike[str]) -> Store:
+    """Open an event store for queries.
+
+    Parameters
+    ----------
+    root : str or path-like
+        A directory written by :func:`xmmframe.ingest` (``xmmframe ingest``).
+
+    Returns
+    -------
+    Store
+
+    Examples
+    --------
+    >>> store = open_store("store")                        # doctest: +SKIP
+    >>> store.scan().group_by("obs_id", "instrume").len().collect()    # doctest: +SKIP
+    """
+    path = os.fspath(root)
+    if not os.path.isfile(os.path.join(path, layout.CATALOG_FILE)):
+        reason = "no such directory" if not os.path.isdir(path) else f"not an event store (no {layout.CATALOG_FILE})"
+        raise StoreError(reason, path)
+    return Store(path)

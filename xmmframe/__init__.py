@@ -15,15 +15,15 @@ from importlib import import_module
 from typing import Any
 
 from xmmframe import errors
+from xmmframe._version import __version__
 from xmmframe.io.events import open_events
 from xmmframe.io.fits_scan import scan_fits
-from xmmframe.io.parquet import scan_store, write_to_store
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import ColumnInfo, EventMeta
 
 #: Subpackages reachable as attributes (``xmmframe.select.compile``), imported on first access.
-_SUBPACKAGES = ("ccf", "io", "model", "proc", "products", "select", "sim")
+_SUBPACKAGES = ("ccf", "io", "model", "proc", "products", "select", "sim", "store")
 
 #: Public names loaded on first access, and the module that holds each.
 _LAZY = {
@@ -35,6 +35,9 @@ _LAZY = {
     "Spectrum": "xmmframe.model.products",
     "evselect": "xmmframe.products",
     "flare_gti": "xmmframe.products",
+    "ingest": "xmmframe.store",
+    "open_store": "xmmframe.store",
+    "Store": "xmmframe.store",
     **{
         name: "xmmframe.select"
         for name in ("Annulus", "Box", "Circle", "Ellipse", "EllipticAnnulus", "Line", "Pie", "Point",
@@ -42,9 +45,7 @@ _LAZY = {
     },
 }
 
-__all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits", "scan_store",
-           "write_to_store", *_LAZY]
-__version__ = "0.1.0"
+__all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -119,6 +119,9 @@ class Store:
     _headers: dict[str, EventMeta] = field(default_factory=dict, repr=False)
     _catalog: pl.DataFrame | None = field(default=None, repr=False)
     _catalog_stamp: tuple[float, int] | None = field(default=None, repr=False)
+    _schema: pl.Schema | None = field(default=None, repr=False)
+    _header_files: dict[tuple[str, str, str], str] = field(default_factory=dict, repr=False)
+    _compiled_cache: dict[tuple[str, str], pl.Expr] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ catalogue
 
@@ -139,6 +142,12 @@ class Store:
         if self._catalog is None or stamp != self._catalog_stamp:
             self._catalog = store_files.read_catalog(path)
             self._catalog_stamp = stamp
+            self._schema = None
+            self._header_files = {
+                (obs_id, instrume, expid): os.path.join(self.root, header)
+                for obs_id, instrume, expid, header in self._catalog.select(  # type: ignore[union-attr]
+                    *layout.KEY_COLUMNS, "header").iter_rows()
+            }
         return self._catalog  # type: ignore[return-value]
 
     def __repr__(self) -> str:
@@ -161,10 +170,11 @@ class Store:
         return catalog
 
     def _full_schema(self) -> pl.Schema:
-        arrow = store_files.read_schema(os.path.join(self.root, layout.DATASET_DIR, "_common_metadata"))
-        if arrow is None:
-            return pl.Schema()
-        return pl.from_arrow(arrow.empty_table()).schema  # type: ignore[union-attr]
+        self.catalog()
+        if self._schema is None:
+            arrow = store_files.read_schema(os.path.join(self.root, layout.DATASET_DIR, "_common_metadata"))
+            self._schema = pl.Schema() if arrow is None else pl.from_arrow(arrow.empty_table()).schema  # type: ignore[union-attr]
+        return self._schema
 
     def _scan_files(self, files: Sequence[str]) -> pl.LazyFrame:
         schema = self._full_schema()
@@ -192,10 +202,10 @@ class Store:
 
     def header(self, obs_id: str, instrume: str, expid: str) -> EventMeta:
         """The primary and EVENTS headers of an exposure (macros, WCS, columns), cached."""
-        rows = self.exposures(obs_id, instrume, expid)
-        if rows.height != 1:
+        self.catalog()
+        path = self._header_files.get((obs_id, instrume, expid))
+        if path is None:
             raise StoreError(f"no exposure {layout.exposure_key(obs_id, instrume, expid)} in the store", self.root)
-        path = os.path.join(self.root, rows["header"][0])
         if path not in self._headers:
             self._headers[path] = store_files.read_exposure_cards(path)
         return self._headers[path]
@@ -256,10 +266,13 @@ class Store:
         ]
         if isinstance(selection, str):
             groups: dict[bytes, tuple[pl.Expr, list[str]]] = {}
+            keys: dict[tuple[str, str, str], bytes] = {}
             for key, file in pairs:
-                expr = self._compiled(selection, key)
-                entry = groups.setdefault(expr.meta.serialize(), (expr, []))
-                entry[1].append(file)
+                if key not in keys:
+                    expr = self._compiled(selection, key)
+                    keys[key] = expr.meta.serialize()
+                    groups.setdefault(keys[key], (expr, []))
+                groups[keys[key]][1].append(file)
             parts = [self._scan_files(files).filter(pl.all_horizontal([expr, *predicates]))
                      for expr, files in groups.values()]
             if not parts:
@@ -271,10 +284,15 @@ class Store:
         return frame.filter(pl.all_horizontal(predicates)) if predicates else frame
 
     def _compiled(self, selection: str, key: tuple[str, str, str]) -> pl.Expr:
+        """A selection compiled with one exposure's header (cached per header file and directory)."""
         from xmmframe.select import compile as compile_selection
 
         meta = self.header(*key)
-        return compile_selection(selection, meta, columns=self._full_schema(), base_dir=os.getcwd())
+        cache_key = (selection, meta.source or "", os.getcwd())
+        if cache_key not in self._compiled_cache:
+            self._compiled_cache[cache_key] = compile_selection(selection, meta, columns=self._full_schema(),
+                                                                base_dir=os.getcwd())
+        return self._compiled_cache[cache_key]
 
     def cone(self, ra: Any, dec: Any, radius: Any, **criteria: Any) -> pl.LazyFrame:
         """Events within ``radius`` of (``ra``, ``dec``) in every exposure (degrees or astropy angles).

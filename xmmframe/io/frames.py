@@ -30,18 +30,20 @@ def frame_format(path: str | os.PathLike[str]) -> str:
 
 
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
-    """Categorical and enum columns as strings (FITS and CSV have no dictionary types)."""
+    """Categorical and enum columns as strings (FITS and CSV have no dictionary types, and
+    Parquet readers such as astropy's do not read them)."""
     return frame.with_columns(pl.col(pl.Categorical, pl.Enum).cast(pl.String))
 
 
 def write_frame(frame: pl.DataFrame, path: str | os.PathLike[str], extname: str = "EVENTS") -> None:
     """Write a DataFrame atomically; the format follows the extension (``.parquet``, ``.fits``, ``.csv``)."""
     kind = frame_format(path)
+    frame = _plain(frame)
     if kind == "fits":
-        write_table(path, _plain(frame), extname=extname)
+        write_table(path, frame, extname=extname)
         return
     with atomic_path(path) as tmp:
         if kind == "parquet":
             frame.write_parquet(tmp)
         else:
-            _plain(frame).write_csv(tmp)
+            frame.write_csv(tmp)

@@ -32,10 +32,15 @@ from xmmframe.model.meta import EventMeta
 LOCK_TIMEOUT = 600.0
 
 
-def write_event_file(path: str, frame: pl.DataFrame, row_group_rows: int) -> None:
-    """Write one exposure's events of one sky cell, in row groups of ``row_group_rows`` (atomically)."""
+def write_event_file(path: str, frame: pl.DataFrame, row_group_rows: int, options: dict | None = None) -> None:
+    """Write one exposure's events of one sky cell, in row groups of ``row_group_rows`` (atomically).
+
+    ``options`` are pyarrow ``ParquetWriter`` options (default: chosen from ``frame``, see
+    :func:`xmmframe.io.parquet.writer_options`).
+    """
     table = frame.to_arrow()
-    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, table.schema, **writer_options(frame)) as writer:
+    options = writer_options(frame) if options is None else options
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, table.schema, **options) as writer:
         writer.write_table(table, row_group_size=row_group_rows)
 
 

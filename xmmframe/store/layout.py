@@ -47,6 +47,8 @@ PARTITION_ORDER = 7
 INDEX_ORDER = 29
 #: Events per Parquet row group in the store's event files.
 ROW_GROUP_ROWS = 1 << 16
+#: Bits between an ``INDEX_ORDER`` index and its ``PARTITION_ORDER`` cell (nested scheme).
+CELL_SHIFT = 2 * (INDEX_ORDER - PARTITION_ORDER)
 
 #: Columns ingest adds to every event, after the event list's own columns.
 INDEX_COLUMN = "_healpix_29"
@@ -74,7 +76,7 @@ def exposure_key(obs_id: str, instrume: str, expid: str) -> str:
 
 def cell_of_index(index: int) -> int:
     """The ``PARTITION_ORDER`` cell holding an ``INDEX_ORDER`` HEALPix index (nested scheme)."""
-    return index >> (2 * (INDEX_ORDER - PARTITION_ORDER))
+    return index >> CELL_SHIFT
 
 
 def cell_directory(root: str | os.PathLike[str], cell: int) -> str:

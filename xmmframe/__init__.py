@@ -15,6 +15,7 @@ from importlib import import_module
 from typing import Any
 
 from xmmframe import errors
+from xmmframe._version import __version__
 from xmmframe.io.events import open_events
 from xmmframe.io.fits_scan import scan_fits
 from xmmframe.io.parquet import scan_store, write_to_store
@@ -44,7 +45,6 @@ _LAZY = {
 
 __all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits", "scan_store",
            "write_to_store", *_LAZY]
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

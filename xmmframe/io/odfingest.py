@@ -23,7 +23,7 @@ from dataclasses import replace
 
 import polars as pl
 
-from xmmframe import __version__
+from xmmframe._version import __version__
 from xmmframe.errors import OdfError
 from xmmframe.io.odf import constituent_header, locate_odf
 from xmmframe.io.odf_summary import format_summary_sas, read_summary, write_summary

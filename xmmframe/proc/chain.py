@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from xmmframe import __version__
+from xmmframe._version import __version__
 from xmmframe.errors import OdfError
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.events import EventList

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from xmmframe import __version__
+from xmmframe._version import __version__
 from xmmframe.ccf.cif import calindex_table
 from xmmframe.io.fits_write import TableHdu, encode_table, primary_template, table_template
 from xmmframe.io.odf_write import keyword_cards

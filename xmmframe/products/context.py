@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from xmmframe._version import __version__
 from xmmframe.errors import ProductError
 from xmmframe.io.ogip import REGION_EXTNAME
 from xmmframe.model.events import EventList
@@ -42,12 +43,6 @@ TIME_SYSTEM_KEYWORDS = ("TIMESYS", "TIMEUNIT", "TIMEREF", "TASSIGN", "CLOCKAPP",
                         "TIMEZERO")
 #: Primary-header keywords not copied to products (the input's own processing record; also XPROCn, XDALn).
 _NOT_COPIED = ("CREATOR", "DATE", "HISTORY", "COMMENT", "CHECKSUM", "DATASUM", "LONGSTRN")
-
-
-def _version() -> str:
-    from xmmframe import __version__
-
-    return __version__
 
 
 @dataclass(frozen=True)
@@ -143,7 +138,8 @@ class ProductContext:
         copied = drop_keywords(primary, (*_NOT_COPIED, *processing, "SIMPLE", "BITPIX", "NAXIS", "EXTEND"))
         now = creation_date()
         items: list[tuple[str, Any, str]] = [
-            ("CREATOR", f"xmmframe {self.task} (xmmframe-{_version()})", "name of code that created this file"),
+            ("CREATOR", f"xmmframe {self.task} (xmmframe-{__version__})",
+             "name of code that created this file"),
             ("DATE", now, "creation date"),
         ]
         if self.command:
@@ -153,7 +149,7 @@ class ProductContext:
     def history_cards(self) -> tuple[str, ...]:
         """HISTORY cards: the xmmframe call, the input and the parameters."""
         source = os.path.basename(self.meta.source) if self.meta.source else "events"
-        text = f"Created by xmmframe {self.task} (xmmframe-{_version()}) from {source}"
+        text = f"Created by xmmframe {self.task} (xmmframe-{__version__}) from {source}"
         params = " ".join(f"{k}={v}" for k, v in self.parameters)
         lines = textwrap.wrap(text, 70) + (textwrap.wrap(params, 70) if params else [])
         return tuple(f"HISTORY {line}".ljust(80) for line in lines)

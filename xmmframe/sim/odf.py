@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from xmmframe import __version__
+from xmmframe._version import __version__
 from xmmframe.model.mission_time import utc_strings
 from xmmframe.sim.frames import COARSE_WRAP, FINE_TICK
 

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import polars as pl
 
-from xmmframe import __version__
+from xmmframe._version import __version__
 from xmmframe.io.odf_summary import format_summary_asc, write_summary
 from xmmframe.io.odf_write import constituent_writer, write_constituent
 from xmmframe.io.truth import TruthWriter, truth_writer

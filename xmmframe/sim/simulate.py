@@ -31,6 +31,8 @@ from xmmframe.io.odf_summary import format_summary_asc, write_summary
 from xmmframe.io.odf_write import constituent_writer, write_constituent
 from xmmframe.io.truth import TruthWriter, truth_writer
 from xmmframe.model.attitude import Attitude
+from xmmframe.model.geometry import Camera
+from xmmframe.model.geometry import camera as camera_of
 from xmmframe.model.mission_time import mission_seconds, utc_string
 from xmmframe.model.odf import (
     ConfigParameter,
@@ -41,8 +43,6 @@ from xmmframe.model.odf import (
     ProposalRecord,
 )
 from xmmframe.proc.calibration import FROM_CCF, HOT, DetectorCalibration, detector_calibration
-from xmmframe.proc.geometry import Camera
-from xmmframe.proc.geometry import camera as camera_of
 from xmmframe.sim.config import SimulationConfig, default_config
 from xmmframe.sim.detector import SATURATION, first_row, mos_onboard, transmit
 from xmmframe.sim.frames import FrameSchedule

@@ -29,6 +29,7 @@ from xmmframe.model.attitude import Attitude
 from xmmframe.model.events import EventList
 from xmmframe.model.observation import Observation, instrument_code
 from xmmframe.model.odf import ExposureRecord
+from xmmframe.model.registry import register
 from xmmframe.proc.calibration import DetectorCalibration
 from xmmframe.proc.exposure import extensions, prepare_exposure
 from xmmframe.proc.header import event_meta
@@ -121,6 +122,7 @@ def _run(
     return results
 
 
+@register("Observation.epproc")
 def epproc(
     obs: Observation,
     *,
@@ -135,6 +137,7 @@ def epproc(
     return _run(obs, ["PN"], outdir, progress, **options)
 
 
+@register("Observation.emproc")
 def emproc(
     obs: Observation,
     *,

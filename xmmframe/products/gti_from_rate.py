@@ -32,6 +32,7 @@ from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.products import LightCurve
+from xmmframe.model.registry import register
 
 #: Flare-screening defaults per instrument family: (selection, rate threshold in count/s).
 FLARE_DEFAULTS = {
@@ -40,6 +41,7 @@ FLARE_DEFAULTS = {
 }
 
 
+@register("LightCurve.gti")
 def gti_from_table(
     frame: pl.DataFrame,
     expression: str | pl.Expr,

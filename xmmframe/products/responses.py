@@ -53,6 +53,7 @@ import polars as pl
 from xmmframe.ccf.access import Calibration, instrument_name
 from xmmframe.ccf.quantumef import parse_pattern_range
 from xmmframe.errors import CalibrationError, XmmframeError
+from xmmframe.model.registry import register
 from xmmframe.model.responses import Arf, Rmf, sparse_rows
 
 #: Sky pixel size (arcsec) of X/Y and DETX/DETY.
@@ -267,6 +268,7 @@ def energy_grid(emin: float, emax: float, nbins: int) -> tuple[np.ndarray, np.nd
     return edges[:-1], edges[1:]
 
 
+@register("Spectrum.rmf")
 def rmfgen(
     spectrum: Any,
     calibration: Calibration | None = None,
@@ -504,6 +506,7 @@ def _region_extent(ctx: SpectrumContext) -> tuple[float, float, float]:
     return float(np.mean(xs)), float(np.mean(ys)), max(sizes) + max(np.ptp(xs), np.ptp(ys))
 
 
+@register("Spectrum.arf")
 def arfgen(
     spectrum: Any,
     rmf: Rmf | None = None,

@@ -49,6 +49,7 @@ from xmmframe.sim.frames import FrameSchedule
 from xmmframe.sim.odf import (
     MOS_RAW_SCHEMA,
     PN_RAW_SCHEMA,
+    PROVENANCE,
     aux_keywords,
     event_table_keywords,
     exposure_keywords,
@@ -524,7 +525,7 @@ def simulate(
         ats_name = _name(config, "SC", "X", 0, "00", "ATS")
         write_constituent(
             os.path.join(outdir, ats_name),
-            {"TELESCOP": "XMM", "OBS_ID": config.obs_id, "CREATOR": "xmmframe simulate"},
+            {"TELESCOP": "XMM", "OBS_ID": config.obs_id, "CREATOR": PROVENANCE.creator},
             [("ATS", {}, ats)],
         )
         files.insert(0, (ats_name, "Reconstructed Attitude file"))

@@ -86,7 +86,7 @@ from xmmframe.ccf.psf import king_encircled  # noqa: E402
 from xmmframe.ccf.xareaef import read_xareaef  # noqa: E402
 from xmmframe.io.responses import read_arf, read_rmf  # noqa: E402
 from xmmframe.proc.calibration import DEAD, HOT, DetectorCalibration  # noqa: E402
-from xmmframe.proc.geometry import camera  # noqa: E402
+from xmmframe.model.geometry import camera  # noqa: E402
 
 #: Fixed dates so that regenerating gives identical files.
 BUILD_DATE = "2026-01-01T00:00:00"

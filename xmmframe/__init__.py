@@ -21,6 +21,7 @@ from xmmframe.io.fits_scan import scan_fits
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import ColumnInfo, EventMeta
+from xmmframe.model import registry as _registry
 
 #: Subpackages reachable as attributes (``xmmframe.select.compile``), imported on first access.
 _SUBPACKAGES = ("ccf", "io", "model", "proc", "products", "select", "sim", "store")
@@ -46,6 +47,32 @@ _LAZY = {
 }
 
 __all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events", "scan_fits", *_LAZY]
+
+#: The module that implements each model convenience (``Spectrum.write``, ``EventList.spectrum``,
+#: ``Observation.epproc``...), imported on first use: model objects never import the layers
+#: above them (see :mod:`xmmframe.model.registry`).
+_PROVIDERS = {
+    "xmmframe.io.events": ("EventList.write_fits",),
+    "xmmframe.io.fits_scan": ("EventMeta.extensions",),
+    "xmmframe.io.odf": ("Observation.attitude", "Observation.header", "Observation.scan_constituent"),
+    "xmmframe.io.ogip": ("GTI.read", "Image.read", "Image.write", "LightCurve.read", "LightCurve.write",
+                         "Spectra.read", "Spectra.write", "Spectrum.read", "Spectrum.write"),
+    "xmmframe.io.parquet": ("EventList.write_parquet",),
+    "xmmframe.io.responses": ("Arf.read", "Arf.write", "Rmf.read", "Rmf.write"),
+    "xmmframe.proc.chain": ("Observation.emproc", "Observation.epproc"),
+    "xmmframe.products.backscale": ("Spectrum.backscale",),
+    "xmmframe.products.grouping": ("Spectrum.group",),
+    "xmmframe.products.gti_from_rate": ("LightCurve.gti",),
+    "xmmframe.products.image": ("EventList.image",),
+    "xmmframe.products.lightcurve": ("EventList.lightcurve",),
+    "xmmframe.products.quicklook": ("Image.plot", "LightCurve.plot", "Spectrum.plot"),
+    "xmmframe.products.responses": ("Spectrum.arf", "Spectrum.rmf"),
+    "xmmframe.products.spectrum": ("EventList.spectrum",),
+    "xmmframe.select.compiler": ("EventList.compile",),
+}
+for _module, _names in _PROVIDERS.items():
+    _registry.provide(_module, _names)
+del _module, _names
 
 
 def __getattr__(name: str) -> Any:

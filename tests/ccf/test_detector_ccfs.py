@@ -18,7 +18,7 @@ from xmmframe.ccf.badpix import FROM_CCF, read_badpix, write_badpix
 from xmmframe.ccf.ccf_file import write_ccf
 from xmmframe.ccf.gain import EnergyScale, read_energy_scale, write_energy_scale
 from xmmframe.errors import CalibrationError, CalibrationWarning
-from xmmframe.proc.geometry import camera
+from xmmframe.model.geometry import camera
 
 CAMERAS = ["EPN", "EMOS1", "EMOS2"]
 BUILTIN = Path(builtin_directory())

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from xmmframe._version import __version__
 from xmmframe.cli.main import main
 
 pytestmark = pytest.mark.filterwarnings("ignore::xmmframe.errors.CalibrationWarning")
@@ -86,7 +87,7 @@ def test_epiclccorr_as_in_the_exod_header(refdata, tmp_path, fitsverify):
         ratio = a.data["RATE"][good] / b.data["RATE"][good]
         assert np.median(ratio) == pytest.approx(1.0, abs=0.03)
         assert ours[0].header["XPROC0"].startswith("epiclccorr srctslist=")
-        assert ours[0].header["CREATOR"] == "xmmframe epiclccorr"
+        assert ours[0].header["CREATOR"] == f"xmmframe epiclccorr (xmmframe-{__version__})"
     assert main(["epiclccorr", f"srctslist={refdata / LC}_lc_2.604_src.lc", f"eventlist={events}",
                  f"outset={out}", "withsourcepos=yes", "clobber=yes"]) == 1
 

@@ -10,11 +10,11 @@ from astropy.wcs import WCS
 
 from xmmframe.io.odf import read_attitude
 from xmmframe.model.attitude import Attitude
+from xmmframe.model.geometry import camera
 from xmmframe.proc.calibration import builtin_calibration, detector_calibration
 from xmmframe.proc.coordinates import SkyGrid, det_to_radec, det_to_sky, radec_to_det, sky_exprs
 from xmmframe.proc.energy import correct_energy, forward_adu
 from xmmframe.proc.frames import frame_times
-from xmmframe.proc.geometry import camera
 
 MIEVLI = "exod/0001730201/P0001730201M{}S00{}MIEVLI.FTZ"
 

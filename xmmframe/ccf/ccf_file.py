@@ -23,6 +23,7 @@ import polars as pl
 
 from xmmframe.errors import CalibrationError, XmmframeError
 from xmmframe.model.hdu import creation_date
+from xmmframe.model.provenance import Provenance
 
 
 def ccf_header(path: str | os.PathLike[str]) -> dict[str, object]:
@@ -142,8 +143,9 @@ def write_ccf(
 
     name = os.path.basename(os.fspath(path))
     now = creation_date()
+    creator = Provenance("make_builtin_calibration").creator
     primary = primary_template({
-        "CREATOR": "xmmframe make_builtin_calibration", "DATE": now, "FILENAME": name, "TELESCOP": "XMM",
+        "CREATOR": creator, "DATE": now, "FILENAME": name, "TELESCOP": "XMM",
         "INSTRUME": "", "SCOPE": scope, "TYPEID": typeid, "TYPEDESC": description[:68], "ISSUE": int(issue),
         "VALDATE": valdate, "EXTSEQU": "ANY", "EXTSEQID": " ".join(t[0] for t in tables)[:68],
         "CATEGORY": "XMMCCF", "SUBDATE": subdate or now, "CALSRC": "xmmframe-builtin",

@@ -28,6 +28,7 @@ import polars as pl
 
 from xmmframe.ccf.cif import CIF_COLUMNS, CalIndex, calindex_table
 from xmmframe.errors import CalibrationError, XmmframeError
+from xmmframe.model.provenance import Provenance
 
 _CCF_NAME = re.compile(r"^([A-Z0-9]+)_([A-Z0-9_]+)_(\d{4})\.CCF$", re.IGNORECASE)
 _MIF = re.compile(r"^XMM_CALINDEX_(\d{4})\.CCF$", re.IGNORECASE)
@@ -174,5 +175,5 @@ def write_cif(index: CalIndex, path: str | os.PathLike[str]) -> None:
     if index.analysis_date:
         keywords["ANALDATE"] = index.analysis_date
     frame = calindex_table(index.entries)
-    primary = primary_template({"CREATOR": "xmmframe cifbuild"})
+    primary = primary_template({"CREATOR": Provenance("cifbuild").creator})
     write_hdus(path, [primary, TableHdu(table_template("CALINDEX", keywords), frame)])

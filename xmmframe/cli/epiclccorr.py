@@ -47,8 +47,10 @@ PARAMS = (
 def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Correct the source curve and write it."""
     from xmmframe.ccf.access import Calibration
+    from xmmframe.io.fits_write import provenance_keywords
     from xmmframe.io.ogip import write_lightcurve
     from xmmframe.model.products import drop_keywords, keyword_cards, set_keywords
+    from xmmframe.model.provenance import Provenance
     from xmmframe.products.epiclccorr import epiclccorr
 
     if values["withsourcepos"] or values["allcamera"]:
@@ -69,9 +71,8 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     command = command_text("epiclccorr", args.parameters)
     history = [command, *(calibration.history() if calibration is not None else [])]
     processing = {c[:8].strip() for c in net.primary_cards if c.startswith(("XPROC", "XDAL"))}
-    primary = set_keywords(drop_keywords(net.primary_cards, processing), [
-        ("CREATOR", "xmmframe epiclccorr", "name of code that created this file"),
-        ("XPROC0", command, "command that made this file")])
+    primary = set_keywords(drop_keywords(net.primary_cards, processing),
+                           provenance_keywords(Provenance("epiclccorr", command)))
     net = replace(net, primary_cards=primary, cards=net.cards + keyword_cards([("HISTORY", h, "") for h in history]))
     write_lightcurve(net, output, overwrite=overwrite)
     print(f"epiclccorr: {len(net)} bins, BKGRATIO {net.keyword('BKGRATIO')}, absolute factor "

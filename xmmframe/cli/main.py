@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
-from xmmframe import __version__
+from xmmframe._version import __version__
 from xmmframe.errors import XmmframeError
 
 #: Modules of xmmframe.cli that register subcommands, in the order they are listed in --help.

@@ -19,6 +19,7 @@ from xmmframe.io.fits_write import TableHdu, write_hdus
 from xmmframe.model.events import EventList
 from xmmframe.model.hdu import RawHdu
 from xmmframe.model.meta import EventMeta
+from xmmframe.model.registry import register
 
 _PARQUET_MAGIC = b"PAR1"
 
@@ -80,6 +81,7 @@ def open_events(path: str | os.PathLike[str], hdu: int | str | None = None) -> E
     return EventList(table.scan(), meta)
 
 
+@register("EventList.write_fits")
 def write_events_fits(events: EventList, path: str | os.PathLike[str]) -> None:
     """Write an EventList as FITS: its other HDUs verbatim and the table from its frame."""
     meta = events.meta

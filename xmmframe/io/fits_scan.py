@@ -34,6 +34,7 @@ from xmmframe.errors import ColumnError, HduNotFoundError, TruncatedFileError
 from xmmframe.io.fits_columns import ColumnFormat, HeapReader, parse_columns
 from xmmframe.io.fits_structure import HduInfo, find_hdu, open_binary, read_structure
 from xmmframe.model.hdu import RawHdu
+from xmmframe.model.registry import register
 
 #: Bytes of whole rows read per block; large enough to amortise I/O, small enough for the CPU cache.
 BLOCK_BYTES = 8 << 20
@@ -341,3 +342,23 @@ def scan_fits(path: str | os.PathLike[str], hdu: int | str | None = None) -> pl.
     >>> lf.filter(pl.col("PATTERN") <= 4).select("PI").collect()               # doctest: +SKIP
     """
     return FitsTable.open(path, hdu).scan()
+
+
+@register("EventMeta.extensions")
+def read_raw_table(raw: RawHdu) -> pl.DataFrame:
+    """The rows of a binary table held in memory (an extension carried by an event list's metadata).
+
+    Parameters
+    ----------
+    raw : RawHdu
+        Header cards and data bytes of the table.
+
+    Returns
+    -------
+    polars.DataFrame
+
+    Examples
+    --------
+    >>> frames = {hdu.name: read_raw_table(hdu) for hdu in events.meta.hdus[2:]}   # doctest: +SKIP
+    """
+    return FitsTable.from_raw(raw).read()

@@ -38,6 +38,7 @@ from xmmframe.io.odf_summary import read_summary
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.observation import Observation
 from xmmframe.model.odf import OdfFileName, OdfSummary
+from xmmframe.model.registry import register
 
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2")
 
@@ -181,6 +182,7 @@ def open_odf(path: str | os.PathLike[str], workdir: str | os.PathLike[str] | Non
 # ------------------------------------------------------------------------------ constituents
 
 
+@register("Observation.scan_constituent")
 def scan_constituent(path: str, hdu: int | str | None = None) -> pl.LazyFrame:
     """A constituent's binary table as a LazyFrame (first table by default)."""
     return scan_fits(path, hdu if hdu is not None else 1)
@@ -193,6 +195,7 @@ def read_constituent(
     return FitsTable.open(path, hdu if hdu is not None else 1).read(columns)
 
 
+@register("Observation.header")
 def constituent_header(path: str, hdu: int | str | None = None) -> fits.Header:
     """Primary header keywords overlaid by the given (default first) table's header."""
     hdus = read_structure(path)
@@ -207,6 +210,7 @@ def constituent_header(path: str, hdu: int | str | None = None) -> fits.Header:
     return merged
 
 
+@register("Observation.attitude")
 def read_attitude(path: str) -> Attitude:
     """The attitude history of an ODF ``*ATS.FIT`` or of an atthkgen ``ATTHK`` file.
 

@@ -23,7 +23,7 @@ from dataclasses import replace
 
 import polars as pl
 
-from xmmframe import __version__
+from xmmframe._version import __version__
 from xmmframe.errors import OdfError
 from xmmframe.io.odf import constituent_header, locate_odf
 from xmmframe.io.odf_summary import format_summary_sas, read_summary, write_summary
@@ -37,6 +37,7 @@ from xmmframe.model.odf import (
     InstrumentRecord,
     OdfFileName,
 )
+from xmmframe.model.provenance import Provenance
 
 _DATA_MODES = {
     "IME": "Imaging",
@@ -142,5 +143,5 @@ def odfingest(odf: str | os.PathLike[str], outdir: str | os.PathLike[str] | None
     target = os.path.join(os.fspath(outdir) if outdir is not None else directory, name)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     date = creation_date(milliseconds=True)
-    write_summary(target, format_summary_sas(result, f"xmmframe odfingest (xmmframe-{__version__})", date))
+    write_summary(target, format_summary_sas(result, Provenance("odfingest").creator, date))
     return target

@@ -42,6 +42,7 @@ from xmmframe.model.products import (
     set_keywords,
     with_longstrn,
 )
+from xmmframe.model.registry import register
 
 #: Time keywords copied to GTI extensions, with XMM defaults.
 TIME_KEYWORDS: tuple[tuple[str, Any, str], ...] = (
@@ -268,6 +269,7 @@ def _channel_dtype(channel: np.ndarray) -> pl.DataType:
     return pl.Int16 if channel.size == 0 or int(np.max(channel)) < 32768 else pl.Int32
 
 
+@register("Spectrum.write")
 def write_spectrum(spec: Spectrum, path: str | os.PathLike[str], overwrite: bool = False) -> None:
     """Write a PHA Type I file: primary, ``SPECTRUM`` (CHANNEL, COUNTS[, QUALITY, GROUPING]), GTIs.
 
@@ -311,6 +313,7 @@ def _spectrum_common(info: HduInfo) -> dict[str, Any]:
     }
 
 
+@register("Spectrum.read")
 def read_spectrum(path: str | os.PathLike[str]) -> Spectrum:
     """Read a PHA Type I file (xmmframe or SAS evselect layout)."""
     spath = os.fspath(path)
@@ -344,6 +347,7 @@ def read_spectrum(path: str | os.PathLike[str]) -> Spectrum:
     )
 
 
+@register("Spectra.write")
 def write_spectra(spectra: Spectra, path: str | os.PathLike[str], overwrite: bool = False) -> None:
     """Write a PHA Type II file: one row per spectrum (SPEC_NUM, ROWID, CHANNEL, COUNTS, EXPOSURE, BACKSCAL)."""
     n, nchan = spectra.counts.shape
@@ -372,6 +376,7 @@ def write_spectra(spectra: Spectra, path: str | os.PathLike[str], overwrite: boo
     _write(path, hdus, overwrite)
 
 
+@register("Spectra.read")
 def read_spectra(path: str | os.PathLike[str]) -> Spectra:
     """Read a PHA Type II file."""
     spath = os.fspath(path)
@@ -400,6 +405,7 @@ _CURVE_OWNED = ("HDUCLASS", "HDUCLAS1", "HDUCLAS2", "HDUCLAS3", "HDUVERS", "HDUV
                 "TIMEPIXR", "EXPOSURE", "BACKAPP")
 
 
+@register("LightCurve.write")
 def write_lightcurve(curve: LightCurve, path: str | os.PathLike[str], overwrite: bool = False) -> None:
     """Write a light curve: primary, ``RATE`` (RATE, ERROR, TIME [, FRACEXP, BACKV, BACKE] or COUNTS, TIME), GTIs.
 
@@ -446,6 +452,7 @@ def write_lightcurve(curve: LightCurve, path: str | os.PathLike[str], overwrite:
     _write(path, hdus, overwrite)
 
 
+@register("LightCurve.read")
 def read_lightcurve(path: str | os.PathLike[str]) -> LightCurve:
     """Read an OGIP light curve (xmmframe, evselect, epiclccorr); TIME is returned as bin centres."""
     spath = os.fspath(path)
@@ -490,6 +497,30 @@ def read_lightcurve(path: str | os.PathLike[str]) -> LightCurve:
 # ---------------------------------------------------------------------- GTI files
 
 
+@register("GTI.read")
+def read_gti(path: str | os.PathLike[str], hdu: int | str | None = None) -> GTI:
+    """Read a GTI extension (default: the first binary table, e.g. ``STDGTI``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The FITS file.
+    hdu : int or str, optional
+        The extension, by index or EXTNAME.
+
+    Returns
+    -------
+    GTI
+        Named after the extension.
+
+    Examples
+    --------
+    >>> read_gti("M1_gti.fits").duration                         # doctest: +SKIP
+    """
+    table = FitsTable.open(path, hdu)
+    return GTI.from_frame(table.read(), table.info.name)
+
+
 def write_gti(
     gti: GTI,
     path: str | os.PathLike[str],
@@ -517,6 +548,7 @@ _IMAGE_OWNED = ("EXPOSURE", "BSCALE", "BZERO")
 _BITPIX_DTYPE = {8: ">u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 
 
+@register("Image.write")
 def write_image(image: Image, path: str | os.PathLike[str], overwrite: bool = False) -> None:
     """Write an image as the primary array (int32 counts or float64) followed by its GTI extensions."""
     cards = _owned(image.cards, _IMAGE_OWNED)
@@ -537,6 +569,7 @@ def read_image_data(path: str | os.PathLike[str], info: HduInfo) -> np.ndarray:
     return data * scale + zero if (scale, zero) != (1.0, 0.0) else data
 
 
+@register("Image.read")
 def read_image(path: str | os.PathLike[str]) -> Image:
     """Read an image (primary array, or the first IMAGE extension when the primary is empty)."""
     spath = os.fspath(path)

@@ -38,6 +38,7 @@ from xmmframe.io.atomic import atomic_path
 from xmmframe.model.events import EventList
 from xmmframe.model.hdu import CARD, RawHdu
 from xmmframe.model.meta import EventMeta
+from xmmframe.model.registry import register
 
 _KEY = "xmmframe.hdus"
 
@@ -126,6 +127,7 @@ def writer_options(sample: pl.DataFrame, compact: bool = False) -> dict[str, obj
     }
 
 
+@register("EventList.write_parquet")
 def write_events_parquet(events: EventList, path: str | os.PathLike[str], *, compact: bool = False) -> None:
     """Write an EventList to Parquet, one row group of ``ROW_GROUP_ROWS`` events at a time, atomically.
 

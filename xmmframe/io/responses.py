@@ -33,6 +33,7 @@ from xmmframe.io.fits_scan import FitsTable
 from xmmframe.io.fits_structure import read_structure
 from xmmframe.io.fits_write import TableHdu, primary_template, table_template, write_hdus
 from xmmframe.model.hdu import creation_date
+from xmmframe.model.registry import register
 from xmmframe.model.responses import Arf, Rmf
 
 #: Keywords of the MATRIX/SPECRESP header that describe the product (kept on reading).
@@ -115,6 +116,7 @@ def rmf_hdus(rmf: Rmf, history: list[str] | None = None) -> list[object]:
     ]
 
 
+@register("Rmf.write")
 def write_rmf(path: str | os.PathLike[str], rmf: Rmf, history: list[str] | None = None) -> None:
     """Write an OGIP RMF (primary, MATRIX, EBOUNDS) atomically.
 
@@ -125,6 +127,7 @@ def write_rmf(path: str | os.PathLike[str], rmf: Rmf, history: list[str] | None 
     write_hdus(path, rmf_hdus(rmf, history))  # type: ignore[arg-type]
 
 
+@register("Arf.write")
 def write_arf(path: str | os.PathLike[str], arf: Arf, history: list[str] | None = None) -> None:
     """Write an OGIP ARF (primary, SPECRESP) atomically.
 
@@ -172,6 +175,7 @@ def _descriptive(header: Mapping[str, object]) -> dict[str, object]:
     return {k: (v.strip() if isinstance(v, str) else v) for k, v in header.items() if k in _DESCRIPTIVE}
 
 
+@register("Rmf.read")
 def read_rmf(path: str | os.PathLike[str]) -> Rmf:
     """Read an OGIP RMF (``MATRIX`` or ``SPECRESP MATRIX`` plus ``EBOUNDS``).
 
@@ -214,6 +218,7 @@ def read_rmf(path: str | os.PathLike[str]) -> Rmf:
     )
 
 
+@register("Arf.read")
 def read_arf(path: str | os.PathLike[str]) -> Arf:
     """Read an OGIP ARF (``SPECRESP`` extension).
 

@@ -22,6 +22,7 @@ import polars as pl
 
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
+from xmmframe.model.registry import implementation
 
 if TYPE_CHECKING:
     from xmmframe.model.products import Image, LightCurve, Spectrum
@@ -100,8 +101,7 @@ class EventList:
         if isinstance(selection, pl.Expr):
             return selection
         if isinstance(selection, str):
-            from xmmframe.select import compile as compile_selection
-
+            compile_selection = implementation("EventList.compile")
             return compile_selection(selection, self.meta, columns=self.lazy.collect_schema())
         if isinstance(selection, GTI):
             return selection.expr("TIME")
@@ -173,8 +173,7 @@ class EventList:
         >>> spec = events.spectrum(selection="(X,Y) in CIRCLE(24635.6,24158.8,200)")   # doctest: +SKIP
         >>> spec.write("src.pha")                                                      # doctest: +SKIP
         """
-        from xmmframe.products.spectrum import make_spectrum
-
+        make_spectrum = implementation("EventList.spectrum")
         return make_spectrum(self, selection, channel_bin=channel_bin, channel_min=channel_min,
                              channel_max=channel_max, energy_column=energy_column, gti=gti,
                              ignore_legal_limits=ignore_legal_limits)
@@ -220,8 +219,7 @@ class EventList:
         >>> curve = events.lightcurve(100, selection="#XMMEA_EM && (PI>10000) && (PATTERN==0)")  # doctest: +SKIP
         >>> gti = curve.gti("RATE<=0.35")                                                        # doctest: +SKIP
         """
-        from xmmframe.products.lightcurve import make_lightcurve
-
+        make_lightcurve = implementation("EventList.lightcurve")
         return make_lightcurve(self, selection, bin=bin, tmin=tmin, tmax=tmax, rate=rate,
                                energy_column=energy_column, fracexp=fracexp, gti=gti)
 
@@ -270,8 +268,7 @@ class EventList:
         >>> image = events.image(bin=80)                                         # doctest: +SKIP
         >>> image.wcs.world_to_pixel_values(263.6579, -32.556)                   # doctest: +SKIP
         """
-        from xmmframe.products.image import make_image
-
+        make_image = implementation("EventList.image")
         return make_image(self, selection, bin=bin, x_range=x_range, y_range=y_range, size=size,
                           xcolumn=xcolumn, ycolumn=ycolumn, weights=weights, square=square, dtype=dtype, gti=gti)
 
@@ -283,9 +280,7 @@ class EventList:
         Unchanged columns keep their TFORM, scaling, TNULL, units, TLMIN/TLMAX and all
         header cards; other HDUs are copied byte for byte.
         """
-        from xmmframe.io.events import write_events_fits
-
-        write_events_fits(self, path)
+        implementation("EventList.write_fits")(self, path)
 
     def write_parquet(self, path: str | os.PathLike[str], *, compact: bool = False) -> None:
         """Write the events to Parquet with headers, GTIs and column metadata in its key-value metadata.
@@ -294,6 +289,4 @@ class EventList:
         scans; ``compact=True`` dictionary-encodes every column and compresses it with zstd
         instead (smaller files, slower scans).
         """
-        from xmmframe.io.parquet import write_events_parquet
-
-        write_events_parquet(self, path, compact=compact)
+        implementation("EventList.write_parquet")(self, path, compact=compact)

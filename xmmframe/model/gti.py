@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from xmmframe.model.registry import implementation
+
 
 @dataclass(frozen=True, eq=False)
 class GTI:
@@ -75,10 +77,7 @@ class GTI:
         >>> len(gti)                               # doctest: +SKIP
         10
         """
-        from xmmframe.io.fits_scan import FitsTable
-
-        table = FitsTable.open(path, hdu)
-        return cls.from_frame(table.read(), table.info.name)
+        return implementation("GTI.read")(path, hdu)
 
     @classmethod
     def empty(cls) -> "GTI":

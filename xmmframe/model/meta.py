@@ -25,6 +25,7 @@ from astropy.io import fits
 
 from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import RawHdu, cards_to_header
+from xmmframe.model.registry import implementation
 
 if TYPE_CHECKING:
     from astropy.wcs import WCS
@@ -285,10 +286,9 @@ class EventMeta:
     @cached_property
     def extensions(self) -> dict[str, pl.DataFrame]:
         """Every other binary table (OFFSETS, EXPOSUnn, BADPIXnn, STDGTInn, CALINDEX, ...) as a DataFrame."""
-        from xmmframe.io.fits_scan import FitsTable
-
+        read_table = implementation("EventMeta.extensions")
         return {
-            hdu.name: FitsTable.from_raw(hdu).read()
+            hdu.name: read_table(hdu)
             for i, hdu in enumerate(self.hdus)
             if i not in (0, self.table_index) and hdu.kind == "BINTABLE"
         }

@@ -26,6 +26,7 @@ import polars as pl
 
 from xmmframe.errors import OdfError
 from xmmframe.model.odf import EPIC_INSTRUMENTS, ExposureRecord, OdfSummary
+from xmmframe.model.registry import implementation
 
 if TYPE_CHECKING:  # pragma: no cover
     from astropy.io import fits
@@ -146,8 +147,7 @@ class Observation:
 
     def raw_events(self, instrument: str, exposure: int, ccd: int | None = None) -> pl.LazyFrame:
         """Raw imaging-mode events of an exposure (all CCDs, or one) with a ``CCDNR`` (UInt8) column."""
-        from xmmframe.io.odf import scan_constituent
-
+        scan_constituent = implementation("Observation.scan_constituent")
         rows = self.files(instrument, EVENT_KIND, exposure, ccd).sort("CCD")
         if rows.height == 0:
             self.path(instrument, EVENT_KIND, exposure, ccd)
@@ -159,40 +159,28 @@ class Observation:
 
     def frames(self, instrument: str, exposure: int) -> pl.LazyFrame:
         """The frame (auxiliary) table of an exposure (pn: its first extension)."""
-        from xmmframe.io.odf import scan_constituent
-
-        return scan_constituent(self.path(instrument, FRAME_KIND, exposure))
+        return implementation("Observation.scan_constituent")(self.path(instrument, FRAME_KIND, exposure))
 
     def housekeeping(self, instrument: str, kind: str) -> pl.LazyFrame:
         """A housekeeping table (``PMH``, ``PAH``, ``PEH``, ``HCH``, ...) of an instrument."""
-        from xmmframe.io.odf import scan_constituent
-
-        return scan_constituent(self.path(instrument, kind))
+        return implementation("Observation.scan_constituent")(self.path(instrument, kind))
 
     def header(self, path: str, hdu: int | str | None = None) -> "fits.Header":
         """Keywords of a constituent (primary header overlaid by its first table's header)."""
-        from xmmframe.io.odf import constituent_header
-
-        return constituent_header(path, hdu)
+        return implementation("Observation.header")(path, hdu)
 
     def attitude(self, path: str | os.PathLike[str] | None = None) -> "Attitude":
         """The attitude history: the ODF's ``*ATS.FIT`` (or ``path``, e.g. an atthkgen ``ATTHK`` file)."""
-        from xmmframe.io.odf import read_attitude
-
         if path is None:
             path = self.path("SC", ATTITUDE_KIND)
-        return read_attitude(os.fspath(path))
+        return implementation("Observation.attitude")(os.fspath(path))
 
     # ------------------------------------------------------------------ processing
 
     def epproc(self, **options: Any) -> list["EventList"]:
         """Calibrated pn event lists, one per pn imaging exposure (see :func:`xmmframe.proc.epproc`)."""
-        from xmmframe.proc.chain import epproc
-
-        return epproc(self, **options)
+        return implementation("Observation.epproc")(self, **options)
 
     def emproc(self, **options: Any) -> list["EventList"]:
         """Calibrated MOS1/MOS2 event lists, one per MOS imaging exposure (:func:`xmmframe.proc.emproc`)."""
-        from xmmframe.proc.chain import emproc
-
-        return emproc(self, **options)
+        return implementation("Observation.emproc")(self, **options)

@@ -35,6 +35,7 @@ from astropy.wcs import WCS
 
 from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import CARD, cards_to_header
+from xmmframe.model.registry import implementation
 
 if TYPE_CHECKING:
     from xmmframe.model.responses import Arf, Rmf
@@ -246,16 +247,12 @@ class Spectrum(Product):
         --------
         >>> spec.write("src.pha", overwrite=True)              # doctest: +SKIP
         """
-        from xmmframe.io.ogip import write_spectrum
-
-        write_spectrum(self, path, overwrite=overwrite)
+        implementation("Spectrum.write")(self, path, overwrite=overwrite)
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> "Spectrum":
         """Read a PHA Type I file (written by xmmframe or SAS evselect)."""
-        from xmmframe.io.ogip import read_spectrum
-
-        return read_spectrum(path)
+        return implementation("Spectrum.read")(path)
 
     def rmf(self, **options: Any) -> "Rmf":
         """The redistribution matrix for this spectrum (SAS rmfgen); see
@@ -265,9 +262,7 @@ class Spectrum(Product):
         --------
         >>> spec.rmf().write("src.rmf")              # doctest: +SKIP
         """
-        from xmmframe.products.responses import rmfgen
-
-        return rmfgen(self, **options)
+        return implementation("Spectrum.rmf")(self, **options)
 
     def arf(self, **options: Any) -> "Arf":
         """The ancillary response for this spectrum (SAS arfgen); see
@@ -277,9 +272,7 @@ class Spectrum(Product):
         --------
         >>> spec.arf(rmf=spec.rmf()).write("src.arf")   # doctest: +SKIP
         """
-        from xmmframe.products.responses import arfgen
-
-        return arfgen(self, **options)
+        return implementation("Spectrum.arf")(self, **options)
 
     def backscale(self, events: Any = None, **options: Any) -> "Spectrum":
         """This spectrum with BACKSCAL = its region's area on the detector (SAS backscale); see
@@ -290,9 +283,7 @@ class Spectrum(Product):
         >>> spec.backscale("M1_clean.fits").backscal                # doctest: +SKIP
         126400.0
         """
-        from xmmframe.products.backscale import backscale
-
-        return backscale(self, events, **options)
+        return implementation("Spectrum.backscale")(self, events, **options)
 
     def group(self, **options: Any) -> "Spectrum":
         """This spectrum with GROUPING and QUALITY (SAS specgroup / grppha); see
@@ -302,9 +293,7 @@ class Spectrum(Product):
         --------
         >>> spec.group(mincounts=25, oversample=3).grouping[:4]     # doctest: +SKIP
         """
-        from xmmframe.products.grouping import group_spectrum
-
-        return group_spectrum(self, **options)
+        return implementation("Spectrum.group")(self, **options)
 
     def plot(self, ax: Any = None, **options: Any) -> Any:
         """Quick look: count rate per keV against energy; returns the matplotlib Axes.
@@ -313,9 +302,7 @@ class Spectrum(Product):
         --------
         >>> spec.plot().figure.savefig("spec.png")                  # doctest: +SKIP
         """
-        from xmmframe.products.quicklook import plot_spectrum
-
-        return plot_spectrum(self, ax=ax, **options)
+        return implementation("Spectrum.plot")(self, ax=ax, **options)
 
 
 @dataclass(frozen=True, eq=False)
@@ -359,16 +346,12 @@ class Spectra(Product):
 
     def write(self, path: str | os.PathLike[str], overwrite: bool = False) -> None:
         """Write as an OGIP PHA Type II file."""
-        from xmmframe.io.ogip import write_spectra
-
-        write_spectra(self, path, overwrite=overwrite)
+        implementation("Spectra.write")(self, path, overwrite=overwrite)
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> "Spectra":
         """Read a PHA Type II file."""
-        from xmmframe.io.ogip import read_spectra
-
-        return read_spectra(path)
+        return implementation("Spectra.read")(path)
 
 
 @dataclass(frozen=True, eq=False)
@@ -449,8 +432,7 @@ class LightCurve(Product):
         --------
         >>> gti = rate_curve.gti("RATE<=0.35")                   # doctest: +SKIP
         """
-        from xmmframe.products.gti_from_rate import gti_from_table
-
+        gti_from_table = implementation("LightCurve.gti")
         return gti_from_table(self.to_frame(), expression, self.timedel, prefraction, postfraction, mingtisize)
 
     def plot(self, ax: Any = None, **options: Any) -> Any:
@@ -460,22 +442,16 @@ class LightCurve(Product):
         --------
         >>> curve.plot().figure.savefig("lc.png")                  # doctest: +SKIP
         """
-        from xmmframe.products.quicklook import plot_lightcurve
-
-        return plot_lightcurve(self, ax=ax, **options)
+        return implementation("LightCurve.plot")(self, ax=ax, **options)
 
     def write(self, path: str | os.PathLike[str], overwrite: bool = False) -> None:
         """Write as an OGIP light curve (RATE + GTI extensions)."""
-        from xmmframe.io.ogip import write_lightcurve
-
-        write_lightcurve(self, path, overwrite=overwrite)
+        implementation("LightCurve.write")(self, path, overwrite=overwrite)
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> "LightCurve":
         """Read an OGIP light curve (written by xmmframe, SAS evselect or epiclccorr)."""
-        from xmmframe.io.ogip import read_lightcurve
-
-        return read_lightcurve(path)
+        return implementation("LightCurve.read")(path)
 
 
 @dataclass(frozen=True, eq=False)
@@ -513,22 +489,16 @@ class Image(Product):
         --------
         >>> image.plot().figure.savefig("image.png")               # doctest: +SKIP
         """
-        from xmmframe.products.quicklook import plot_image
-
-        return plot_image(self, ax=ax, **options)
+        return implementation("Image.plot")(self, ax=ax, **options)
 
     def write(self, path: str | os.PathLike[str], overwrite: bool = False) -> None:
         """Write as a FITS image (primary array) followed by GTI extensions."""
-        from xmmframe.io.ogip import write_image
-
-        write_image(self, path, overwrite=overwrite)
+        implementation("Image.write")(self, path, overwrite=overwrite)
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> "Image":
         """Read an image written by xmmframe or SAS evselect."""
-        from xmmframe.io.ogip import read_image
-
-        return read_image(path)
+        return implementation("Image.read")(path)
 
 
 __all__ = ["GtiTable", "Image", "LightCurve", "Product", "Spectra", "Spectrum", "drop_keywords", "keyword_cards",

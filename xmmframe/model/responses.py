@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xmmframe.model.registry import implementation
+
 
 @dataclass(frozen=True)
 class Rmf:
@@ -78,16 +80,12 @@ class Rmf:
 
     def write(self, path: str | os.PathLike[str]) -> None:
         """Write as an OGIP RMF (MATRIX + EBOUNDS), atomically."""
-        from xmmframe.io.responses import write_rmf
-
-        write_rmf(path, self)
+        implementation("Rmf.write")(path, self)
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> "Rmf":
         """Read an OGIP RMF (xmmframe, SAS rmfgen or canned)."""
-        from xmmframe.io.responses import read_rmf
-
-        return read_rmf(path)
+        return implementation("Rmf.read")(path)
 
     @property
     def n_energies(self) -> int:
@@ -175,16 +173,12 @@ class Arf:
 
     def write(self, path: str | os.PathLike[str]) -> None:
         """Write as an OGIP ARF (SPECRESP), atomically."""
-        from xmmframe.io.responses import write_arf
-
-        write_arf(path, self)
+        implementation("Arf.write")(path, self)
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> "Arf":
         """Read an OGIP ARF."""
-        from xmmframe.io.responses import read_arf
-
-        return read_arf(path)
+        return implementation("Arf.read")(path)
 
     @property
     def energy(self) -> np.ndarray:

@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 
 from xmmframe.model.attitude import Attitude
+from xmmframe.model.geometry import Camera
 from xmmframe.proc.coordinates import UNIT_RAD, SkyGrid
-from xmmframe.proc.geometry import Camera
 
 
 def uniform(seed: int, salt: int) -> pl.Expr:

@@ -49,7 +49,7 @@ import polars as pl
 from xmmframe.ccf.access import BUILTIN_CALSRC
 from xmmframe.ccf.badpix import FROM_CCF, UPLINKED
 from xmmframe.errors import CalibrationError, CalibrationWarning
-from xmmframe.proc.geometry import camera
+from xmmframe.model.geometry import camera
 
 if TYPE_CHECKING:
     from xmmframe.ccf.access import Calibration

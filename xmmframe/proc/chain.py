@@ -23,12 +23,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from xmmframe import __version__
 from xmmframe.errors import OdfError
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.events import EventList
 from xmmframe.model.observation import Observation, instrument_code
 from xmmframe.model.odf import ExposureRecord
+from xmmframe.model.provenance import Provenance
+from xmmframe.model.registry import register
 from xmmframe.proc.calibration import DetectorCalibration
 from xmmframe.proc.exposure import extensions, prepare_exposure
 from xmmframe.proc.header import event_meta
@@ -82,14 +83,13 @@ def process_exposure(
     cam = inp.camera
     specs = columns_for(inp.instrument, inp.facts.grid, cam.det_limits())
     lazy = pn_events(inp, specs, seed) if code == "PN" else mos_events(inp, specs, seed)
-    task = "epproc" if code == "PN" else "emproc"
+    provenance = Provenance("epproc" if code == "PN" else "emproc")
     history = [
-        f"Created by xmmframe {task} (xmmframe-{__version__}) from ODF {obs.obs_id} "
-        f"exposure {inp.facts.expidstr}",
+        provenance.created_from(f"ODF {obs.obs_id} exposure {inp.facts.expidstr}"),
         f"Calibration: {inp.calibration.source}; attitude: {inp.facts.attitude_source}; "
         f"randomisation seed: {seed}; hot-pixel search: {'yes' if find_hot else 'no'}",
     ]
-    meta = event_meta(inp.facts, specs, extensions(inp), history)
+    meta = event_meta(inp.facts, specs, extensions(inp), history, provenance)
     return EventList(lazy, meta)
 
 
@@ -121,6 +121,7 @@ def _run(
     return results
 
 
+@register("Observation.epproc")
 def epproc(
     obs: Observation,
     *,
@@ -135,6 +136,7 @@ def epproc(
     return _run(obs, ["PN"], outdir, progress, **options)
 
 
+@register("Observation.emproc")
 def emproc(
     obs: Observation,
     *,

@@ -20,6 +20,7 @@ import polars as pl
 
 from xmmframe.errors import OdfError, OdfWarning
 from xmmframe.model.attitude import Attitude
+from xmmframe.model.geometry import Camera, camera
 from xmmframe.model.hdu import RawHdu
 from xmmframe.model.mission_time import mission_seconds
 from xmmframe.model.observation import EVENT_KIND, FRAME_KIND, Observation
@@ -28,7 +29,6 @@ from xmmframe.proc.badpix import combine, find_hot_pixels, pixel_counts
 from xmmframe.proc.calibration import DetectorCalibration, detector_calibration
 from xmmframe.proc.coordinates import SkyGrid
 from xmmframe.proc.frames import ExposureFrames, exposure_frames
-from xmmframe.proc.geometry import Camera, camera
 from xmmframe.proc.header import ExposureFacts, badpix_hdu, calindex_hdu, exposure_hdu, gti_hdu, offsets_hdu
 
 

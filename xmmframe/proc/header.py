@@ -23,18 +23,23 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from xmmframe import __version__
 from xmmframe.ccf.cif import calindex_table
-from xmmframe.io.fits_write import TableHdu, encode_table, primary_template, table_template
+from xmmframe.io.fits_write import (
+    TableHdu,
+    encode_table,
+    primary_template,
+    provenance_keywords,
+    table_template,
+)
 from xmmframe.io.odf_write import keyword_cards
 from xmmframe.model.flags import flag_keywords
 from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import RawHdu, creation_date
 from xmmframe.model.meta import EventMeta
+from xmmframe.model.provenance import Provenance
 from xmmframe.proc.coordinates import SkyGrid
 from xmmframe.proc.layout import ColumnSpec, column_cards
 
-CREATOR = f"xmmframe (xmmframe-{__version__})"
 _TIME_KEYWORDS: dict[str, tuple[object, str]] = {
     "TIMEUNIT": ("s", "All times in s unless specified otherwise"),
     "TIMESYS": ("TT", "XMM time will be TT (Terrestrial Time)"),
@@ -169,13 +174,10 @@ def _table(
     return encode_table(TableHdu(table_cards(extname, specs, keywords, comment), frame))
 
 
-def primary_header(facts: ExposureFacts, history: list[str]) -> RawHdu:
-    """The primary HDU of an event list."""
+def primary_header(facts: ExposureFacts, history: list[str], provenance: Provenance) -> RawHdu:
+    """The primary HDU of an event list: how it was made (CREATOR, DATE), the observation, HISTORY."""
     base = primary_template()
-    keywords: dict[str, object] = {
-        "CREATOR": (CREATOR, "name of code that created this file"),
-        "DATE": (creation_date(), "creation date"),
-    }
+    keywords: dict[str, object] = {key: (value, text) for key, value, text in provenance_keywords(provenance)}
     keywords.update(facts.observation_keywords())
     keywords.update(
         {
@@ -308,8 +310,10 @@ def calindex_hdu(entries: pl.DataFrame | None, calsrc: str, observation_date: st
 
 
 def event_meta(
-    facts: ExposureFacts, specs: list[ColumnSpec], extensions: list[RawHdu], history: list[str]
+    facts: ExposureFacts, specs: list[ColumnSpec], extensions: list[RawHdu], history: list[str],
+    provenance: Provenance,
 ) -> EventMeta:
     """The EventMeta of a calibrated list: primary, EVENTS cards, then the extensions."""
-    hdus = (primary_header(facts, history), RawHdu(events_cards(facts, specs))) + tuple(extensions)
+    primary = primary_header(facts, history, provenance)
+    hdus = (primary, RawHdu(events_cards(facts, specs))) + tuple(extensions)
     return EventMeta(hdus, table_index=1)

@@ -42,6 +42,7 @@ import polars as pl
 from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.products import Spectrum
+from xmmframe.model.registry import register
 from xmmframe.products.ccd_layout import CcdLayout
 from xmmframe.select.shapes.base import Complement, Intersection, Union
 from xmmframe.select.shapes.circular import Annulus, Circle, Pie, Point
@@ -281,6 +282,7 @@ def spectrum_area(
     return region_area(region, columns, layout, res, ignore_out_of_fov)
 
 
+@register("Spectrum.backscale")
 def backscale(
     spectrum: Spectrum,
     events: EventList | str | os.PathLike[str] | None = None,

@@ -8,7 +8,7 @@ xmmframe measures it from the event list itself, which carries everything needed
   region's columns (sky ``X/Y`` or ``DETX/DETY``) is fitted to the CCD's events (at most
   :data:`FIT_EVENTS` per CCD).  Integer RAW values are pixel centres (the positions inside a
   pixel are randomised symmetrically), so pixel ``RAWX = i`` covers ``[i - 0.5, i + 0.5)`` and a
-  CCD of ``nx x ny`` pixels (:func:`xmmframe.proc.geometry.camera`: MOS 600 x 600, pn 64 x 200)
+  CCD of ``nx x ny`` pixels (:func:`xmmframe.model.geometry.camera`: MOS 600 x 600, pn 64 x 200)
   covers ``[0.5, nx + 0.5) x [0.5, ny + 0.5)``.  On the real MOS lists of obs 0001730201 the fit
   residuals are those of the sub-pixel randomisation (7 units rms, pixel 22 units), i.e. the map
   is exact to a fraction of a pixel; attitude drifts during an observation are averaged, as
@@ -45,6 +45,7 @@ import polars as pl
 from xmmframe.ccf.badpix import event_badpixels
 from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
+from xmmframe.model.geometry import camera
 
 #: Events per CCD used for the RAW -> position fit.
 FIT_EVENTS = 50_000
@@ -256,8 +257,6 @@ class CcdLayout:
 
 def _ccd_size(instrument: str, sample: pl.DataFrame) -> tuple[int, int]:
     """Pixels per CCD: the camera's nominal size, else the RAW range the events cover."""
-    from xmmframe.proc.geometry import camera
-
     try:
         return tuple(camera(instrument).shape)  # type: ignore[return-value]
     except (KeyError, ValueError):

@@ -24,12 +24,13 @@ import numpy as np
 import polars as pl
 
 from xmmframe.errors import ProductError
+from xmmframe.io.fits_write import provenance_keywords
 from xmmframe.io.ogip import REGION_EXTNAME
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
-from xmmframe.model.hdu import creation_date
 from xmmframe.model.meta import EventMeta
 from xmmframe.model.products import GtiTable, drop_keywords, keyword_cards
+from xmmframe.model.provenance import Provenance
 from xmmframe.products.dss import DataSubspace
 from xmmframe.products.exposure import CcdTimes, ccd_times
 from xmmframe.products.selection import RegionShape, ResolvedSelection, resolve_selection
@@ -42,12 +43,6 @@ TIME_SYSTEM_KEYWORDS = ("TIMESYS", "TIMEUNIT", "TIMEREF", "TASSIGN", "CLOCKAPP",
                         "TIMEZERO")
 #: Primary-header keywords not copied to products (the input's own processing record; also XPROCn, XDALn).
 _NOT_COPIED = ("CREATOR", "DATE", "HISTORY", "COMMENT", "CHECKSUM", "DATASUM", "LONGSTRN")
-
-
-def _version() -> str:
-    from xmmframe import __version__
-
-    return __version__
 
 
 @dataclass(frozen=True)
@@ -141,19 +136,17 @@ class ProductContext:
         primary = self.meta.hdus[0].cards
         processing = {c[:8].strip() for c in primary if c[:8].strip().startswith(("XPROC", "XDAL"))}
         copied = drop_keywords(primary, (*_NOT_COPIED, *processing, "SIMPLE", "BITPIX", "NAXIS", "EXTEND"))
-        now = creation_date()
-        items: list[tuple[str, Any, str]] = [
-            ("CREATOR", f"xmmframe {self.task} (xmmframe-{_version()})", "name of code that created this file"),
-            ("DATE", now, "creation date"),
-        ]
-        if self.command:
-            items.append(("XPROC0", self.command, "command that made this file"))
-        return copied + keyword_cards(items) + self.history_cards()
+        return copied + keyword_cards(provenance_keywords(self.provenance)) + self.history_cards()
+
+    @property
+    def provenance(self) -> Provenance:
+        """The task and command line that make the product."""
+        return Provenance(self.task, self.command or None)
 
     def history_cards(self) -> tuple[str, ...]:
         """HISTORY cards: the xmmframe call, the input and the parameters."""
         source = os.path.basename(self.meta.source) if self.meta.source else "events"
-        text = f"Created by xmmframe {self.task} (xmmframe-{_version()}) from {source}"
+        text = self.provenance.created_from(source)
         params = " ".join(f"{k}={v}" for k, v in self.parameters)
         lines = textwrap.wrap(text, 70) + (textwrap.wrap(params, 70) if params else [])
         return tuple(f"HISTORY {line}".ljust(80) for line in lines)

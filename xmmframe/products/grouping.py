@@ -56,6 +56,7 @@ import numpy as np
 
 from xmmframe.errors import ParameterError, ProductError
 from xmmframe.model.products import Spectrum
+from xmmframe.model.registry import register
 
 #: Valid PI range (eV) of each camera for ``setbad='CCF'`` (inferred from specgroup 1.7 output).
 VALID_PI = {"EPN": (100.0, 15000.0), "EMOS1": (110.0, 9990.0), "EMOS2": (110.0, 9990.0)}
@@ -339,6 +340,7 @@ def background_norm(source: Spectrum, background: Spectrum) -> float:
     return float(source.backscal * source.exposure * source.areascal / denominator)
 
 
+@register("Spectrum.group")
 def group_spectrum(
     spectrum: Spectrum,
     *,

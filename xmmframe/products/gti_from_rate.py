@@ -32,6 +32,8 @@ from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.products import LightCurve
+from xmmframe.model.provenance import Provenance
+from xmmframe.model.registry import register
 
 #: Flare-screening defaults per instrument family: (selection, rate threshold in count/s).
 FLARE_DEFAULTS = {
@@ -40,6 +42,7 @@ FLARE_DEFAULTS = {
 }
 
 
+@register("LightCurve.gti")
 def gti_from_table(
     frame: pl.DataFrame,
     expression: str | pl.Expr,
@@ -117,6 +120,7 @@ def tabgtigen(
     GTI(10 intervals, 21300.000 s)
     """
     from xmmframe.io.fits_scan import FitsTable
+    from xmmframe.io.fits_write import provenance_keywords
     from xmmframe.io.ogip import write_gti
     from xmmframe.model.products import keyword_cards
 
@@ -130,8 +134,7 @@ def tabgtigen(
     gti = gti_from_table(frame, expression, timedel, prefraction, postfraction, mingtisize, time_column)
     if gtiset is not None:
         short = full.duration - gti.duration
-        primary = keyword_cards([("CREATOR", "xmmframe tabgtigen", "name of code that created this file"),
-                                 ("XPROC0", command, "command that made this file")])
+        primary = keyword_cards(provenance_keywords(Provenance("tabgtigen", command)))
         write_gti(gti, gtiset, overwrite=overwrite, cards=source.info.cards, primary_cards=primary, extra=[
             ("MINGTISZ", float(mingtisize), "[s] minimum allowed GTI length"),
             ("SUMSHORT", float(short), "[s] sum of all GTIs shorter than MINGTISZ"),

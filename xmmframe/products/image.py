@@ -37,6 +37,7 @@ from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.products import Image, keyword_cards, merge_cards
+from xmmframe.model.registry import register
 from xmmframe.products.binning import Axis, histogram
 from xmmframe.products.context import ProductContext, make_context
 
@@ -217,6 +218,7 @@ def image_from_frame(
     return Image(data=data, exposure=context.times.max_ontime, cards=cards, **product)
 
 
+@register("EventList.image")
 def make_image(
     events: EventList,
     selection: Any = None,

@@ -34,6 +34,7 @@ from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.products import LightCurve, keyword_cards
+from xmmframe.model.registry import register
 from xmmframe.products.binning import Axis, histogram
 from xmmframe.products.context import ProductContext, make_context
 from xmmframe.products.exposure import fracexp_curve
@@ -111,6 +112,7 @@ def lightcurve_from_frame(
     )
 
 
+@register("EventList.lightcurve")
 def make_lightcurve(
     events: EventList,
     selection: Any = None,

@@ -27,6 +27,7 @@ import numpy as np
 
 from xmmframe.errors import ProductError
 from xmmframe.model.products import Image, LightCurve, Spectrum
+from xmmframe.model.registry import register
 
 #: Product kinds :func:`product_kind` recognises.
 KINDS = ("SPECTRUM", "LIGHTCURVE", "IMAGE")
@@ -55,6 +56,7 @@ def _title(product: Any) -> str:
     return " ".join(str(f).strip() for f in facts if f)
 
 
+@register("Spectrum.plot")
 def plot_spectrum(spectrum: Spectrum, ax: Any = None, grouped: bool = True) -> Any:
     """Count rate per keV versus energy; returns the Axes.
 
@@ -95,6 +97,7 @@ def plot_spectrum(spectrum: Spectrum, ax: Any = None, grouped: bool = True) -> A
     return ax
 
 
+@register("LightCurve.plot")
 def plot_lightcurve(curve: LightCurve, ax: Any = None, shade_gti: bool = True) -> Any:
     """Rate against time since TSTART with errors and shaded GTIs; returns the Axes.
 
@@ -126,6 +129,7 @@ def plot_lightcurve(curve: LightCurve, ax: Any = None, shade_gti: bool = True) -
     return ax
 
 
+@register("Image.plot")
 def plot_image(image: Image, ax: Any = None, stretch: str = "log") -> Any:
     """The image on RA/Dec axes (WCSAxes) with a log (or linear) stretch; returns the Axes.
 

@@ -53,6 +53,8 @@ import polars as pl
 from xmmframe.ccf.access import Calibration, instrument_name
 from xmmframe.ccf.quantumef import parse_pattern_range
 from xmmframe.errors import CalibrationError, XmmframeError
+from xmmframe.model.provenance import Provenance
+from xmmframe.model.registry import register
 from xmmframe.model.responses import Arf, Rmf, sparse_rows
 
 #: Sky pixel size (arcsec) of X/Y and DETX/DETY.
@@ -241,9 +243,9 @@ def _calibration(calibration: Calibration | None, ctx: SpectrumContext) -> Calib
     return calibration if calibration is not None else Calibration.open(observation_date=ctx.date_obs)
 
 
-def _product_keywords(ctx: SpectrumContext, cal: Calibration, creator: str) -> dict[str, Any]:
+def _product_keywords(ctx: SpectrumContext, cal: Calibration, provenance: Provenance) -> dict[str, Any]:
     keys: dict[str, Any] = {"TELESCOP": "XMM", "INSTRUME": ctx.instrument, "FILTER": ctx.filter,
-                            "CREATOR": creator, "CALSRC": cal.calsrc}
+                            "CREATOR": provenance.creator, "CALSRC": cal.calsrc}
     for key in ("OBS_ID", "DATE-OBS"):
         if key in ctx.keywords:
             keys[key] = ctx.keywords[key]
@@ -267,6 +269,7 @@ def energy_grid(emin: float, emax: float, nbins: int) -> tuple[np.ndarray, np.nd
     return edges[:-1], edges[1:]
 
 
+@register("Spectrum.rmf")
 def rmfgen(
     spectrum: Any,
     calibration: Calibration | None = None,
@@ -326,7 +329,7 @@ def rmfgen(
         pieces.append(sparse_rows(dense, 0.0))
     n_grp = np.concatenate([p[0] for p in pieces])
     counts = np.concatenate([p[3] for p in pieces])
-    keywords = _product_keywords(ctx, cal, "xmmframe rmfgen") | {
+    keywords = _product_keywords(ctx, cal, Provenance("rmfgen")) | {
         "CHANTYPE": str(ctx.keywords.get("CHANTYPE", "PI")), "HDUCLAS3": "REDIST", "LO_THRES": threshold,
         "PATTERNS": profiles.name.split("-", 1)[-1]}
     return Rmf(
@@ -504,6 +507,7 @@ def _region_extent(ctx: SpectrumContext) -> tuple[float, float, float]:
     return float(np.mean(xs)), float(np.mean(ys)), max(sizes) + max(np.ptp(xs), np.ptp(ys))
 
 
+@register("Spectrum.arf")
 def arfgen(
     spectrum: Any,
     rmf: Rmf | None = None,
@@ -571,7 +575,7 @@ def arfgen(
         response *= mirror.vignetting_factor(energy, theta)
         if modelee and (ctx.region is not None or good is not None):
             response *= _region_ee(ctx, cal, energy, centre, theta, good)
-    keywords = _product_keywords(ctx, cal, "xmmframe arfgen")
+    keywords = _product_keywords(ctx, cal, Provenance("arfgen"))
     return Arf(np.asarray(energ_lo, np.float64), np.asarray(energ_hi, np.float64), response, keywords)
 
 

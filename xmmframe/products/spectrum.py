@@ -29,6 +29,7 @@ from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
 from xmmframe.model.products import Spectra, Spectrum
+from xmmframe.model.registry import register
 from xmmframe.products.binning import histogram, integer_axis
 from xmmframe.products.context import ProductContext, make_context
 
@@ -112,6 +113,7 @@ def spectrum_from_frame(
     )
 
 
+@register("EventList.spectrum")
 def make_spectrum(
     events: EventList,
     selection: Any = None,

@@ -53,6 +53,7 @@ from xmmframe.errors import (
 )
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
+from xmmframe.model.registry import register
 from xmmframe.select.columns import ColumnTable, column_table, integer_literal
 from xmmframe.select.filespec import FileSpec
 from xmmframe.select.macros import MacroTable
@@ -87,6 +88,7 @@ _INT64_MAX = (1 << 63) - 1
 CELESTIAL_SHAPES = (Circle, Annulus, Box)
 
 
+@register("EventList.compile")
 def compile_selection(
     selection: str,
     meta: EventMeta | None = None,

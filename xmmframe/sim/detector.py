@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from xmmframe.model.geometry import Camera
 from xmmframe.proc.calibration import DEAD, UPLINKED, DetectorCalibration
-from xmmframe.proc.geometry import Camera
 from xmmframe.proc.patterns import reconstruct_patterns
 from xmmframe.sim.charge import deposit
 from xmmframe.sim.frames import FrameSchedule

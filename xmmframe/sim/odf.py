@@ -26,11 +26,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from xmmframe import __version__
 from xmmframe.model.mission_time import utc_strings
+from xmmframe.model.provenance import Provenance
 from xmmframe.sim.frames import COARSE_WRAP, FINE_TICK
 
-CREATOR = f"xmmframe simulate (xmmframe-{__version__})"
+#: How the simulated ODF files were made (their CREATOR).
+PROVENANCE = Provenance("simulate")
 
 #: Columns of the IME event files (pn pixels, MOS on-board events).
 PN_RAW_SCHEMA = {"FRAME": pl.Int32, "RAWX": pl.Int16, "RAWY": pl.Int16, "ENERGY": pl.Int16}
@@ -61,7 +62,7 @@ def exposure_keywords(
 ) -> dict[str, object]:
     """Primary-header keywords shared by a camera's constituents."""
     return {
-        "CREATOR": (CREATOR, "name of code that created this file"),
+        "CREATOR": (PROVENANCE.creator, "name of code that created this file"),
         "ORIGIN": ("xmmframe simulator", "origin of FITS file (simulated, not ESA)"),
         "TELESCOP": ("XMM", "Telescope (mission) name"),
         "INSTRUME": (instrument, "Instrument name"),

@@ -21,9 +21,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from xmmframe.model.attitude import Attitude
+from xmmframe.model.geometry import Camera
 from xmmframe.proc.calibration import DetectorCalibration
 from xmmframe.proc.coordinates import det_to_radec, radec_to_det, tangent_to_sky
-from xmmframe.proc.geometry import Camera
 from xmmframe.sim.config import Background, ExtendedSource, Flare, PointSource
 from xmmframe.sim.response import king_radii, response
 from xmmframe.sim.spectra import ENERGY_GRID, continuum, draw_energies, line_flux
@@ -121,7 +121,7 @@ def peak_rate(
 
     Examples
     --------
-    >>> from xmmframe.proc.geometry import camera
+    >>> from xmmframe.model.geometry import camera
     >>> from xmmframe.sim.config import Background
     >>> round(peak_rate(camera("EPN"), "Medium", (), Background(), ()), 2)
     1.88

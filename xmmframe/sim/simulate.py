@@ -26,11 +26,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import polars as pl
 
-from xmmframe import __version__
+from xmmframe._version import __version__
 from xmmframe.io.odf_summary import format_summary_asc, write_summary
 from xmmframe.io.odf_write import constituent_writer, write_constituent
 from xmmframe.io.truth import TruthWriter, truth_writer
 from xmmframe.model.attitude import Attitude
+from xmmframe.model.geometry import Camera
+from xmmframe.model.geometry import camera as camera_of
 from xmmframe.model.mission_time import mission_seconds, utc_string
 from xmmframe.model.odf import (
     ConfigParameter,
@@ -41,14 +43,13 @@ from xmmframe.model.odf import (
     ProposalRecord,
 )
 from xmmframe.proc.calibration import FROM_CCF, HOT, DetectorCalibration, detector_calibration
-from xmmframe.proc.geometry import Camera
-from xmmframe.proc.geometry import camera as camera_of
 from xmmframe.sim.config import SimulationConfig, default_config
 from xmmframe.sim.detector import SATURATION, first_row, mos_onboard, transmit
 from xmmframe.sim.frames import FrameSchedule
 from xmmframe.sim.odf import (
     MOS_RAW_SCHEMA,
     PN_RAW_SCHEMA,
+    PROVENANCE,
     aux_keywords,
     event_table_keywords,
     exposure_keywords,
@@ -524,7 +525,7 @@ def simulate(
         ats_name = _name(config, "SC", "X", 0, "00", "ATS")
         write_constituent(
             os.path.join(outdir, ats_name),
-            {"TELESCOP": "XMM", "OBS_ID": config.obs_id, "CREATOR": "xmmframe simulate"},
+            {"TELESCOP": "XMM", "OBS_ID": config.obs_id, "CREATOR": PROVENANCE.creator},
             [("ATS", {}, ats)],
         )
         files.insert(0, (ats_name, "Reconstructed Attitude file"))

@@ -18,7 +18,7 @@ MOS2 (MOS2 is mounted at a right angle); pn is assumed aligned with MOS1.
 
 Examples
 --------
->>> from xmmframe.proc.geometry import camera
+>>> from xmmframe.model.geometry import camera
 >>> mos1 = camera("EMOS1")
 >>> mos1.ccds, mos1.shape
 ((1, 2, 3, 4, 5, 6, 7), (600, 600))

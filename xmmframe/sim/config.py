@@ -166,7 +166,7 @@ class SimulationConfig:
 
 def offset_position(ra: float, dec: float, dra_arcmin: float, ddec_arcmin: float) -> tuple[float, float]:
     """A position offset by (east, north) arcminutes from (ra, dec) on the tangent plane."""
-    from xmmframe.proc.coordinates import tangent_to_sky
+    from xmmframe.model.projection import tangent_to_sky
 
     xi = np.deg2rad(dra_arcmin / 60.0)
     eta = np.deg2rad(ddec_arcmin / 60.0)

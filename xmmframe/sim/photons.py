@@ -23,7 +23,8 @@ import numpy as np
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.geometry import Camera
 from xmmframe.proc.calibration import DetectorCalibration
-from xmmframe.proc.coordinates import det_to_radec, radec_to_det, tangent_to_sky
+from xmmframe.model.projection import tangent_to_sky
+from xmmframe.proc.coordinates import det_to_radec, radec_to_det
 from xmmframe.sim.config import Background, ExtendedSource, Flare, PointSource
 from xmmframe.sim.response import king_radii, response
 from xmmframe.sim.spectra import ENERGY_GRID, continuum, draw_energies, line_flux

@@ -41,6 +41,9 @@ def sky_to_pixels(events: EventList, ra: float, dec: float, radius: float) -> tu
     if wcs is None:
         raise ProductError("the exposure has no sky WCS of X/Y: cannot place a sky region", events.meta.source)
     x, y = (float(v) for v in wcs.all_world2pix(ra, dec, 1))
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise ProductError(f"RA {ra:g} Dec {dec:g} is not on the sky plane of this exposure "
+                           f"(pointing {wcs.wcs.crval[0]:g} {wcs.wcs.crval[1]:g})", events.meta.source)
     return x, y, radius / abs(float(wcs.wcs.cdelt[1]))
 
 

@@ -33,7 +33,8 @@ class ExposureSet:
     Attributes
     ----------
     root : str
-        The store directory (what workers open).
+        The store directory, absolute (what workers open; on a remote Dask cluster it must be
+        the same path on every worker, e.g. a shared file system).
     rows : polars.DataFrame
         Catalogue rows (at least ``obs_id``, ``instrume``, ``expid``).
     """
@@ -91,7 +92,7 @@ def resolve_exposures(source: Any, store: Store | str | os.PathLike[str] | None 
         rows = opened.catalog()
     if rows.height == 0:
         raise StoreError("no exposures to run on", opened.root)
-    return ExposureSet(opened.root, rows)
+    return ExposureSet(os.path.abspath(opened.root), rows)
 
 
 def cone_exposures(store: Store, ra: Any, dec: Any, radius: Any, *, margin: float = 0.0) -> pl.DataFrame:

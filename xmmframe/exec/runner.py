@@ -7,7 +7,9 @@ catalogue row, and the function; the worker opens the exposure itself
 functions should return products (spectra, curves, count maps), not event tables.
 
 ``func`` must be picklable: a module-level function or an instance of a (data)class with
-``__call__``, such as the built-in products of :mod:`xmmframe.exec.tasks`.
+``__call__``, such as the built-in products of :mod:`xmmframe.exec.tasks`.  Workers open the
+store by its absolute path, so on a remote Dask cluster the store must be on a file system
+every worker sees at that path.
 
 Examples
 --------

@@ -27,7 +27,14 @@ from xmmframe.exec.exposures import cone_exposures
 from xmmframe.exec.runner import MapResult, map_exposures
 from xmmframe.exec.tasks import ExposureSpectrum, LightCurveTask, MosaicTask, SpectrumTask
 from xmmframe.model.products import Image, Spectra
-from xmmframe.products.combine import MosaicGrid, SummedSpectrum, lightcurve_table, mosaic_image, spectra_table, sum_spectra
+from xmmframe.products.combine import (
+    MosaicGrid,
+    SummedSpectrum,
+    lightcurve_table,
+    mosaic_image,
+    spectra_table,
+    sum_spectra,
+)
 from xmmframe.store import Store
 from xmmframe.store.layout import exposure_key
 

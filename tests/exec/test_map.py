@@ -102,6 +102,8 @@ def test_bad_input_is_a_clear_error(exec_store, tmp_path):
         map_exposures(tmp_path / "missing", count_events)
     with pytest.raises(ParameterError, match="unknown executor 'threads'"):
         map_exposures(exec_store, count_events, executor="threads")
+    with pytest.raises(ParameterError, match="client= is for executor='dask'"):
+        map_exposures(exec_store, count_events, client="tcp://127.0.0.1:1")
     with pytest.raises(ParameterError, match="workers must be at least 1"):
         map_exposures(exec_store, count_events, workers=0)
     with pytest.raises(StoreError, match="no exposure covers the cone RA 10.00000 Dec 10.00000"):

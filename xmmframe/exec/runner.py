@@ -244,6 +244,8 @@ def map_exposures(
     pool = executor if isinstance(executor, Executor) else None
     if pool is None and executor not in EXECUTORS:
         raise ParameterError(f"unknown executor {executor!r}: use one of {', '.join(EXECUTORS)}")
+    if client is not None and executor != "dask":
+        raise ParameterError("client= is for executor='dask'")
     if not callable(func):
         raise ParameterError(f"func must be callable, not {func!r}")
     chosen: ExposureSet = resolve_exposures(exposures, store)

@@ -24,7 +24,9 @@ from xmmframe._version import __version__
 from xmmframe.errors import XmmframeError
 
 #: Modules of xmmframe.cli that register subcommands, in the order they are listed in --help.
-COMMAND_MODULES = ("info", "convert", "ingest", "query", "evselect", "tabgtigen", "cifbuild", "rmfgen", "arfgen", "backscale", "specgroup", "epiclccorr", "quicklook", "odfingest", "epproc", "simulate", "demo")
+COMMAND_MODULES = ("info", "convert", "ingest", "query", "stack", "evselect", "tabgtigen", "cifbuild", "rmfgen",
+                   "arfgen", "backscale", "specgroup", "epiclccorr", "quicklook", "odfingest", "epproc", "simulate",
+                   "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

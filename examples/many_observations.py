@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import polars as pl
 
 import xmmframe
+from xmmframe.errors import CalibrationWarning
 from xmmframe.exec import stack_spectra
 from xmmframe.sim import default_config, simulate
 from xmmframe.sim.config import offset_position
@@ -61,6 +63,10 @@ def simulated_event_lists(folder: Path) -> list[Path]:
 
 
 def main(directory: str = "many-observations") -> None:
+    # Responses come from the built-in calibration set (no SAS_CCFPATH): say so once, not per exposure.
+    os.environ.setdefault("PYTHONWARNINGS", "ignore:using xmmframe's built-in calibration set")
+    warnings.simplefilter("ignore", CalibrationWarning)
+    print("responses from xmmframe's built-in calibration set (approximate, not for publication)")
     folder = Path(directory)
     folder.mkdir(exist_ok=True)
     sources = [REFDATA / name for name in REAL] if REFDATA.is_dir() else []
@@ -80,8 +86,8 @@ def main(directory: str = "many-observations") -> None:
     for family, table in stack.tables.items():
         table.write(folder / f"stack_{family}.pha", overwrite=True)
     for instrument, summed in stack.sums.items():
-        print(f"{instrument}: {summed.spectrum.counts.sum()} counts in {summed.spectrum.exposure:.0f} s "
-              f"from {len(stack.run.results)} exposures")
+        print(f"{instrument}: {summed.spectrum.counts.sum()} counts in {summed.spectrum.exposure:.0f} s")
+    print(f"{len(stack.run.results)} exposures stacked; PHA Type II files in {folder}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from xmmframe.model.meta import ColumnInfo, EventMeta
 from xmmframe.model import registry as _registry
 
 #: Subpackages reachable as attributes (``xmmframe.select.compile``), imported on first access.
-_SUBPACKAGES = ("ccf", "io", "model", "proc", "products", "select", "sim", "store")
+_SUBPACKAGES = ("ccf", "exec", "io", "model", "proc", "products", "select", "sim", "store")
 
 #: Public names loaded on first access, and the module that holds each.
 _LAZY = {
@@ -37,6 +37,7 @@ _LAZY = {
     "evselect": "xmmframe.products",
     "flare_gti": "xmmframe.products",
     "ingest": "xmmframe.store",
+    "map_exposures": "xmmframe.exec",
     "open_store": "xmmframe.store",
     "Store": "xmmframe.store",
     **{

@@ -98,6 +98,11 @@ class SelectionSyntaxError(SelectionError):
         super().__init__(f"{reason} at column {position + 1}\n{_caret_lines(expression, position)}")
 
 
+class SelectionLimitError(SelectionSyntaxError):
+    """A selection expression is longer or more deeply nested than the documented limits
+    (:mod:`xmmframe.select.limits`); the message names the column where the limit was crossed."""
+
+
 class UnknownColumnError(SelectionError):
     """A selection names a column the table does not have; the message lists the columns."""
 

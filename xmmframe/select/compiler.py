@@ -55,6 +55,7 @@ from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
 from xmmframe.select.columns import ColumnTable, column_table, integer_literal
 from xmmframe.select.filespec import FileSpec
+from xmmframe.select.limits import stack_room
 from xmmframe.select.macros import MacroTable
 from xmmframe.select.nodes import (
     ARITHMETIC,
@@ -130,7 +131,8 @@ def compile_selection(
     """
     tree = parse(selection, MacroTable(meta))
     compiler = _Compiler(meta, column_table(meta, columns), base_dir)
-    return compiler.boolean(compiler.visit(tree), tree)
+    with stack_room():
+        return compiler.boolean(compiler.visit(tree), tree)
 
 
 @dataclass

@@ -30,9 +30,9 @@ import numpy as np
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from xmmframe.errors import ColumnError, HduNotFoundError, TruncatedFileError
-from xmmframe.io.fits_columns import ColumnFormat, HeapReader, parse_columns
-from xmmframe.io.fits_structure import HduInfo, find_hdu, open_binary, read_structure
+from xmmframe.errors import ColumnError, HduNotFoundError, HeaderError, TruncatedFileError
+from xmmframe.io.fits_columns import ColumnFormat, HeapReader, header_number, parse_columns
+from xmmframe.io.fits_structure import STREAM_ERRORS, HduInfo, find_hdu, open_binary, read_structure
 from xmmframe.model.hdu import RawHdu
 
 #: Bytes of whole rows read per block; large enough to amortise I/O, small enough for the CPU cache.
@@ -116,15 +116,23 @@ class FitsTable:
         """The heap of variable-length arrays, read once when first needed."""
         if not any(c.is_variable for c in self.columns):
             return None
-        theap = int(self.info.header.get("THEAP", self.nrows * self.row_bytes))
+        theap = int(header_number(self.info.header, "THEAP", self.nrows * self.row_bytes, self.path or ""))
         size = int(self.info.header.get("PCOUNT", 0))
         main = self.nrows * self.row_bytes
         start, stop = theap, main + size
+        where = f"{self.path or '<memory>'}[{self.info.name or self.info.index}]"
+        if start < 0 or start > stop:
+            raise HeaderError(f"HDU {self.info.index}: THEAP = {theap} lies outside the data (PCOUNT = {size})", self.path)
         if self.data is not None:
-            return HeapReader(np.frombuffer(self.data, dtype=np.uint8)[start:stop])
+            return HeapReader(np.frombuffer(self.data, dtype=np.uint8)[start:stop], where)
         with open_binary(self.path) as stream:  # type: ignore[arg-type]
-            stream.seek(self.info.data_offset + start)
-            return HeapReader(stream.read(stop - start))
+            try:
+                stream.seek(self.info.data_offset + start)
+                return HeapReader(stream.read(stop - start), where)
+            except STREAM_ERRORS as err:
+                raise TruncatedFileError(
+                    f"HDU {self.info.index} ({self.info.name}): cannot read the heap: {err}", self.path
+                ) from None
 
     def iter_blocks(self, block_rows: int | None = None) -> Iterator[np.ndarray]:
         """Yield consecutive blocks of whole rows as ``uint8`` arrays of shape (n, NAXIS1)."""
@@ -162,7 +170,7 @@ class FitsTable:
                 buffer = buffers.get() if buffers is not None else np.empty(n * width, dtype=np.uint8)
                 try:
                     got = stream.readinto(memoryview(buffer[: n * width]))
-                except (OSError, EOFError) as err:  # a damaged or shortened gzip stream
+                except STREAM_ERRORS as err:  # a damaged or shortened gzip stream
                     raise TruncatedFileError(
                         f"HDU {self.info.index} ({self.info.name}): cannot read the data after row {start}: {err}",
                         self.path,

@@ -148,6 +148,10 @@ class SelectionWarning(UserWarning):
     """A selection does something legal but probably unintended (as SAS would, silently)."""
 
 
+class GtiError(XmmframeError):
+    """A GTI table is damaged: a NaN or infinite bound, or START after STOP; names the file and row."""
+
+
 class OdfError(XmmframeError):
     """An Observation Data File (ODF) set is unusable: no summary file, a required constituent missing,
     a constituent without the columns it must have, or inconsistent records; names the file."""

@@ -111,6 +111,27 @@ class FitsTable:
                 return c
         raise ColumnError(f"no column {name!r}; columns are {', '.join(c.name for c in self.columns)}", self.path)
 
+    def require_unit(self, name: str, unit: str) -> None:
+        """Refuse a column whose ``TUNITn`` is given but is not ``unit`` (in any usual spelling).
+
+        A column without ``TUNITn`` is accepted: many real files leave it out, while a wrong
+        unit (``eV`` for ``keV``, ``m**2`` for ``cm**2``) would scale every value silently.
+
+        Raises
+        ------
+        xmmframe.errors.ColumnError
+            Naming the file, the table, the column and both units.
+        """
+        column = self.column(name)
+        found = self.info.header.get(f"TUNIT{column.number}")
+        if found is None or not str(found).strip():
+            return
+        if _unit_key(str(found)) != _unit_key(unit):
+            raise ColumnError(
+                f"table {self.info.name}: column {column.name} is in {str(found).strip()!r}, expected {unit!r}",
+                self.path,
+            )
+
     @cached_property
     def heap(self) -> HeapReader | None:
         """The heap of variable-length arrays, read once when first needed."""
@@ -265,6 +286,11 @@ class FitsTable:
             explain_name="FITS",
             explain_detail=f"{os.path.basename(where)}[{self.info.name or self.info.index}]",
         )
+
+
+def _unit_key(unit: str) -> str:
+    """A unit in one spelling: case, blanks and the power notation ignored (``cm2`` = ``cm**2`` = ``cm^2``)."""
+    return unit.strip().lower().replace(" ", "").replace("**", "").replace("^", "")
 
 
 def _first_rows(

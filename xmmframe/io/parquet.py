@@ -161,9 +161,13 @@ def open_events_parquet(path: str | os.PathLike[str]) -> EventList:
     raw = kv.get(_KEY.encode())
     if raw is None:
         raise ParquetMetadataError("Parquet file has no xmmframe metadata (not written by xmmframe)", spath)
-    hdus = tuple(_decode_hdu(entry) for entry in json.loads(raw))
-    table_index = int(json.loads(kv[b"xmmframe.table_index"]))
-    return EventList(pl.scan_parquet(spath, parallel=SCAN_PARALLEL), EventMeta(hdus, table_index, source=spath))
+    try:
+        hdus = tuple(_decode_hdu(entry) for entry in json.loads(raw))
+        table_index = int(json.loads(kv[b"xmmframe.table_index"]))
+        meta = EventMeta(hdus, table_index, source=spath)
+    except (ValueError, KeyError, TypeError, IndexError, zlib.error) as err:  # JSON, base64, zlib, cards
+        raise ParquetMetadataError(f"the xmmframe metadata in the Parquet footer is damaged: {err}", spath) from None
+    return EventList(pl.scan_parquet(spath, parallel=SCAN_PARALLEL), meta)
 
 
 # ---------------------------------------------------------------------- many observations

@@ -118,6 +118,19 @@ def _check_card(card: str, path: str, hdu_index: int, position: int) -> None:
         ) from None
 
 
+def _check_long_values(cards: tuple[str, ...], header: fits.Header, path: str, index: int) -> None:
+    """Refuse ``CONTINUE`` cards that do not continue a string (each card alone was readable)."""
+    if not any(card.startswith("CONTINUE") for card in cards):
+        return
+    for card in header.cards:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", VerifyWarning)
+                card.value  # noqa: B018 - parsing is the check
+        except (VerifyError, ValueError) as err:
+            raise HeaderError(f"HDU {index}: unreadable header card {card.keyword or 'blank keyword'}: {err}", path) from None
+
+
 def _int_keyword(header: fits.Header, key: str, path: str, index: int, default: int | None = None) -> int:
     if key not in header:
         if default is not None:
@@ -206,7 +219,9 @@ def iter_hdus(path: str | os.PathLike[str]) -> Iterator[HduInfo]:
             if index > 0 and not cards[0].startswith("XTENSION="):
                 raise HeaderError(f"HDU {index}: header does not start with XTENSION", spath)
             data_offset = offset + padded(len(cards) * CARD + CARD)
-            size = _data_size(cards_to_header(cards), spath, index)
+            header = cards_to_header(cards)
+            _check_long_values(cards, header, spath, index)
+            size = _data_size(header, spath, index)
             info = HduInfo(index, cards, data_offset, size)
             yield info
             offset = info.end_offset

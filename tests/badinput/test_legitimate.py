@@ -84,6 +84,20 @@ def test_non_finite_times_are_kept_but_fall_in_no_time_bin(originals, tmp_path):
     assert xmmframe.open_events(path).filter("TIME > 0").collect().height == 398
 
 
+def test_tnull_the_column_cannot_hold_marks_no_null(originals, tmp_path):
+    """Found by the long fuzz run: TNULL = -99999999 on a 16-bit column raised OverflowError."""
+    def widen(hdus):
+        header = _events_hdu(hdus).header
+        header["TNULL9"] = -99999999  # PI, 16-bit
+        header["TNULL10"] = 2**40  # FLAG, 32-bit
+
+    path = _edited(originals["events"], tmp_path / "tnull.fits", widen)
+    frame = xmmframe.open_events(path).collect()
+    expected = fits.getdata(originals["events"], "EVENTS")
+    assert frame["PI"].null_count() == 0 and frame["FLAG"].null_count() == 0
+    np.testing.assert_array_equal(frame["PI"].to_numpy(), expected["PI"])
+
+
 def test_repeated_extname_opens_the_first(originals, tmp_path):
     def rename(hdus):
         hdus["OFFSETS"].header["EXTNAME"] = "EVENTS"

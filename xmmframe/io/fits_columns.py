@@ -229,6 +229,9 @@ class ColumnFormat:
         """
         if self.tnull is None or self._value_code not in "BIJK":
             return None
+        limits = np.iinfo(stored.dtype)
+        if not limits.min <= self.tnull <= limits.max:  # a TNULL the column cannot hold marks nothing
+            return None
         null = stored == stored.dtype.type(self.tnull)
         return ~null if null.any() else None
 

@@ -75,7 +75,7 @@ def _mutated_header(draw, cards: list[str]) -> list[str]:
     return cards
 
 
-@fuzz(150)
+@fuzz(120)
 @given(data=st.data())
 def test_mutated_events_header(real, data):
     cards = data.draw(_mutated_header(real["cards"]))
@@ -89,7 +89,7 @@ def test_mutated_events_header(real, data):
 
 
 
-@fuzz(250)
+@fuzz(200)
 @given(
     edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255), st.booleans()), min_size=1,
                    max_size=8),
@@ -109,7 +109,7 @@ def test_byte_mutated_file(real, edits, cut):
 
 
 
-@fuzz(120)
+@fuzz(80)
 @given(
     edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=3),
     cut=st.one_of(st.none(), st.floats(0, 1)),

@@ -42,13 +42,13 @@ def _evaluate(text: str) -> None:
         pass
 
 
-@fuzz(1500)
+@fuzz(1000)
 @given(st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=30).map("".join))
 def test_token_soup(text):
     _evaluate(text)
 
 
-@fuzz(500)
+@fuzz(300)
 @given(st.text(max_size=60))
 def test_any_text(text):
     _evaluate(text)
@@ -70,7 +70,7 @@ _EXPRESSIONS = st.recursive(
 )
 
 
-@fuzz(600)
+@fuzz(400)
 @given(_EXPRESSIONS)
 def test_well_formed_expressions(text):
     """Grammatical expressions of any operand types: compile, filter four rows, or a named error."""
@@ -93,7 +93,7 @@ def region_file(tmp_path_factory):
     return tmp_path_factory.mktemp("fuzz") / "shapes.reg"
 
 
-@fuzz(300)
+@fuzz(200)
 @given(lines=st.lists(st.lists(_DS9_WORDS, max_size=14).map("".join), max_size=5))
 def test_ds9_region_files(region_file, lines):
     region_file.write_text("\n".join(lines), encoding="utf-8")

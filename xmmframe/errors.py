@@ -102,6 +102,11 @@ class SelectionSyntaxError(SelectionError):
         super().__init__(f"{reason} at column {position + 1}\n{_caret_lines(expression, position)}")
 
 
+class SelectionLimitError(SelectionSyntaxError):
+    """A selection expression is longer or more deeply nested than the documented limits
+    (:mod:`xmmframe.select.limits`); the message names the column where the limit was crossed."""
+
+
 class UnknownColumnError(SelectionError):
     """A selection names a column the table does not have; the message lists the columns."""
 
@@ -145,6 +150,10 @@ class RegionFileError(SelectionError):
 
 class SelectionWarning(UserWarning):
     """A selection does something legal but probably unintended (as SAS would, silently)."""
+
+
+class GtiError(XmmframeError):
+    """A GTI table is damaged: a NaN or infinite bound, or START after STOP; names the file and row."""
 
 
 class OdfError(XmmframeError):

@@ -72,14 +72,20 @@ def ccf_extensions(path: str | os.PathLike[str]) -> list[str]:
 
 
 def ccf_table(
-    path: str | os.PathLike[str], extname: str, columns: Sequence[str], optional: Sequence[str] = ()
+    path: str | os.PathLike[str],
+    extname: str,
+    columns: Sequence[str],
+    optional: Sequence[str] = (),
+    units: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, object]]:
     """One extension of a CCF as a DataFrame (the needed and available optional columns) and its header.
+
+    ``units`` maps column names to the unit they must have when the file gives one (``TUNITn``).
 
     Raises
     ------
     CalibrationError
-        Naming the file and the missing extension or column(s).
+        Naming the file and the missing extension or column(s), or a column in another unit.
     """
     from xmmframe.io.fits_scan import FitsTable
 
@@ -97,6 +103,11 @@ def ccf_table(
             f"CCF extension {extname} lacks column(s) {', '.join(missing)}; it has {', '.join(available.values())}",
             spath,
         )
+    for column, unit in (units or {}).items():
+        try:
+            table.require_unit(available[column.upper()], unit)
+        except XmmframeError as err:
+            raise CalibrationError(f"CCF {err.message}", spath) from None
     names = [available[c.upper()] for c in columns] + [available[c.upper()] for c in optional if c.upper() in available]
     frame = table.read(names).rename({available[c.upper()]: c.upper() for c in list(columns) + list(optional)
                                       if c.upper() in available})

@@ -101,10 +101,10 @@ def read_xareaef(path: str | os.PathLike[str]) -> MirrorArea:
         Naming the file and the missing extension, column or keyword.
     """
     spath = os.fspath(path)
-    onaxis, _ = ccf_table(spath, "ONAXISXAREAEF", ("ENERGY", "AREA"))
-    vig, vig_header = ccf_table(spath, "VIGNETTING", ("ENERGY", "VIGNETTING_FACTOR"))
+    onaxis, _ = ccf_table(spath, "ONAXISXAREAEF", ("ENERGY", "AREA"), units={"ENERGY": "eV", "AREA": "cm**2"})
+    vig, vig_header = ccf_table(spath, "VIGNETTING", ("ENERGY", "VIGNETTING_FACTOR"), units={"ENERGY": "eV"})
     d_theta = float(require_keyword(vig_header, "D_THETA", spath, "VIGNETTING"))  # type: ignore[arg-type]
-    corr, _ = ccf_table(spath, "CORRAREA", ("ENERGY", "FACTOR"))
+    corr, _ = ccf_table(spath, "CORRAREA", ("ENERGY", "FACTOR"), units={"ENERGY": "eV"})
     factors = np.stack(vig["VIGNETTING_FACTOR"].to_numpy()) if vig.height else np.zeros((0, 0))
     return MirrorArea(
         onaxis["ENERGY"].to_numpy().astype(np.float64), onaxis["AREA"].to_numpy().astype(np.float64),

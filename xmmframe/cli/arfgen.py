@@ -19,10 +19,9 @@ Examples
 from __future__ import annotations
 
 import argparse
-import os
 
-from xmmframe.cli.sas_params import Param, SasArguments, add_task, clobber_requested, command_text
-from xmmframe.errors import OutputError, ParameterError
+from xmmframe.cli.sas_params import Param, SasArguments, add_task, refuse_existing, command_text
+from xmmframe.errors import ParameterError
 
 PARAMS = (
     Param("spectrumset", None, "str", "input spectrum"),
@@ -49,8 +48,7 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     from xmmframe.products.responses import SpectrumContext, arfgen, sky_pixel
 
     output = values["arfset"]
-    if os.path.exists(output) and not clobber_requested(args, values):
-        raise OutputError("exists; use clobber=yes to replace it", output)
+    refuse_existing(args, values, output)
     ctx = SpectrumContext.from_file(values.require("spectrumset"))
     cal = Calibration.open(observation_date=ctx.date_obs)
     rmf = read_rmf(values.require("rmfset")) if values["withrmfset"] else None

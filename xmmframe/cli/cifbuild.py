@@ -15,11 +15,9 @@ Examples
 from __future__ import annotations
 
 import argparse
-import os
 import re
 
-from xmmframe.cli.sas_params import Param, SasArguments, add_task, clobber_requested
-from xmmframe.errors import OutputError
+from xmmframe.cli.sas_params import Param, SasArguments, add_task, refuse_existing
 
 PARAMS = (
     Param("calindexset", "ccf.cif", "str", "output calibration index file"),
@@ -40,8 +38,7 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     from xmmframe.errors import CalibrationWarning
 
     output = values["calindexset"]
-    if os.path.exists(output) and not clobber_requested(args, values):
-        raise OutputError("exists; use clobber=yes to replace it", output)
+    refuse_existing(args, values, output)
     if values["withccfpath"]:
         directories = [p for p in re.split(r"[:\s]+", values.require("ccfpath")) if p]
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from xmmframe.cli.sas_params import refuse_existing
 from xmmframe.errors import OutputError
 from xmmframe.io.events import open_events
 
@@ -32,7 +33,8 @@ def convert(source: str, target: str, hdu: str | None = None, *, compact: bool =
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the conversion."""
+    """Run the conversion; an existing output is replaced only with ``--clobber`` (as SAS tasks)."""
+    refuse_existing(args, None, args.target)
     convert(args.source, args.target, args.hdu, compact=args.compact)
     return 0
 
@@ -45,4 +47,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--hdu", default=None, help="main table of the FITS input (default EVENTS)")
     parser.add_argument("--compact", action="store_true",
                         help="Parquet: dictionary-encode every column, zstd (smaller, slower to scan)")
+    parser.add_argument("-c", "--clobber", action="store_true", help="replace an existing output (also SAS_CLOBBER=1)")
     parser.set_defaults(func=run)

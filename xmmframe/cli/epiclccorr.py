@@ -20,11 +20,10 @@ Examples
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import replace
 
-from xmmframe.cli.sas_params import Param, SasArguments, add_task, clobber_requested, command_text
-from xmmframe.errors import OutputError, ParameterError
+from xmmframe.cli.sas_params import Param, SasArguments, add_task, refuse_existing, command_text
+from xmmframe.errors import ParameterError
 
 PARAMS = (
     Param("srctslist", None, "str", "source light curve"),
@@ -56,9 +55,7 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     if values["withsourcepos"] or values["allcamera"]:
         raise ParameterError("epiclccorr: withsourcepos=yes and allcamera=yes are not supported")
     output = values["outset"]
-    overwrite = clobber_requested(args, values)
-    if os.path.exists(output) and not overwrite:
-        raise OutputError("exists; use clobber=yes to replace it", output)
+    overwrite = refuse_existing(args, values, output)
     background = values.require("bkgtslist") if values["withbkgset"] else None
     calibration = None
     if values["applyabsolutecorrections"]:

@@ -20,6 +20,8 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
+from polars.exceptions import PolarsError
+
 from xmmframe._version import __version__
 from xmmframe.errors import XmmframeError
 
@@ -57,11 +59,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except XmmframeError as err:
         if debug:
             raise
-        print(f"xmmframe: error: {err}", file=sys.stderr)
+        print(f"xmmframe: error: {_first_line(err)}", file=sys.stderr)
+        return 1
+    except PolarsError as err:  # e.g. a damaged Parquet data page, found only while reading
+        if debug:
+            raise
+        print(f"xmmframe: error: reading the data failed: {_first_line(err)} (--debug for details)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("xmmframe: interrupted", file=sys.stderr)
         return 130
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of an error's message: it names the file, column or position (a
+    selection error's caret display follows on the next lines, shown in Python and with
+    ``--debug``)."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,10 +15,8 @@ Examples
 from __future__ import annotations
 
 import argparse
-import os
 
-from xmmframe.cli.sas_params import Param, SasArguments, add_task, clobber_requested, command_text
-from xmmframe.errors import OutputError
+from xmmframe.cli.sas_params import Param, SasArguments, add_task, refuse_existing, command_text
 
 PARAMS = (
     Param("spectrumset", None, "str", "input spectrum"),
@@ -38,8 +36,7 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     from xmmframe.products.responses import SpectrumContext, rmfgen
 
     output = values["rmfset"]
-    if os.path.exists(output) and not clobber_requested(args, values):
-        raise OutputError("exists; use clobber=yes to replace it", output)
+    refuse_existing(args, values, output)
     ctx = SpectrumContext.from_file(values.require("spectrumset"))
     cal = Calibration.open(observation_date=ctx.date_obs)
     bins = (values["energymin"], values["energymax"], values["nenergybins"]) if values["withenergybins"] else None

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from xmmframe.errors import ParameterError
+from xmmframe.errors import OutputError, ParameterError
 
 _TRUE = {"yes", "y", "true", "t", "1"}
 _FALSE = {"no", "n", "false", "f", "0"}
@@ -148,13 +148,32 @@ def command_text(task: str, tokens: Sequence[str]) -> str:
     return " ".join([task, *(shlex.quote(t) for t in tokens)])
 
 
-def clobber_requested(args: argparse.Namespace, values: SasArguments) -> bool:
+def clobber_requested(args: argparse.Namespace, values: SasArguments | None = None) -> bool:
     """Whether existing outputs may be replaced: ``clobber=yes``, ``-c/--clobber`` or ``SAS_CLOBBER=1``."""
-    if values.given("clobber"):
+    if values is not None and values.given("clobber"):
         return bool(values["clobber"])
     if getattr(args, "clobber", False):
         return True
     return os.environ.get("SAS_CLOBBER", "").strip().lower() in _TRUE
+
+
+def refuse_existing(
+    args: argparse.Namespace, values: SasArguments | None, *paths: str | os.PathLike[str]
+) -> bool:
+    """SAS clobber semantics: refuse to replace an existing output unless clobber was asked for.
+
+    Returns whether existing outputs may be replaced (to pass on as ``overwrite``).
+
+    Raises
+    ------
+    xmmframe.errors.OutputError
+        Naming the first output that exists, when clobber was not requested.
+    """
+    overwrite = clobber_requested(args, values)
+    for path in paths:
+        if not overwrite and path and os.path.exists(path):
+            raise OutputError("exists; use clobber=yes (or --clobber) to replace it", path)
+    return overwrite
 
 
 #: The parameter every task accepts: replace existing outputs.
@@ -199,4 +218,4 @@ def _show_default(param: Param) -> str:
 
 
 __all__ = ["CLOBBER", "Param", "SasArguments", "add_task", "clobber_requested", "command_text", "parse_parameters",
-           "unquote"]
+           "refuse_existing", "unquote"]

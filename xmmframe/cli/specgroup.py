@@ -27,8 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from xmmframe.cli.sas_params import Param, SasArguments, add_task, clobber_requested, command_text
-from xmmframe.errors import OutputError
+from xmmframe.cli.sas_params import Param, SasArguments, add_task, clobber_requested, refuse_existing, command_text
 
 PARAMS = (
     Param("spectrumset", None, "str", "input spectrum"),
@@ -79,8 +78,8 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
 
     source = values.require("spectrumset")
     target = source if values["overwrite"] else values["groupedset"]
-    if not values["overwrite"] and os.path.exists(target) and not clobber_requested(args, values):
-        raise OutputError("exists; use clobber=yes to replace it", target)
+    if not values["overwrite"]:
+        refuse_existing(args, values, target)
     background = values["backgndset"] if _active(values, "backgndset", "withbgdset") else ""
     rmf = values["rmfset"] if _active(values, "rmfset", "withrmfset") else ""
     arf = values["arfset"] if _active(values, "arfset", "witharfset") else ""

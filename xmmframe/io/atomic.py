@@ -42,12 +42,20 @@ def atomic_path(
     directory = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(directory):
         raise OutputError(f"output directory {directory} does not exist", target)
-    fd, tmp = tempfile.mkstemp(prefix=".xmmframe-", suffix=".tmp", dir=directory)
+    if os.path.isdir(target):
+        raise OutputError("is a directory; give a file name for the output", target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".xmmframe-", suffix=".tmp", dir=directory)
+    except OSError as err:
+        raise OutputError(f"cannot write in {directory}: {err.strerror}", target) from None
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
     try:
         yield tmp
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as err:
+            raise OutputError(f"cannot move the finished output into place: {err.strerror}", target) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)

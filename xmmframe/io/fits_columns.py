@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from xmmframe.errors import ColumnError
+from xmmframe.errors import ColumnError, HeaderError, TruncatedFileError
 
 _TFORM = re.compile(r"^\s*(\d*)([LXBIJKAEDCMPQ])(.*)$")
 _VLA = re.compile(r"^\s*([LXBIJKAEDCM])\s*(?:\(\s*(\d+)\s*\))?\s*$")
@@ -229,6 +229,9 @@ class ColumnFormat:
         """
         if self.tnull is None or self._value_code not in "BIJK":
             return None
+        limits = np.iinfo(stored.dtype)
+        if not limits.min <= self.tnull <= limits.max:  # a TNULL the column cannot hold marks nothing
+            return None
         null = stored == stored.dtype.type(self.tnull)
         return ~null if null.any() else None
 
@@ -366,14 +369,12 @@ def parse_columns(header, path: str = "") -> list[ColumnFormat]:  # noqa: ANN001
     ColumnError
         On a TFORM that is not valid FITS, or columns that overflow NAXIS1.
     """
-    from xmmframe.errors import HeaderError
-
-    nfields = int(header.get("TFIELDS", 0))
-    naxis1 = int(header.get("NAXIS1", 0))
+    nfields = int(header_number(header, "TFIELDS", 0, path))
+    naxis1 = int(header_number(header, "NAXIS1", 0, path))
     columns: list[ColumnFormat] = []
     offset = 0
     for n in range(1, nfields + 1):
-        name = str(header.get(f"TTYPE{n}", f"COL{n}")).strip()
+        name = str(header.get(f"TTYPE{n}", "")).strip() or f"COL{n}"
         tform = str(header.get(f"TFORM{n}", "")).strip()
         match = _TFORM.match(tform)
         if not match:
@@ -398,8 +399,8 @@ def parse_columns(header, path: str = "") -> list[ColumnFormat]:  # noqa: ANN001
             code=code,
             repeat=repeat,
             offset=offset,
-            tscal=float(header.get(f"TSCAL{n}", 1.0)),
-            tzero=float(header.get(f"TZERO{n}", 0.0)),
+            tscal=header_number(header, f"TSCAL{n}", 1.0, path, name),
+            tzero=header_number(header, f"TZERO{n}", 0.0, path, name),
             tnull=int(tnull) if isinstance(tnull, (int, np.integer)) and not isinstance(tnull, bool) else None,
             tdim=tdim,
             element=element,
@@ -411,15 +412,48 @@ def parse_columns(header, path: str = "") -> list[ColumnFormat]:  # noqa: ANN001
     return columns
 
 
-class HeapReader:
-    """Access to the heap of a table with variable-length array columns."""
+def header_number(header, key: str, default: float, path: str = "", column: str = "") -> float:  # noqa: ANN001
+    """A numeric keyword of a table header (``default`` when absent).
 
-    def __init__(self, heap: bytes | np.ndarray) -> None:
+    Raises
+    ------
+    HeaderError
+        When the keyword holds a string, a logical or nothing numeric, naming the column.
+    """
+    value = header.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        where = f"column {column}: " if column else ""
+        raise HeaderError(f"{where}keyword {key} must be a number, found {value!r}", path)
+    return float(value) if isinstance(default, float) else value
+
+
+class HeapReader:
+    """Access to the heap of a table with variable-length array columns.
+
+    ``where`` (file and HDU) names the table in the error raised when a descriptor points
+    outside the heap.
+    """
+
+    def __init__(self, heap: bytes | np.ndarray, where: str = "") -> None:
         self.heap = np.frombuffer(heap, dtype=np.uint8) if isinstance(heap, (bytes, bytearray)) else heap
+        self.where = where
+
+    def check(self, column: ColumnFormat, counts: np.ndarray, offsets: np.ndarray, nbytes: np.ndarray) -> None:
+        """Refuse descriptors with a negative count or offset, or bytes beyond the heap's end."""
+        bad = (counts < 0) | (offsets < 0) | (offsets + nbytes > self.heap.size)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise TruncatedFileError(
+                f"column {column.name}: the variable-length array of block row {row + 1} "
+                f"({int(counts[row])} elements at heap offset {int(offsets[row])}) lies outside "
+                f"the {self.heap.size}-byte heap",
+                self.where or None,
+            )
 
     def decode(self, column: ColumnFormat, counts: np.ndarray, offsets: np.ndarray) -> pl.Series:
         """Rows of a P/Q column as a List Series, gathered from the heap in one vectorised pass."""
         code = column.element or "B"
+        self.check(column, counts, offsets, (counts + 7) // 8 if code == "X" else counts * _BYTES.get(code, 1))
         if code == "A":
             values = [bytes(self.heap[o : o + c]).decode("latin-1").rstrip(" ") for o, c in zip(offsets, counts)]
             return pl.Series(column.name, values, dtype=pl.String)

@@ -30,9 +30,9 @@ import numpy as np
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from xmmframe.errors import ColumnError, HduNotFoundError, TruncatedFileError
-from xmmframe.io.fits_columns import ColumnFormat, HeapReader, parse_columns
-from xmmframe.io.fits_structure import HduInfo, find_hdu, open_binary, read_structure
+from xmmframe.errors import ColumnError, HduNotFoundError, HeaderError, TruncatedFileError
+from xmmframe.io.fits_columns import ColumnFormat, HeapReader, header_number, parse_columns
+from xmmframe.io.fits_structure import STREAM_ERRORS, HduInfo, find_hdu, open_binary, read_structure
 from xmmframe.model.hdu import RawHdu
 from xmmframe.model.registry import register
 
@@ -112,20 +112,49 @@ class FitsTable:
                 return c
         raise ColumnError(f"no column {name!r}; columns are {', '.join(c.name for c in self.columns)}", self.path)
 
+    def require_unit(self, name: str, unit: str) -> None:
+        """Refuse a column whose ``TUNITn`` is given but is not ``unit`` (in any usual spelling).
+
+        A column without ``TUNITn`` is accepted: many real files leave it out, while a wrong
+        unit (``eV`` for ``keV``, ``m**2`` for ``cm**2``) would scale every value silently.
+
+        Raises
+        ------
+        xmmframe.errors.ColumnError
+            Naming the file, the table, the column and both units.
+        """
+        column = self.column(name)
+        found = self.info.header.get(f"TUNIT{column.number}")
+        if found is None or not str(found).strip():
+            return
+        if _unit_key(str(found)) != _unit_key(unit):
+            raise ColumnError(
+                f"table {self.info.name}: column {column.name} is in {str(found).strip()!r}, expected {unit!r}",
+                self.path,
+            )
+
     @cached_property
     def heap(self) -> HeapReader | None:
         """The heap of variable-length arrays, read once when first needed."""
         if not any(c.is_variable for c in self.columns):
             return None
-        theap = int(self.info.header.get("THEAP", self.nrows * self.row_bytes))
+        theap = int(header_number(self.info.header, "THEAP", self.nrows * self.row_bytes, self.path or ""))
         size = int(self.info.header.get("PCOUNT", 0))
         main = self.nrows * self.row_bytes
         start, stop = theap, main + size
+        where = f"{self.path or '<memory>'}[{self.info.name or self.info.index}]"
+        if start < 0 or start > stop:
+            raise HeaderError(f"HDU {self.info.index}: THEAP = {theap} lies outside the data (PCOUNT = {size})", self.path)
         if self.data is not None:
-            return HeapReader(np.frombuffer(self.data, dtype=np.uint8)[start:stop])
+            return HeapReader(np.frombuffer(self.data, dtype=np.uint8)[start:stop], where)
         with open_binary(self.path) as stream:  # type: ignore[arg-type]
-            stream.seek(self.info.data_offset + start)
-            return HeapReader(stream.read(stop - start))
+            try:
+                stream.seek(self.info.data_offset + start)
+                return HeapReader(stream.read(stop - start), where)
+            except STREAM_ERRORS as err:
+                raise TruncatedFileError(
+                    f"HDU {self.info.index} ({self.info.name}): cannot read the heap: {err}", self.path
+                ) from None
 
     def iter_blocks(self, block_rows: int | None = None) -> Iterator[np.ndarray]:
         """Yield consecutive blocks of whole rows as ``uint8`` arrays of shape (n, NAXIS1)."""
@@ -163,7 +192,7 @@ class FitsTable:
                 buffer = buffers.get() if buffers is not None else np.empty(n * width, dtype=np.uint8)
                 try:
                     got = stream.readinto(memoryview(buffer[: n * width]))
-                except (OSError, EOFError) as err:  # a damaged or shortened gzip stream
+                except STREAM_ERRORS as err:  # a damaged or shortened gzip stream
                     raise TruncatedFileError(
                         f"HDU {self.info.index} ({self.info.name}): cannot read the data after row {start}: {err}",
                         self.path,
@@ -258,6 +287,11 @@ class FitsTable:
             explain_name="FITS",
             explain_detail=f"{os.path.basename(where)}[{self.info.name or self.info.index}]",
         )
+
+
+def _unit_key(unit: str) -> str:
+    """A unit in one spelling: case, blanks and the power notation ignored (``cm2`` = ``cm**2`` = ``cm^2``)."""
+    return unit.strip().lower().replace(" ", "").replace("**", "").replace("^", "")
 
 
 def _first_rows(

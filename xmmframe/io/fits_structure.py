@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import os
 import warnings
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -38,6 +39,9 @@ from xmmframe.errors import (
 
 BLOCK = 2880
 _GZIP_MAGIC = b"\x1f\x8b"
+#: What reading a damaged gzip stream raises: a short stream (EOFError), a bad header or CRC
+#: (``gzip.BadGzipFile``, an OSError) or corrupt deflate data (``zlib.error``).
+STREAM_ERRORS = (OSError, EOFError, zlib.error)
 
 
 def padded(nbytes: int) -> int:
@@ -114,6 +118,19 @@ def _check_card(card: str, path: str, hdu_index: int, position: int) -> None:
         ) from None
 
 
+def _check_long_values(cards: tuple[str, ...], header: fits.Header, path: str, index: int) -> None:
+    """Refuse ``CONTINUE`` cards that do not continue a string (each card alone was readable)."""
+    if not any(card.startswith("CONTINUE") for card in cards):
+        return
+    for card in header.cards:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", VerifyWarning)
+                card.value  # noqa: B018 - parsing is the check
+        except (VerifyError, ValueError) as err:
+            raise HeaderError(f"HDU {index}: unreadable header card {card.keyword or 'blank keyword'}: {err}", path) from None
+
+
 def _int_keyword(header: fits.Header, key: str, path: str, index: int, default: int | None = None) -> int:
     if key not in header:
         if default is not None:
@@ -182,50 +199,63 @@ def iter_hdus(path: str | os.PathLike[str]) -> Iterator[HduInfo]:
     with open_binary(spath) as stream:
         try:
             head = stream.read(CARD)
-        except (OSError, EOFError) as err:
+        except STREAM_ERRORS as err:
             raise NotFitsError(f"cannot decompress: {err}", spath) from None
         if not head:
             raise EmptyFileError("file is empty, not a FITS file", spath)
         if not head.startswith(b"SIMPLE  =") or head[10:30].strip() != b"T":
             raise NotFitsError("not a FITS file (no 'SIMPLE = T' card at the start)", spath)
         stream.seek(0)
+        size_on_disk = None if isinstance(stream, gzip.GzipFile) else os.fstat(stream.fileno()).st_size
         offset = 0
         index = 0
         while True:
             try:
                 cards = _read_header(stream, spath, index)
-            except (OSError, EOFError) as err:
+            except STREAM_ERRORS as err:
                 raise TruncatedFileError(f"HDU {index}: compressed stream is damaged: {err}", spath) from None
             if cards is None:
                 return
             if index > 0 and not cards[0].startswith("XTENSION="):
                 raise HeaderError(f"HDU {index}: header does not start with XTENSION", spath)
             data_offset = offset + padded(len(cards) * CARD + CARD)
-            size = _data_size(cards_to_header(cards), spath, index)
+            header = cards_to_header(cards)
+            _check_long_values(cards, header, spath, index)
+            size = _data_size(header, spath, index)
             info = HduInfo(index, cards, data_offset, size)
             yield info
             offset = info.end_offset
             if size:
-                _skip_data(stream, info, spath)
+                _skip_data(stream, info, spath, size_on_disk)
             index += 1
 
 
-def _skip_data(stream: BinaryIO, info: HduInfo, path: str) -> None:
-    """Move past an HDU's data, checking that its last byte exists (one pass, also for gzip)."""
+def _skip_data(stream: BinaryIO, info: HduInfo, path: str, size_on_disk: int | None) -> None:
+    """Move past an HDU's data, checking that its last byte exists (one pass, also for gzip).
+
+    For an uncompressed file the announced size is compared with the file's size first, so a
+    header announcing petabytes costs nothing; a gzip stream is decompressed (never held in
+    memory) up to the announced end.
+    """
+    short = TruncatedFileError(
+        f"HDU {info.index} ({info.name or info.kind}): file ends before the "
+        f"{info.data_size} bytes of data its header announces",
+        path,
+    )
+    if size_on_disk is not None and info.data_offset + info.data_size > size_on_disk:
+        raise short
     try:
         stream.seek(info.data_offset + info.data_size - 1)
         last = stream.read(1)
         stream.seek(info.end_offset)
-    except (OSError, EOFError) as err:
+    except (OverflowError, ValueError):  # an offset beyond what a file position can hold
+        raise short from None
+    except STREAM_ERRORS as err:
         raise TruncatedFileError(
             f"HDU {info.index} ({info.name or info.kind}): compressed stream is damaged: {err}", path
         ) from None
     if not last:
-        raise TruncatedFileError(
-            f"HDU {info.index} ({info.name or info.kind}): file ends before the "
-            f"{info.data_size} bytes of data its header announces",
-            path,
-        )
+        raise short
 
 
 def read_structure(path: str | os.PathLike[str]) -> list[HduInfo]:
@@ -245,10 +275,10 @@ def find_hdu(hdus: list[HduInfo], hdu: int | str | None, path: str | os.PathLike
     ``None`` picks ``EVENTS`` when present, otherwise the first binary table.
     """
     if hdu is None:
-        tables = [h for h in hdus if h.kind == "BINTABLE"]
-        for h in tables:
-            if h.name == "EVENTS":
+        for h in hdus:
+            if h.name == "EVENTS":  # even when it is not a table: that error is the right one
                 return h
+        tables = [h for h in hdus if h.kind == "BINTABLE"]
         if tables:
             return tables[0]
         raise HduNotFoundError("no binary table in the file", path)
@@ -257,8 +287,10 @@ def find_hdu(hdus: list[HduInfo], hdu: int | str | None, path: str | os.PathLike
             return hdus[hdu]
         raise HduNotFoundError(f"no HDU number {hdu} (the file has {len(hdus)} HDUs)", path)
     name, _, ver = str(hdu).upper().partition(",")
+    if ver and not ver.strip().isdigit():
+        raise HduNotFoundError(f"bad HDU name {hdu!r}: the version after ',' must be a number", path)
     for h in hdus:
-        if h.name == name.strip() and (not ver or int(h.header.get("EXTVER", 1)) == int(ver)):
+        if h.name == name.strip() and (not ver or str(h.header.get("EXTVER", 1)).strip() == str(int(ver))):
             return h
     names = ", ".join(h.name or f"#{h.index}" for h in hdus)
     raise HduNotFoundError(f"no HDU named {hdu!r}; the file has: {names}", path)
@@ -267,8 +299,13 @@ def find_hdu(hdus: list[HduInfo], hdu: int | str | None, path: str | os.PathLike
 def read_data(path: str | os.PathLike[str], info: HduInfo) -> bytes:
     """Read the whole (unpadded) data part of one HDU."""
     with open_binary(path) as stream:
-        stream.seek(info.data_offset)
-        data = stream.read(info.data_size)
+        try:
+            stream.seek(info.data_offset)
+            data = stream.read(info.data_size)
+        except STREAM_ERRORS as err:
+            raise TruncatedFileError(
+                f"HDU {info.index} ({info.name or info.kind}): compressed stream is damaged: {err}", path
+            ) from None
     if len(data) < info.data_size:
         raise TruncatedFileError(
             f"HDU {info.index} ({info.name or info.kind}): data ends after {len(data)} of {info.data_size} bytes",
@@ -280,6 +317,7 @@ def read_data(path: str | os.PathLike[str], info: HduInfo) -> bytes:
 __all__ = [
     "BLOCK",
     "CARD",
+    "STREAM_ERRORS",
     "HduInfo",
     "cards_to_header",
     "find_hdu",

@@ -29,7 +29,7 @@ from xmmframe.errors import HduNotFoundError, OutputError
 from xmmframe.io.fits_scan import FitsTable
 from xmmframe.io.fits_structure import HduInfo, read_data, read_structure
 from xmmframe.io.fits_write import ImageHdu, TableHdu, plan_table, primary_template, table_template, write_hdus
-from xmmframe.model.gti import GTI
+from xmmframe.model.gti import GTI, check_bounds
 from xmmframe.model.hdu import RawHdu, cards_to_header
 from xmmframe.model.products import (
     GtiTable,
@@ -518,7 +518,12 @@ def read_gti(path: str | os.PathLike[str], hdu: int | str | None = None) -> GTI:
     >>> read_gti("M1_gti.fits").duration                         # doctest: +SKIP
     """
     table = FitsTable.open(path, hdu)
-    return GTI.from_frame(table.read(), table.info.name)
+    frame = table.read()
+    columns = {c.upper(): c for c in frame.columns}
+    if "START" in columns and "STOP" in columns:
+        check_bounds(frame[columns["START"]].to_numpy(), frame[columns["STOP"]].to_numpy(), os.fspath(path),
+                     table.info.name)
+    return GTI.from_frame(frame, table.info.name)
 
 
 def write_gti(

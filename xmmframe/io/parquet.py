@@ -173,6 +173,7 @@ def read_parquet_meta(path: str | os.PathLike[str]) -> EventMeta:
     try:
         hdus = tuple(_decode_hdu(entry) for entry in json.loads(raw))
         table_index = int(json.loads(kv[b"xmmframe.table_index"]))
-    except (ValueError, KeyError, TypeError, zlib.error) as err:
-        raise ParquetMetadataError(f"damaged xmmframe metadata: {err}", spath) from None
-    return EventMeta(hdus, table_index, source=spath)
+        meta = EventMeta(hdus, table_index, source=spath)
+    except (ValueError, KeyError, TypeError, IndexError, zlib.error) as err:  # JSON, base64, zlib, cards
+        raise ParquetMetadataError(f"the xmmframe metadata in the Parquet footer is damaged: {err}", spath) from None
+    return meta

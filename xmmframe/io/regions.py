@@ -9,8 +9,8 @@ shapes in SAS conventions.
   shape name marks an exclusion.  The position columns are named by ``MFORM1``
   (``'DETX,DETY'``), else ``X``/``Y``, else they are the first two numeric columns other
   than ``R``, ``ROTANG`` and ``COMPONENT``.
-* :func:`read_ds9` parses a ds9 region file with the ``regions`` package, one shape at a
-  time, remembering each shape's coordinate frame; ds9 ``physical`` coordinates (which
+* :func:`read_ds9` parses a ds9 region file (at most :data:`MAX_DS9_BYTES`, 16 MiB) with
+  the ``regions`` package, one shape at a time, remembering each shape's coordinate frame; ds9 ``physical`` coordinates (which
   ``regions`` does not support) are read as ``image`` and marked ``physical``.  A file with
   no frame statement is in ``physical`` coordinates (the ds9 default).
 
@@ -35,7 +35,7 @@ import polars as pl
 
 from xmmframe.errors import FileAccessError, RegionFileError
 from xmmframe.io.fits_scan import FitsTable
-from xmmframe.io.fits_structure import find_hdu, read_structure
+from xmmframe.io.fits_structure import STREAM_ERRORS, find_hdu, read_structure
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _SKY_FRAMES = ("fk5", "fk4", "icrs", "galactic", "ecliptic", "j2000", "b1950")
@@ -43,6 +43,9 @@ _PIXEL_FRAMES = ("physical", "image")
 _OTHER_FRAMES = ("linear", "amplifier", "detector", "tile", "wcs")
 #: ds9 annotations that select nothing and are skipped.
 _ANNOTATIONS = ("text", "ruler", "compass", "projection", "vector", "segment")
+#: Largest ds9 region file read (a region file is text typed or saved by hand; 10000 shapes
+#: take well under a megabyte).
+MAX_DS9_BYTES = 16 << 20
 _SHAPE_CALL = re.compile(r"^([+-]?)\s*([A-Za-z_]\w*)\s*\(")
 
 
@@ -56,8 +59,11 @@ def is_fits(path: str | os.PathLike[str]) -> bool:
     except IsADirectoryError:
         raise FileAccessError("is a directory, not a region file", path) from None
     if head[:2] == _GZIP_MAGIC:
-        with gzip.open(path, "rb") as stream:
-            head = stream.read(6)
+        try:
+            with gzip.open(path, "rb") as stream:
+                head = stream.read(6)
+        except STREAM_ERRORS as err:
+            raise RegionFileError(f"cannot decompress: {err}", path) from None
     return head == b"SIMPLE"
 
 
@@ -216,10 +222,16 @@ def read_ds9(path: str | os.PathLike[str]) -> list[Ds9Shape]:
     """
     spath = os.fspath(path)
     try:
+        if os.path.getsize(spath) > MAX_DS9_BYTES:
+            raise RegionFileError(
+                f"{os.path.getsize(spath)} bytes is more than the {MAX_DS9_BYTES} a ds9 region file may have", spath
+            )
         with open(spath, encoding="utf-8", errors="replace") as handle:
             text = handle.read()
     except FileNotFoundError:
         raise FileAccessError("no such region file", spath) from None
+    except IsADirectoryError:
+        raise FileAccessError("is a directory, not a region file", spath) from None
     from regions import Regions
 
     shapes: list[Ds9Shape] = []

@@ -182,7 +182,8 @@ def read_rmf(path: str | os.PathLike[str]) -> Rmf:
     Raises
     ------
     xmmframe.errors.HduNotFoundError, xmmframe.errors.ColumnError
-        When an extension or a mandatory column is missing.
+        When an extension or a mandatory column is missing, or an energy column has a unit
+        other than keV.
 
     Examples
     --------
@@ -198,6 +199,12 @@ def read_rmf(path: str | os.PathLike[str]) -> Rmf:
             raise ColumnError(f"{matrix.info.name} lacks column {column}", spath)
     ebounds_table = _table(spath, ("EBOUNDS",))
     ebounds = ebounds_table.read()
+    for column in ("E_MIN", "E_MAX"):
+        if column not in ebounds.columns:
+            raise ColumnError(f"EBOUNDS lacks column {column}", spath)
+    for table, columns in ((matrix, ("ENERG_LO", "ENERG_HI")), (ebounds_table, ("E_MIN", "E_MAX"))):
+        for column in columns:
+            table.require_unit(column, "keV")
     header = matrix.info.header
     fchan_number = frame.columns.index("F_CHAN") + 1
     first = header.get(f"TLMIN{fchan_number}")
@@ -234,6 +241,8 @@ def read_arf(path: str | os.PathLike[str]) -> Arf:
     for column in ("ENERG_LO", "ENERG_HI", "SPECRESP"):
         if column not in frame.columns:
             raise ColumnError(f"SPECRESP lacks column {column}", spath)
+    for column, unit in (("ENERG_LO", "keV"), ("ENERG_HI", "keV"), ("SPECRESP", "cm**2")):
+        table.require_unit(column, unit)
     return Arf(
         frame["ENERG_LO"].to_numpy().astype(np.float64), frame["ENERG_HI"].to_numpy().astype(np.float64),
         frame["SPECRESP"].to_numpy().astype(np.float64), _descriptive(table.info.header),

@@ -19,7 +19,31 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from xmmframe.errors import GtiError
 from xmmframe.model.registry import implementation
+
+
+def check_bounds(start: np.ndarray, stop: np.ndarray, path: str, table: str = "") -> None:
+    """Refuse a GTI table with a NaN or infinite bound, or a row whose START is after its STOP.
+
+    Such a row is a damaged file, not an empty interval (``START == STOP`` is one, and is
+    dropped); dropping it silently would select the wrong events.
+
+    Raises
+    ------
+    xmmframe.errors.GtiError
+        Naming the file, the table and the first bad row (1-based).
+    """
+    start, stop = np.asarray(start, dtype=np.float64), np.asarray(stop, dtype=np.float64)
+    where = f"table {table}, " if table else ""
+    finite = np.isfinite(start) & np.isfinite(stop)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise GtiError(f"{where}row {row + 1}: START = {start[row]}, STOP = {stop[row]} is not a finite interval", path)
+    backwards = start > stop
+    if backwards.any():
+        row = int(np.flatnonzero(backwards)[0])
+        raise GtiError(f"{where}row {row + 1}: START = {float(start[row])!r} is after STOP = {float(stop[row])!r}", path)
 
 
 @dataclass(frozen=True, eq=False)

@@ -56,6 +56,7 @@ from xmmframe.model.meta import EventMeta
 from xmmframe.model.registry import register
 from xmmframe.select.columns import ColumnTable, column_table, integer_literal
 from xmmframe.select.filespec import FileSpec
+from xmmframe.select.limits import stack_room
 from xmmframe.select.macros import MacroTable
 from xmmframe.select.nodes import (
     ARITHMETIC,
@@ -132,7 +133,8 @@ def compile_selection(
     """
     tree = parse(selection, MacroTable(meta))
     compiler = _Compiler(meta, column_table(meta, columns), base_dir)
-    return compiler.boolean(compiler.visit(tree), tree)
+    with stack_room():
+        return compiler.boolean(compiler.visit(tree), tree)
 
 
 @dataclass

@@ -18,6 +18,7 @@ and
 from __future__ import annotations
 
 from xmmframe.model.meta import EventMeta
+from xmmframe.select.limits import stack_room
 from xmmframe.select.macros import MacroTable
 from xmmframe.select.nodes import LOGICAL, Binary, Node
 from xmmframe.select.parser import parse
@@ -46,7 +47,8 @@ def explain(selection: str, meta: EventMeta | None = None) -> str:
     """
     tree = parse(selection, MacroTable(meta), strict_macros=False)
     lines: list[str] = []
-    _render(tree, 0, lines)
+    with stack_room():
+        _render(tree, 0, lines)
     return "\n".join(lines)
 
 

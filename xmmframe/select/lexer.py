@@ -70,7 +70,10 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FORTRAN = re.compile(r"\.[A-Za-z]+\.")
 _HEX = re.compile(r"0[xX][0-9A-Fa-f]+(?![A-Za-z0-9_.])")
 _BINARY = re.compile(r"[bB][01]+(?![A-Za-z0-9_.])")
-_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_DIGITS = frozenset("0123456789")
+#: Longer decimal integers are refused by the lexer (a 64-bit integer has at most 20 digits).
+_MAX_INTEGER_DIGITS = 40
 _MACRO = re.compile(r"#([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -150,12 +153,12 @@ def _read_token(text: str, i: int) -> tuple[Token, int]:
                 raise SelectionSyntaxError(f"unknown Fortran operator {match.group(0)}", text, i)
             kind = FORTRAN_OPERATORS[word]
             return Token(kind, match.group(0), i), match.end()
-    if ch.isdigit() or (ch == "." and i + 1 < len(text) and text[i + 1].isdigit()):
+    if ch in _DIGITS or (ch == "." and i + 1 < len(text) and text[i + 1] in _DIGITS):
         return _read_number(text, i)
     if ch in "bB":
         match = _BINARY.match(text, i)
         if match:
-            return Token("INT", match.group(0), i, int(match.group(0)[1:], 2)), match.end()
+            return _integer(text, i, match.group(0), int(match.group(0)[1:], 2)), match.end()
     match = _IDENT.match(text, i)
     if match:
         word = match.group(0)
@@ -174,7 +177,7 @@ def _read_token(text: str, i: int) -> tuple[Token, int]:
 def _read_number(text: str, i: int) -> tuple[Token, int]:
     match = _HEX.match(text, i)
     if match:
-        return Token("INT", match.group(0), i, int(match.group(0), 16)), match.end()
+        return _integer(text, i, match.group(0), int(match.group(0), 16)), match.end()
     match = _NUMBER.match(text, i)
     assert match is not None  # the caller saw a digit or '.digit'
     end = match.end()
@@ -187,7 +190,17 @@ def _read_number(text: str, i: int) -> tuple[Token, int]:
     word = text[i:end]
     if "." in word or "e" in word.lower():
         return Token("FLOAT", word, i, float(word)), end
-    return Token("INT", word, i, int(word, 10)), end
+    if len(word) > _MAX_INTEGER_DIGITS:
+        raise SelectionSyntaxError(f"integer with {len(word)} digits is too large (64 bits)", text, i)
+    return _integer(text, i, word, int(word, 10)), end
+
+
+def _integer(text: str, i: int, word: str, value: int) -> Token:
+    """An ``INT`` token; values far beyond 64 bits are refused here (the compiler names the
+    64-bit limit for the rest), so that no huge number reaches the parsed tree."""
+    if value.bit_length() > 2 * 64:
+        raise SelectionSyntaxError(f"integer {word[:24]}... is too large (64 bits)", text, i)
+    return Token("INT", word, i, value)
 
 
 def _read_string(text: str, i: int, kind: str) -> tuple[Token, int]:

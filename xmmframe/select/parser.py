@@ -28,6 +28,15 @@ Other rules decided here (GAPs in the SAS documentation):
   column names, ``circle(354,383,84,RAWX,RAWY)``; a shape on its own applies to ``(X,Y)``.
 * ``gti(file[, COL])`` and ``COL in gti(file)`` test ``COL`` (default ``TIME``);
   ``region(file[, XCOL, YCOL])`` and ``(XCOL,YCOL) in region(file)``.
+* Chains of ``&&`` (and of ``||``) are built as balanced trees: the meaning is the same as
+  left to right, and a chain of thousands of terms stays shallow.
+
+Limits (see :mod:`~xmmframe.select.limits`): an expression has at most
+:data:`~xmmframe.select.limits.MAX_LENGTH` (1 000 000) characters, and at most
+:data:`~xmmframe.select.limits.MAX_DEPTH` (256) levels of nesting (parentheses, function and
+range arguments, macros inside macros) and of tree depth (prefix operators, chains of
+``+ - * / & |``).  Beyond them :class:`~xmmframe.errors.SelectionLimitError` names the
+column where the limit was crossed; nothing recurses without bound on user input.
 
 Examples
 --------
@@ -39,11 +48,20 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
-from xmmframe.errors import SelectionError, SelectionSyntaxError, ShapeArgumentError, UnknownMacroError
+from xmmframe.errors import (
+    SelectionError,
+    SelectionLimitError,
+    SelectionSyntaxError,
+    ShapeArgumentError,
+    UnknownMacroError,
+)
 from xmmframe.select.filespec import FileSpec, parse_filespec
 from xmmframe.select.lexer import Token, tokenize
+from xmmframe.select.limits import MAX_DEPTH, MAX_LENGTH, stack_room, too_deep
 from xmmframe.select.macros import MacroTable
 from xmmframe.select.nodes import (
     COMPARISON,
@@ -86,23 +104,72 @@ def parse(expression: str, macros: MacroTable | None = None, strict_macros: bool
     ------
     xmmframe.errors.SelectionSyntaxError
         With the position and a caret line.
+    xmmframe.errors.SelectionLimitError
+        When the expression is longer than ``MAX_LENGTH`` characters or nested deeper than
+        ``MAX_DEPTH`` levels (with the position and a caret line).
 
     Examples
     --------
     >>> parse("PI in [500:2000]").label()
     'in (any of the ranges)'
     """
-    return _Parser(expression, macros or MacroTable(), strict_macros, ()).parse()
+    if len(expression) > MAX_LENGTH:
+        raise SelectionLimitError(
+            f"the expression has {len(expression)} characters, more than the limit of {MAX_LENGTH}",
+            expression,
+            MAX_LENGTH,
+        )
+    with stack_room():
+        tree = _Parser(expression, macros or MacroTable(), strict_macros, ()).parse()
+    deep = too_deep(tree)
+    if deep is not None:
+        raise SelectionLimitError(
+            f"the expression is more than {MAX_DEPTH} levels deep "
+            "(prefix operators and chains of + - * / & | each add a level)",
+            expression,
+            deep.pos,
+        )
+    return tree
+
+
+def _balanced(operands: list[Node], operators: list[Token]) -> Node:
+    """``a op b op c ...`` of one associative logical operator as a balanced tree.
+
+    Chains of up to three operands come out as parsed from the left, ``(a op b) op c``.
+    """
+    if len(operands) == 1:
+        return operands[0]
+    middle = (len(operands) + 1) // 2
+    op = operators[middle - 1]
+    left = _balanced(operands[:middle], operators[: middle - 1])
+    right = _balanced(operands[middle:], operators[middle:])
+    return Binary(op.kind, left, right, pos=op.pos)
 
 
 class _Parser:
-    def __init__(self, text: str, macros: MacroTable, strict: bool, stack: tuple[str, ...]) -> None:
+    def __init__(
+        self, text: str, macros: MacroTable, strict: bool, stack: tuple[str, ...], depth: int = 0
+    ) -> None:
         self.text = text
         self.macros = macros
         self.strict = strict
         self.stack = stack
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = depth
+
+    @contextmanager
+    def nested(self, token: Token) -> Iterator[None]:
+        """One more level of nesting, opened by ``token``; refused beyond ``MAX_DEPTH``."""
+        if self.depth >= MAX_DEPTH:
+            raise SelectionLimitError(
+                f"the expression is nested more than {MAX_DEPTH} levels deep", self.text, token.pos
+            )
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     # ------------------------------------------------------------------ token helpers
 
@@ -138,24 +205,27 @@ class _Parser:
         return node
 
     def or_expr(self) -> Node:
-        node = self.and_expr()
+        operands, operators = [self.and_expr()], []
         while self.peek().kind == "||":
-            op = self.advance()
-            node = Binary("||", node, self.and_expr(), pos=op.pos)
-        return node
+            operators.append(self.advance())
+            operands.append(self.and_expr())
+        return _balanced(operands, operators)
 
     def and_expr(self) -> Node:
-        node = self.not_expr()
+        operands, operators = [self.not_expr()], []
         while self.peek().kind == "&&":
-            op = self.advance()
-            node = Binary("&&", node, self.not_expr(), pos=op.pos)
-        return node
+            operators.append(self.advance())
+            operands.append(self.not_expr())
+        return _balanced(operands, operators)
 
     def not_expr(self) -> Node:
-        if self.peek().kind == "!":
-            op = self.advance()
-            return Unary("!", self.not_expr(), pos=op.pos)
-        return self.comparison()
+        nots = []
+        while self.peek().kind == "!":
+            nots.append(self.advance())
+        node = self.comparison()
+        for op in reversed(nots):
+            node = Unary("!", node, pos=op.pos)
+        return node
 
     def comparison(self) -> Node:
         node = self.bitor()
@@ -200,16 +270,18 @@ class _Parser:
         return node
 
     def unary(self) -> Node:
-        kind = self.peek().kind
-        if kind in ("-", "+", "!"):
-            op = self.advance()
-            operand = self.unary()
-            if kind == "-" and isinstance(operand, Number):
-                return Number(-operand.value, f"-{operand.text or operand.value}", pos=op.pos)
-            if kind == "+" and isinstance(operand, Number):
-                return Number(operand.value, operand.text, pos=op.pos)
-            return Unary(kind, operand, pos=op.pos)
-        return self.primary()
+        prefixes = []
+        while self.peek().kind in ("-", "+", "!"):
+            prefixes.append(self.advance())
+        node = self.primary()
+        for op in reversed(prefixes):
+            if op.kind == "-" and isinstance(node, Number):
+                node = Number(-node.value, f"-{node.text or node.value}", pos=op.pos)
+            elif op.kind == "+" and isinstance(node, Number):
+                node = Number(node.value, node.text, pos=op.pos)
+            else:
+                node = Unary(op.kind, node, pos=op.pos)
+        return node
 
     def primary(self) -> Node:
         token = self.peek()
@@ -238,7 +310,8 @@ class _Parser:
             if self.pair_follows():
                 return self.pair_membership()
             self.advance()
-            node = self.or_expr()
+            with self.nested(token):
+                node = self.or_expr()
             self.expect(")", f"')' to close the '(' (opened at column {token.pos + 1})")
             return node
         if kind == "EOF":
@@ -259,14 +332,15 @@ class _Parser:
         if name in self.stack:
             chain = " -> ".join(f"#{n}" for n in (*self.stack, name))
             raise SelectionError(f"macro #{name} refers to itself ({chain})")
-        try:
-            body = _Parser(text, self.macros, self.strict, (*self.stack, name)).parse()
-        except SelectionSyntaxError as err:
-            raise SelectionSyntaxError(
-                f"{err.reason} in the text of macro #{name} (used at column {token.pos + 1})",
-                err.expression,
-                err.position,
-            ) from None
+        with self.nested(token):
+            try:
+                body = _Parser(text, self.macros, self.strict, (*self.stack, name), self.depth).parse()
+            except SelectionSyntaxError as err:
+                raise type(err)(
+                    f"{err.reason} in the text of macro #{name} (used at column {token.pos + 1})",
+                    err.expression,
+                    err.position,
+                ) from None
         return Macro(token.text, text, body, origin, pos=token.pos)
 
     # ------------------------------------------------------------------ membership
@@ -290,6 +364,10 @@ class _Parser:
         return InRanges(operand, tuple(items), pos=keyword.pos)
 
     def range_item(self) -> Range:
+        with self.nested(self.peek()):
+            return self.range_bounds()
+
+    def range_bounds(self) -> Range:
         start = self.peek()
         bracket: Token | None = None
         if start.kind in ("[", "("):
@@ -345,6 +423,10 @@ class _Parser:
     # ------------------------------------------------------------------ calls
 
     def call(self, pair: tuple[str, str] | None = None) -> Node:
+        with self.nested(self.peek()):
+            return self.call_body(pair)
+
+    def call_body(self, pair: tuple[str, str] | None) -> Node:
         name_token = self.advance()
         name = name_token.text.lower()
         self.expect("(", "'('")

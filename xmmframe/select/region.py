@@ -137,6 +137,8 @@ class Region:
         for item in read_ds9(spath):
             shape = _from_ds9(item, columns or ("X", "Y"), spath)
             (include if item.include else exclude).append(shape)
+        if not include and not exclude:
+            raise RegionFileError("the ds9 region file has no shapes (an empty region would select every event)", spath)
         return cls(tuple(include), tuple(exclude), spath)
 
     @classmethod

@@ -16,6 +16,11 @@ from .functions import FailOn, count_events
 KEYS = ["obs_id", "instrume", "expid"]
 
 
+def _undated(cards: tuple[str, ...]) -> list[str]:
+    """Header cards without the creation DATE (which differs between runs a second apart)."""
+    return [card for card in cards if not card.startswith("DATE ")]
+
+
 def _catalog_keys(store) -> list[tuple[str, str, str]]:
     return list(store.catalog().select(KEYS).iter_rows())
 
@@ -32,7 +37,7 @@ def _same_spectra(first, second) -> None:
     for a, b in zip(first.results, second.results):
         np.testing.assert_array_equal(a.spectrum.counts, b.spectrum.counts)
         assert a.spectrum.exposure == b.spectrum.exposure and a.spectrum.backscal == b.spectrum.backscal
-        assert a.spectrum.cards == b.spectrum.cards
+        assert _undated(a.spectrum.cards) == _undated(b.spectrum.cards)
         np.testing.assert_array_equal(a.arf.specresp, b.arf.specresp)
 
 
@@ -97,8 +102,7 @@ def test_image_task_gives_each_exposures_own_image(exec_store, pool):
     for key, image in run.items():
         direct = exec_store.events(*key).image(bin=80, selection="PI in [500:2000]")
         np.testing.assert_array_equal(image.data, direct.data)
-        assert [c for c in image.cards if not c.startswith("DATE ")] == [
-            c for c in direct.cards if not c.startswith("DATE ")]
+        assert _undated(image.cards) == _undated(direct.cards)
         assert image.data.sum() > 5000
 
 

@@ -14,12 +14,15 @@ Two timings per worker count, in the same run:
 ``warm``
     ``map_exposures(store, task, executor=pool)`` on a pool started and warmed by one full
     run beforehand (the way a service or a notebook reuses :func:`xmmframe.exec.local_pool`);
-    the best of ``--repeat`` runs.
+    the best of ``--repeat`` rounds, the 1- and 2-worker pools alternating within a round.
 
 The spectra of every run must be identical (the script stops otherwise).  Because the machine
 may be shared, every timed run also records the CPU seconds our processes used and the CPU
 seconds all other processes used during it (system-wide busy time from ``psutil`` minus ours),
-and the load average.
+and the load average; and, before and after, a control that needs no xmmframe: two CPU-bound
+tasks on a plain ``multiprocessing`` pool of 1 process and of 2 (2.0x on two free cores).  From the CPU seconds it also prints ``2 x CPU(1) / CPU(2)``: the
+speed-up two otherwise idle cores would give at most (the work, including the pool's overhead,
+spread perfectly), which is what the wall-time ratio approaches when nothing else runs.
 
 Examples
 --------
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import multiprocessing
 import os
 import shutil
 import sys
@@ -64,6 +68,27 @@ class PointingSpectrum:
     def __call__(self, events: Any, row: dict[str, Any]) -> Any:
         task = SpectrumTask(row["ra_pnt"], row["dec_pnt"], self.radius, rmf=self.rmf)
         return task(events, row)
+
+
+def burn(seconds: float) -> float:
+    """Spin for ``seconds`` of CPU time (the control: what two processes get from this machine)."""
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+    return time.process_time() - start
+
+
+def machine_control(seconds: float = 1.0) -> float:
+    """Wall time of 2 CPU-bound tasks on 1 spawned process over that on 2: 2.0 on two free cores."""
+    context = multiprocessing.get_context("spawn")
+    walls = []
+    for processes in (1, 2):
+        with context.Pool(processes) as pool:
+            pool.map(burn, [0.01] * processes)
+            start = time.perf_counter()
+            pool.map(burn, [seconds, seconds])
+            walls.append(time.perf_counter() - start)
+    return walls[0] / walls[1]
 
 
 def sources() -> list[str]:
@@ -155,34 +180,55 @@ def main() -> None:
         print(f"{n} exposures, {int(store.catalog()['events'].sum())} events; task {task}")
         reference: list[np.ndarray] | None = None
         rows = []
-        results: dict[tuple[str, int], float] = {}
+        walls: dict[tuple[str, int], float] = {}
+        cpus: dict[int, float] = {}
+
+        def check(run: Any) -> None:
+            nonlocal reference
+            reference = reference or signature(run)
+            if not all(np.array_equal(a, b) for a, b in zip(reference, signature(run))):
+                raise SystemExit("the spectra differ between runs")
+
+        def label(kind: str, workers: int) -> str:
+            return f"{kind}, {workers} worker{'s' * (workers > 1)}"
+
+        control_before = machine_control()
         for workers in (1, 2):
             load = os.getloadavg()[0]
             with CpuWatch() as cold:
                 run = map_exposures(store, task, workers=workers, progress=False)
-            reference = reference or signature(run)
-            assert all(np.array_equal(a, b) for a, b in zip(reference, signature(run)))
-            rows.append([f"cold, {workers} worker{'s' * (workers > 1)}", f"{cold.wall:.2f}", f"{cold.ours:.1f}",
-                         f"{cold.others:.1f}", f"{load:.2f}"])
-            results[("cold", workers)] = cold.wall
-            with local_pool(workers) as pool:
-                map_exposures(store, task, executor=pool)  # warm every worker
-                best = None
-                for _ in range(args.repeat):
+            check(run)
+            rows.append([label("cold", workers), f"{cold.wall:.2f}", f"{cold.ours:.1f}", f"{cold.others:.1f}",
+                         f"{load:.2f}"])
+            walls[("cold", workers)] = cold.wall
+        with local_pool(1) as one, local_pool(2) as two:
+            pools = {1: one, 2: two}
+            for pool in pools.values():
+                check(map_exposures(store, task, executor=pool))  # warm every worker
+            best: dict[int, tuple[CpuWatch, float]] = {}
+            for _ in range(args.repeat):  # interleaved, so both see the same machine
+                for workers, pool in pools.items():
                     load = os.getloadavg()[0]
                     with CpuWatch() as warm:
                         run = map_exposures(store, task, executor=pool)
-                    assert all(np.array_equal(a, b) for a, b in zip(reference, signature(run)))
-                    if best is None or warm.wall < best.wall:
-                        best, best_load = warm, load
-                rows.append([f"warm, {workers} worker{'s' * (workers > 1)} (best of {args.repeat})",
-                             f"{best.wall:.2f}", f"{best.ours:.1f}", f"{best.others:.1f}", f"{best_load:.2f}"])
-                results[("warm", workers)] = best.wall
+                    check(run)
+                    if workers not in best or warm.wall < best[workers][0].wall:
+                        best[workers] = (warm, load)
+            for workers, (warm, load) in best.items():
+                rows.append([f"{label('warm', workers)} (best of {args.repeat})", f"{warm.wall:.2f}",
+                             f"{warm.ours:.1f}", f"{warm.others:.1f}", f"{load:.2f}"])
+                walls[("warm", workers)] = warm.wall
+                cpus[workers] = warm.ours
+        control_after = machine_control()
         print()
         print(table(["run", "wall (s)", "CPU s, ours", "CPU s, other processes", "load avg (1 min) at start"], rows))
         for kind in ("cold", "warm"):
-            ratio = results[(kind, 1)] / results[(kind, 2)]
-            print(f"{kind}: 1 worker / 2 workers = {ratio:.2f}x ({n / results[(kind, 2)]:.1f} exposures/s on 2)")
+            ratio = walls[(kind, 1)] / walls[(kind, 2)]
+            print(f"{kind}: 1 worker / 2 workers = {ratio:.2f}x ({n / walls[(kind, 2)]:.1f} exposures/s on 2)")
+        print(f"warm CPU per exposure: {cpus[1] / n:.3f} s on 1 worker, {cpus[2] / n:.3f} s on 2; "
+              f"2 x CPU(1) / CPU(2) = {2 * cpus[1] / cpus[2]:.2f}x, the ratio two free cores would allow at most")
+        print(f"machine control (2 CPU-bound tasks, 1 process / 2 processes, multiprocessing): "
+              f"{control_before:.2f}x before, {control_after:.2f}x after")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -7,8 +7,9 @@ of X/Y) per exposure, in ten groups of ten pointings within 8 arcmin of a group 
 fields observed again and again), the group centres spread over the sky.  Then, in one run:
 
 ``ingest``
-    ``xmmframe.ingest`` of every FITS file into the store (in a fresh process, for its peak
-    memory), against writing today's unindexed layout (``EventList.write_parquet`` of each file
+    ``xmmframe.ingest`` of every FITS file into the store with ``--ingest-workers`` worker
+    processes (in a fresh process, for its peak memory: the largest of the parent and its
+    workers), against writing today's unindexed layout (``EventList.write_parquet`` of each file
     under ``obs_id=/instrume=`` folders) in another fresh process.
 ``cone``
     every event within 5 arcmin of a group centre: ``Store.cone`` against astropy + numpy
@@ -225,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--exposures", type=int, default=100)
     parser.add_argument("--events", type=float, default=1e6)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--ingest-workers", type=int, default=2, help="ingest worker processes (default 2)")
     parser.add_argument("--no-record", action="store_true", help="do not append the results to RESULTS.md")
     args = parser.parse_args(argv)
     events_per = int(args.events)
@@ -239,9 +241,10 @@ def main(argv: list[str] | None = None) -> None:
     list_file = os.path.join(args.dir, "files.txt")
     with open(list_file, "w") as out:
         out.write("\n".join(files))
-    ingest_code = ("import sys, xmmframe; files = open(sys.argv[1]).read().split(); "
-                   "xmmframe.ingest(files, sys.argv[2])")
-    ingest_wall, ingest_peak, _ = run_peak([sys.executable, "-c", ingest_code, list_file, store_root])
+    ingest_code = ("import sys, xmmframe\nif __name__ == '__main__':\n"
+                   "    xmmframe.ingest(open(sys.argv[1]).read().split(), sys.argv[2], workers=int(sys.argv[3]))")
+    ingest_wall, ingest_peak, _ = run_peak([sys.executable, "-c", ingest_code, list_file, store_root,
+                                            str(args.ingest_workers)])
     old_code = (f"import sys; sys.path.insert(0, {HERE!r}); import bench_store; "
                 "bench_store.write_unindexed(open(sys.argv[1]).read().split(), sys.argv[2])")
     old_wall, old_peak, _ = run_peak([sys.executable, "-c", old_code, list_file, old_root])

@@ -64,12 +64,15 @@ def _mission_seconds(value: Any, unit: str) -> float:
     raise StoreError(f"time unit must be 'mission' or 'mjd', not {unit!r}")
 
 
-def distance_expr(ra: float, dec: float) -> pl.Expr:
-    """Great-circle distance (degrees) of each event's RA/DEC from a position (haversine)."""
+def haversine_expr(ra: float, dec: float) -> pl.Expr:
+    """``sin^2(d/2)`` of each event's great-circle distance ``d`` from a position (haversine).
+
+    Comparing it with ``sin^2(radius/2)`` selects the same events as comparing distances (the
+    function grows with ``d``), without the square root and arcsine.
+    """
     r0, d0 = math.radians(ra), math.radians(dec)
     r1, d1 = pl.col(layout.RA_COLUMN).radians(), pl.col(layout.DEC_COLUMN).radians()
-    h = ((d1 - d0) / 2).sin() ** 2 + d1.cos() * math.cos(d0) * ((r1 - r0) / 2).sin() ** 2
-    return (h.clip(0.0, 1.0).sqrt().arcsin() * 2).degrees()
+    return ((d1 - d0) / 2).sin() ** 2 + d1.cos() * math.cos(d0) * ((r1 - r0) / 2).sin() ** 2
 
 
 def _index_order(radius: float) -> int:
@@ -93,16 +96,20 @@ class Cone:
         return cls(_degrees(ra, "RA") % 360.0, _degrees(dec, "Dec"), _degrees(radius, "radius"))
 
     def expr(self) -> pl.Expr:
-        """Events inside the cone (radius inclusive), with a ``_healpix_29`` range test first."""
-        exact = distance_expr(self.ra, self.dec) <= self.radius
+        """Events inside the cone (radius inclusive).
+
+        Cheap tests come first and let Parquet statistics skip row groups: the ``_healpix_29``
+        span of the cells covering the cone and the Dec band; then the exact haversine test.
+        """
         if self.radius >= 180.0:
             return pl.col(layout.DEC_COLUMN).is_not_null()
+        exact = haversine_expr(self.ra, self.dec) <= math.sin(math.radians(self.radius) / 2) ** 2
+        band = pl.col(layout.DEC_COLUMN).is_between(max(self.dec - self.radius, -90.0), min(self.dec + self.radius, 90.0))
         ranges = cone_index_ranges(self.ra, self.dec, self.radius, _index_order(self.radius))
         if len(ranges) == 0:
-            return exact
-        index = pl.col(layout.INDEX_COLUMN)
-        coarse = pl.any_horizontal([index.is_between(int(lo), int(hi) - 1) for lo, hi in ranges])
-        return coarse & exact
+            return band & exact
+        span = pl.col(layout.INDEX_COLUMN).is_between(int(ranges[0, 0]), int(ranges[-1, 1]) - 1)
+        return span & band & exact
 
 
 @dataclass
@@ -176,12 +183,12 @@ class Store:
             self._schema = pl.Schema() if arrow is None else pl.from_arrow(arrow.empty_table()).schema  # type: ignore[union-attr]
         return self._schema
 
-    def _scan_files(self, files: Sequence[str]) -> pl.LazyFrame:
+    def _scan_files(self, files: Sequence[str], parallel: str = SCAN_PARALLEL) -> pl.LazyFrame:
         schema = self._full_schema()
         if not files:
             return pl.DataFrame(schema=schema).lazy()
         paths = [os.path.join(self.root, f) for f in files]
-        return pl.scan_parquet(paths, schema=schema, missing_columns="insert", parallel=SCAN_PARALLEL)
+        return pl.scan_parquet(paths, schema=schema, missing_columns="insert", parallel=parallel)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ queries
 
@@ -280,7 +287,10 @@ class Store:
             return pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
         if selection is not None:
             predicates.append(selection)
-        frame = self._scan_files([file for _, file in pairs])
+        # A cone or time range alone selects few columns' worth of rows: Polars' "prefiltered"
+        # scan (its automatic choice) decodes the other columns only for the rows kept, which
+        # made a 5 arcmin cone over 40 files 1.4x faster; event selections use row groups.
+        frame = self._scan_files([file for _, file in pairs], SCAN_PARALLEL if selection is not None else "auto")
         return frame.filter(pl.all_horizontal(predicates)) if predicates else frame
 
     def _compiled(self, selection: str, key: tuple[str, str, str]) -> pl.Expr:

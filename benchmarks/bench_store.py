@@ -126,15 +126,15 @@ def generate(directory: str, exposures: int, events: int) -> list[str]:
 
 
 def _wcs_of(header: fits.Header):
+    """The X/Y sky WCS as a user builds it with astropy: from the header of each file."""
     from astropy.wcs import WCS
 
-    names = [header[f"TTYPE{n}"] for n in range(1, header["TFIELDS"] + 1)]
-    nx, ny = names.index("X") + 1, names.index("Y") + 1
     wcs = WCS(naxis=2)
-    wcs.wcs.ctype = [header[f"TCTYP{nx}"], header[f"TCTYP{ny}"]]
-    wcs.wcs.crval = [header[f"TCRVL{nx}"], header[f"TCRVL{ny}"]]
-    wcs.wcs.crpix = [header[f"TCRPX{nx}"], header[f"TCRPX{ny}"]]
-    wcs.wcs.cdelt = [header[f"TCDLT{nx}"], header[f"TCDLT{ny}"]]
+    number = {header[f"TTYPE{n}"]: n for n in range(1, header["TFIELDS"] + 1)}
+    for axis, column in enumerate(("X", "Y")):
+        n = number[column]
+        wcs.wcs.ctype[axis], wcs.wcs.crval[axis] = header[f"TCTYP{n}"], header[f"TCRVL{n}"]
+        wcs.wcs.crpix[axis], wcs.wcs.cdelt[axis] = header[f"TCRPX{n}"], header[f"TCDLT{n}"]
     return wcs
 
 

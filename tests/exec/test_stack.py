@@ -16,6 +16,7 @@ from xmmframe.exec import stack_lightcurves, stack_mosaic, stack_spectra
 from xmmframe.model.products import Spectra
 
 from .conftest import SOURCE
+from tests.reference import events_sky_wcs
 
 BACKGROUND = (0.04, 0.07)
 
@@ -25,15 +26,9 @@ def _source_pixels(store, key) -> tuple[float, float, float]:
     source = store.exposures(*key)["source"][0]
     with fits.open(source) as hdus:
         header = hdus["EVENTS"].header
-    names = [header[f"TTYPE{n}"] for n in range(1, header["TFIELDS"] + 1)]
-    nx, ny = names.index("X") + 1, names.index("Y") + 1
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = [header[f"TCTYP{nx}"], header[f"TCTYP{ny}"]]
-    wcs.wcs.crval = [header[f"TCRVL{nx}"], header[f"TCRVL{ny}"]]
-    wcs.wcs.crpix = [header[f"TCRPX{nx}"], header[f"TCRPX{ny}"]]
-    wcs.wcs.cdelt = [header[f"TCDLT{nx}"], header[f"TCDLT{ny}"]]
+    wcs = events_sky_wcs(header)
     x, y = wcs.all_world2pix(SOURCE[0], SOURCE[1], 1)
-    return float(x), float(y), SOURCE[2] / abs(header[f"TCDLT{ny}"])
+    return float(x), float(y), SOURCE[2] / float(abs(wcs.wcs.cdelt[1]))
 
 
 def _dense(path: Path, arf_path: Path | None = None) -> np.ndarray:

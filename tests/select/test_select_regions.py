@@ -10,6 +10,7 @@ from astropy.io import fits
 import xmmframe
 from xmmframe.select import Annulus, Box, Circle, Ellipse, Polygon, Region, compile
 from xmmframe.select.shapes import Complement, Intersection
+from tests.reference import events_sky_wcs
 
 RNG = np.random.default_rng(5)
 FRAME = pl.DataFrame(
@@ -106,19 +107,12 @@ def test_celestial_box_is_the_box_on_x_y_through_the_header_wcs(refdata, rot):
     angle is the same in both frames).
     """
     from astropy.io import fits
-    from astropy.wcs import WCS
 
     path = refdata / "exod" / "0001730201" / "M1_clean.fits"
     events = xmmframe.open_events(path)
     header = fits.getheader(path, "EVENTS")
-    names = [header[f"TTYPE{n}"] for n in range(1, header["TFIELDS"] + 1)]
-    nx, ny = names.index("X") + 1, names.index("Y") + 1
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = [header[f"TCTYP{nx}"], header[f"TCTYP{ny}"]]
-    wcs.wcs.crval = [header[f"TCRVL{nx}"], header[f"TCRVL{ny}"]]
-    wcs.wcs.crpix = [header[f"TCRPX{nx}"], header[f"TCRPX{ny}"]]
-    wcs.wcs.cdelt = [header[f"TCDLT{nx}"], header[f"TCDLT{ny}"]]
-    pixel = abs(header[f"TCDLT{ny}"])
+    wcs = events_sky_wcs(header)
+    pixel = float(abs(wcs.wcs.cdelt[1]))
     x0, y0, xhalf, yhalf = 24635.3, 24158.6, 811.37, 402.71  # sky pixels; borders off the integer grid
     ra, dec = (float(v) for v in wcs.all_pix2world(x0, y0, 1))
     in_pixels = events.filter(f"(X,Y) in box({x0},{y0},{xhalf},{yhalf},{rot})").count()

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
-from astropy.wcs import WCS
 
 import xmmframe
+from tests.reference import events_sky_wcs
 
 REAL = [
     "exod/0001730201/P0001730201M1S002MIEVLI.FTZ",
@@ -50,14 +50,7 @@ def brute_force_sky(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """RA/Dec of every event of a FITS event list, from its header with astropy."""
     with fits.open(path) as hdus:
         table = hdus["EVENTS"]
-        header = table.header
-        names = [header[f"TTYPE{n}"] for n in range(1, header["TFIELDS"] + 1)]
-        nx, ny = names.index("X") + 1, names.index("Y") + 1
-        wcs = WCS(naxis=2)
-        wcs.wcs.ctype = [header[f"TCTYP{nx}"], header[f"TCTYP{ny}"]]
-        wcs.wcs.crval = [header[f"TCRVL{nx}"], header[f"TCRVL{ny}"]]
-        wcs.wcs.crpix = [header[f"TCRPX{nx}"], header[f"TCRPX{ny}"]]
-        wcs.wcs.cdelt = [header[f"TCDLT{nx}"], header[f"TCDLT{ny}"]]
+        wcs = events_sky_wcs(table.header)
         x = np.asarray(table.data["X"], dtype=float)
         y = np.asarray(table.data["Y"], dtype=float)
     ra, dec = wcs.all_pix2world(x, y, 1)

@@ -207,8 +207,19 @@ def _describe(
         return
     if isinstance(node, ShapeTest):
         values = [_number(a) for a in node.args]
-        if node.name in REGION_TABLE_SHAPES and all(v is not None for v in values):
-            regions.append(RegionShape(node.name, node.columns or ("X", "Y"), tuple(float(v) for v in values)))
+        if node.name.lower() not in REGION_TABLE_SHAPES or any(v is None for v in values):
+            return
+        columns = tuple(node.columns or ("X", "Y"))
+        numbers = [float(v) for v in values]  # type: ignore[arg-type]
+        if tuple(c.upper() for c in columns) == ("RA", "DEC") and not {"RA", "DEC"} <= set(meta.columns):
+            # a sky shape in degrees is recorded as the same shape in sky pixels, as products
+            # (backscale, arfgen) read the region
+            from xmmframe.select.compiler import celestial_shape
+
+            shape = celestial_shape(node.name, numbers, meta)
+            regions.append(RegionShape(shape.name, ("X", "Y"), tuple(map(float, shape.arguments))))
+        else:
+            regions.append(RegionShape(node.name, columns, tuple(numbers)))
         return
     if isinstance(node, InRanges):
         column = _column(node.operand, meta)

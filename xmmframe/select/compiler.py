@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -87,6 +88,36 @@ from xmmframe.select.shapes.rectangular import Box
 _INT64_MAX = (1 << 63) - 1
 #: Shapes SAS accepts on (RA,DEC), sizes in degrees.
 CELESTIAL_SHAPES = (Circle, Annulus, Box)
+
+
+def celestial_shape(
+    name: str, values: Sequence[float], meta: EventMeta | None, *, columns: tuple[str, str] = ("X", "Y"),
+    where: str = "",
+) -> Circle | Annulus | Box:
+    """A SAS ``(RA,DEC) in circle/annulus/box(...)`` shape (degrees) as the same shape on X/Y.
+
+    The centre goes through the table's sky WCS; radii and half widths are divided by the sky
+    pixel size, and a box keeps its angle (the sky X/Y frame has north up).  A ds9 sky region
+    goes through astropy ``regions`` instead, which also turns a box by the small angle between
+    north and +Y at the box's position (far below a pixel at its corners).
+
+    Examples
+    --------
+    >>> shape = celestial_shape("circle", [263.6579, -32.556, 0.01], events.meta)   # doctest: +SKIP
+    >>> shape.arguments                                                             # doctest: +SKIP
+    """
+    kind = SHAPES[name.lower()]
+    if kind not in CELESTIAL_SHAPES:
+        allowed = ", ".join(shape.sas_names[0] for shape in CELESTIAL_SHAPES)
+        raise UnsupportedSelectionError(f"(RA,DEC) in {name}() is not supported (only {allowed}){where}")
+    wcs = meta.sky_wcs if meta is not None else None
+    if wcs is None:
+        raise UnsupportedSelectionError(f"(RA,DEC) shapes need the table's sky WCS of X/Y{where}")
+    x, y = (float(v) for v in wcs.all_world2pix(values[0], values[1], 1))
+    scale = abs(float(wcs.wcs.cdelt[1]))
+    if kind is Box:
+        return Box(x, y, values[2] / scale, values[3] / scale, *values[4:], columns=columns)
+    return kind(x, y, *(v / scale for v in values[2:]), columns=columns)
 
 
 @register("EventList.compile")
@@ -368,30 +399,9 @@ class _Compiler:
         return (xname.upper(), yname.upper()) == ("RA", "DEC") and not (has(xname) and has(yname))
 
     def celestial_shape(self, node: ShapeTest, values: list[float]) -> Circle | Annulus | Box:
-        """``(RA,DEC) in circle/annulus/box(...)`` in degrees, as the same shape on X/Y.
-
-        The centre goes through the table's sky WCS; radii and half widths are divided by the
-        sky pixel size, and a box keeps its angle (the sky X/Y frame has north up).  A ds9 sky
-        region goes through astropy ``regions`` instead, which also turns a box by the small
-        angle between north and +Y at the box's position (far below a pixel at its corners).
-        """
-        kind = SHAPES[node.name.lower()]
-        if kind not in CELESTIAL_SHAPES:
-            allowed = ", ".join(shape.sas_names[0] for shape in CELESTIAL_SHAPES)
-            raise UnsupportedSelectionError(
-                f"(RA,DEC) in {node.name}() is not supported (only {allowed}){self.where(node)}"
-            )
-        wcs = self.meta.sky_wcs if self.meta is not None else None
-        if wcs is None:
-            raise UnsupportedSelectionError(
-                f"(RA,DEC) shapes need the table's sky WCS of X/Y{self.where(node)}"
-            )
-        x, y = (float(v) for v in wcs.all_world2pix(values[0], values[1], 1))
-        scale = abs(float(wcs.wcs.cdelt[1]))
+        """``(RA,DEC) in circle/annulus/box(...)`` in degrees, as the same shape on X/Y."""
         columns = (self.column("X", node)[0], self.column("Y", node)[0])
-        if kind is Box:
-            return Box(x, y, values[2] / scale, values[3] / scale, *values[4:], columns=columns)
-        return kind(x, y, *(v / scale for v in values[2:]), columns=columns)
+        return celestial_shape(node.name, values, self.meta, columns=columns, where=self.where(node))
 
     def path(self, file: FileSpec) -> str:
         return file.resolve(self.base_dir)

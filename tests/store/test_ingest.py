@@ -168,3 +168,21 @@ def test_lsdb_crossmatch_returns_the_events_near_each_source(store_root, event_f
         expected = sum(brute_force_cone(path, ra, dec, radius / 3600).size for path in event_files.values())
         assert len(got) == expected, name
     assert (matched["name_src"] == "HD159176").sum() > 0
+
+
+def test_an_exposure_without_events_round_trips(three, tmp_path):
+    empty = tmp_path / "empty.fits"
+    with fits.open(three[0]) as hdus:
+        hdus["EVENTS"].data = hdus["EVENTS"].data[:0]
+        for hdu in hdus:
+            if "EXPIDSTR" in hdu.header:
+                hdu.header["EXPIDSTR"] = "U099"
+        hdus.writeto(empty)
+    report = xmmframe.ingest([empty, three[1]], tmp_path / "s")
+    assert not report.skipped
+    store = xmmframe.open_store(tmp_path / "s")
+    row = store.exposures("0201901401", "EMOS1", "U099")
+    assert row["events"].item() == 0 and row["cells"].item().len() == 0
+    store.events("0201901401", "EMOS1", "U099").write_fits(tmp_path / "back.fits")
+    assert (tmp_path / "back.fits").read_bytes() == empty.read_bytes()
+    assert store.scan().select(pl.len()).collect().item() == 32339

@@ -343,9 +343,10 @@ class Store:
         meta = store_files.read_exposure_header(header)
         schema = store_files.read_exposure_schema(header)
         files = [os.path.join(self.root, f) for f in rows["files"][0]]
-        names = schema.names
-        lazy = (pl.scan_parquet(files, parallel=SCAN_PARALLEL).sort(layout.ROW_COLUMN)
-                .select(names).cast(dict(pl.from_arrow(schema.empty_table()).schema)))  # type: ignore[union-attr]
+        types = dict(pl.from_arrow(schema.empty_table()).schema)  # type: ignore[union-attr]
+        if not files:  # an exposure without events
+            return EventList(pl.DataFrame(schema=types).lazy(), meta)
+        lazy = pl.scan_parquet(files, parallel=SCAN_PARALLEL).sort(layout.ROW_COLUMN).select(schema.names).cast(types)
         return EventList(lazy, meta)
 
 

@@ -141,8 +141,9 @@ def _pointing_index(events: EventList) -> int:
 def _store_layout(sample: pl.DataFrame) -> dict:
     """Parquet options of store files: as event lists, but plain columns all uncompressed.
 
-    In sky order TIME no longer compresses (LZ4 saved 3 % on a generated pn list), nor do RA,
-    DEC and the index, so compressing them would only cost time on every scan.
+    In sky order TIME no longer compresses (LZ4 saved 0.0 % on a generated 1e6-event pn
+    exposure); LZ4 would save 11-13 % of RA and DEC and 24 % of the index there, which is not
+    worth decoding them on every cone query.
     """
     options = writer_options(sample)
     dictionary = options.get("use_dictionary")

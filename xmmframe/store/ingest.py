@@ -138,26 +138,17 @@ def _pointing_index(events: EventList) -> int:
     return layout.cell_of_index(int(index[0])) << layout.CELL_SHIFT
 
 
-#: Integer types stored plain in store files whatever their number of distinct values.
-_PLAIN_WIDE = (pl.Int32, pl.Int64, pl.UInt32, pl.UInt64)
-
-
 def _store_layout(sample: pl.DataFrame) -> dict:
-    """Parquet options of store files: as event lists, but plain columns uncompressed, and 32- and
-    64-bit integers (FLAG) always plain.
+    """Parquet options of store files: as event lists, but plain columns all uncompressed.
 
     In sky order TIME no longer compresses (LZ4 saved 0.0 % on a generated 1e6-event pn
     exposure); LZ4 would save 11-13 % of RA and DEC and 24 % of the index there, which is not
-    worth decoding them on every cone query.  FLAG, dictionary-encoded, took 0.045 s to decode
-    on 1.3e7 events against 0.027 s plain, which made the five columns of a spectrum selection
-    decode 24 % faster (0.084 s against 0.064 s) for about 3.6 more bytes per event.
+    worth decoding them on every cone query.
     """
     options = writer_options(sample)
-    dictionary = options.get("use_dictionary", True)
-    names = sample.columns if dictionary is True else list(dictionary)  # type: ignore[arg-type]
-    dictionary = [name for name in names if sample.schema[name] not in _PLAIN_WIDE]
-    options["use_dictionary"] = dictionary
-    options["compression"] = {name: "lz4" if name in dictionary else "none" for name in sample.columns}
+    dictionary = options.get("use_dictionary")
+    if isinstance(dictionary, list):
+        options["compression"] = {name: "lz4" if name in dictionary else "none" for name in sample.columns}
     return options
 
 

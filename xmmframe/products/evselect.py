@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from xmmframe.errors import OutputError
-from xmmframe.io.atomic import check_not_input
+from xmmframe.io.atomic import atomic_group, check_not_input
 from xmmframe.io.ogip import check_output
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
@@ -163,10 +163,11 @@ def evselect(
     if _wanted(filtered):
         made["filtered"] = filtered_events(rows, context, update_exposure=update_exposure,
                                            filter_exposure=filter_exposure, write_dss=write_dss)
-    for name, product in made.items():
-        path = _path(targets[name])
-        if path is not None:
-            product.write_fits(path) if name == "filtered" else product.write(path, overwrite=overwrite)
+    with atomic_group():  # all products or none
+        for name, product in made.items():
+            path = _path(targets[name])
+            if path is not None:
+                product.write_fits(path) if name == "filtered" else product.write(path, overwrite=overwrite)
     return EvselectResult(frame.height, **made)
 
 

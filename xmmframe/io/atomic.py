@@ -33,6 +33,7 @@ import contextlib
 import contextvars
 import errno
 import fcntl
+import hashlib
 import os
 import re
 import tempfile
@@ -60,8 +61,16 @@ def check_not_input(path: str | os.PathLike[str], protect: Sequence[str | os.Pat
             raise OutputError("refusing to overwrite the input file", path)
 
 
+def _stem(target: str) -> str:
+    """The output's name as used in its temporary and lock files (shortened when very long)."""
+    name = os.path.basename(target)
+    if len(name) <= 180:
+        return name
+    return f"{name[:120]}~{hashlib.sha1(name.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
+
+
 def _tmp_prefix(target: str) -> str:
-    return f".{os.path.basename(target)}.xmmframe-"
+    return f".{_stem(target)}.xmmframe-"
 
 
 def _alive(pid: int) -> bool:
@@ -90,9 +99,8 @@ class _TargetLock:
     """Exclusive, non-blocking lock of one output path, held by one writer at a time."""
 
     def __init__(self, target: str) -> None:
-        directory, name = os.path.split(os.path.abspath(target))
         self.target = target
-        self.path = os.path.join(directory, f".{name}{_LOCK_SUFFIX}")
+        self.path = os.path.join(os.path.dirname(os.path.abspath(target)), f".{_stem(target)}{_LOCK_SUFFIX}")
         self.fd: int | None = None
 
     def acquire(self) -> None:

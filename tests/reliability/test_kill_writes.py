@@ -1,0 +1,118 @@
+"""Writers killed with SIGKILL at random moments leave the old file or the new one, never a part.
+
+Each kind of long write (a FITS event list, a Parquet event file, a PNG figure, the several
+products of one ``evselect``) runs in a subprocess over a file that already exists; it is
+killed at fixed-seed random points of its write.  Afterwards every final name holds either
+the old bytes or the complete new product, and a rerun succeeds and leaves no temporary or
+lock file behind.  (The store's ingest has its own kill tests in ``tests/store``.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from tests.reliability.writer import EVSELECT_PRODUCTS, KINDS, make_input
+
+ROOT = Path(__file__).resolve().parents[2]
+OLD = b"old content that must survive a killed write\n"
+
+
+def start(kind: str, source: Path, output: Path, wait: bool = False) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    args = [sys.executable, "-m", "tests.reliability.writer", kind, str(source), str(output)]
+    return subprocess.Popen(args + (["--wait"] if wait else []), cwd=ROOT, env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for(process: subprocess.Popen, word: str) -> None:
+    line = process.stdout.readline().strip()
+    assert line == word, f"writer said {line!r}; stderr: {process.stderr.read()}"
+
+
+def finals(kind: str, output: Path) -> list[Path]:
+    return [output / name for name in EVSELECT_PRODUCTS] if kind == "evselect" else [output]
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def same_product(kind: str, path: Path, reference: Path) -> bool:
+    """The file is the whole new product (byte-identical, or for evselect the same HDUs and data)."""
+    if kind != "evselect":
+        return digest(path) == digest(reference)
+    with fits.open(path) as ours, fits.open(reference) as ref:
+        if [h.name for h in ours] != [h.name for h in ref]:
+            return False
+        return all(o.data is None and r.data is None or np.array_equal(o.data, r.data)
+                   for o, r in zip(ours[1:], ref[1:], strict=True))
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(name for name in os.listdir(folder) if ".xmmframe-" in name)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("input") / "events.fits"
+    make_input(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def references(source, tmp_path_factory) -> dict[str, tuple[Path, float]]:
+    """Each kind written once without interruption, with the time its write took."""
+    made = {}
+    for kind in KINDS:
+        folder = tmp_path_factory.mktemp(f"ref-{kind}")
+        output = folder if kind == "evselect" else folder / f"out.{kind}"
+        process = start(kind, source, output)
+        wait_for(process, "ready")
+        wait_for(process, "writing")
+        began = time.monotonic()
+        wait_for(process, "done")
+        made[kind] = (output, time.monotonic() - began)
+        assert process.wait(timeout=60) == 0
+    return made
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_killed_write_leaves_old_or_new_and_a_rerun_succeeds(kind, source, references, tmp_path):
+    reference, duration = references[kind]
+    output = tmp_path if kind == "evselect" else tmp_path / f"out.{kind}"
+    points = random.Random(f"kill-{kind}").sample(range(5, 95), 3)
+    seen_old = 0
+    for percent in sorted(points):
+        for path in finals(kind, output):
+            path.write_bytes(OLD)
+        process = start(kind, source, output)
+        wait_for(process, "ready")
+        wait_for(process, "writing")
+        time.sleep(duration * percent / 100)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        for path, ref in zip(finals(kind, output), finals(kind, reference), strict=True):
+            if path.read_bytes() == OLD:
+                seen_old += 1
+            else:
+                assert same_product(kind, path, ref), f"{path.name} is neither the old file nor the new one"
+    assert seen_old > 0  # the kills did land inside writes
+    process = start(kind, source, output)
+    wait_for(process, "ready")
+    wait_for(process, "writing")
+    wait_for(process, "done")
+    assert process.wait(timeout=60) == 0
+    for path, ref in zip(finals(kind, output), finals(kind, reference), strict=True):
+        assert same_product(kind, path, ref)
+    assert leftovers(tmp_path) == []

@@ -116,3 +116,38 @@ def test_killed_write_leaves_old_or_new_and_a_rerun_succeeds(kind, source, refer
     for path, ref in zip(finals(kind, output), finals(kind, reference), strict=True):
         assert same_product(kind, path, ref)
     assert leftovers(tmp_path) == []
+
+
+def test_killed_simulation_leaves_no_partial_odf(tmp_path):
+    """The simulator writes its ODF folder all-or-nothing: killed, it leaves no constituent file."""
+    reference = tmp_path / "reference"
+    process = start("odf", Path("-"), reference)
+    wait_for(process, "ready")
+    wait_for(process, "writing")
+    began = time.monotonic()
+    wait_for(process, "done")
+    duration = time.monotonic() - began
+    assert process.wait(timeout=120) == 0
+    expected = sorted(os.listdir(reference))
+    assert any(name.endswith("SUM.ASC") for name in expected) and "truth.parquet" in expected
+    output = tmp_path / "odf"
+    for percent in sorted(random.Random("kill-odf").sample(range(5, 95), 2)):
+        process = start("odf", Path("-"), output)
+        wait_for(process, "ready")
+        wait_for(process, "writing")
+        time.sleep(duration * percent / 100)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        finished = [name for name in os.listdir(output) if ".xmmframe-" not in name]
+        assert finished in ([], expected), "a killed simulation left part of an ODF"
+    process = start("odf", Path("-"), output)
+    wait_for(process, "ready")
+    wait_for(process, "writing")
+    wait_for(process, "done")
+    assert process.wait(timeout=120) == 0
+    assert sorted(os.listdir(output)) == expected
+    events = [name for name in expected if name.endswith("IME.FIT")]
+    assert events
+    for name in events:
+        with fits.open(output / name) as ours, fits.open(reference / name) as ref:
+            assert all(o.data is None or np.array_equal(o.data, r.data) for o, r in zip(ours, ref, strict=True))

@@ -17,7 +17,7 @@ import polars as pl
 import xmmframe
 from xmmframe.io.fits_write import write_table
 
-KINDS = ("fits", "parquet", "png", "evselect")
+KINDS = ("fits", "parquet", "png", "evselect")  # "odf" (the simulator's ODF folder) is tested apart
 EVSELECT_PRODUCTS = ("filtered.fits", "src.pha", "src.lc")
 
 
@@ -52,6 +52,12 @@ def write(kind: str, source: str, output: str) -> None:
         axes.imshow(image, origin="lower")
         print("writing", flush=True)
         write_png(figure, output, dpi=150)
+        return
+    if kind == "odf":
+        from xmmframe.sim import default_config, simulate
+
+        print("writing", flush=True)
+        simulate(output, default_config(exposure=3000.0, instruments=("M1", "PN")))
         return
     events = xmmframe.open_events(source)
     print("writing", flush=True)

@@ -154,9 +154,15 @@ def _fsync_dir(directory: str) -> None:
             os.close(fd)
 
 
-def _commit(tmp: str, target: str) -> None:
+def _sync(tmp: str, target: str) -> None:
     try:
         _fsync_file(tmp)
+    except OSError as err:
+        raise OutputError(f"cannot write the output to disk: {err.strerror}", target) from None
+
+
+def _replace(tmp: str, target: str) -> None:
+    try:
         os.replace(tmp, target)
     except OSError as err:
         raise OutputError(f"cannot move the finished output into place: {err.strerror}", target) from None
@@ -189,9 +195,11 @@ def atomic_group() -> Iterator[None]:
     token = _GROUP.set(group)
     try:
         yield
+        for tmp, target in group.pending:  # everything on disk first, so the renames follow each other closely
+            _sync(tmp, target)
         directories = set()
         for tmp, target in group.pending:
-            _commit(tmp, target)
+            _replace(tmp, target)
             directories.add(os.path.dirname(os.path.abspath(target)))
         group.pending.clear()
         for directory in directories:
@@ -247,7 +255,8 @@ def atomic_path(
                 group.targets.add(key)
                 handed_to_group = True
             else:
-                _commit(tmp, target)
+                _sync(tmp, target)
+                _replace(tmp, target)
                 _fsync_dir(directory)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):

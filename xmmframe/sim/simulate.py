@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from xmmframe._version import __version__
+from xmmframe.io.atomic import atomic_group
 from xmmframe.io.odf_summary import format_summary_asc, write_summary
 from xmmframe.io.odf_write import constituent_writer, write_constituent
 from xmmframe.io.truth import TruthWriter, truth_writer
@@ -498,7 +499,7 @@ def simulate(
     result = SimulationResult(outdir, "", "")
     cameras_info = {}
     result.truth = os.path.join(outdir, "truth.parquet")
-    with truth_writer(result.truth) as truth:
+    with atomic_group(), truth_writer(result.truth) as truth:  # the whole ODF or nothing
         for k, code in enumerate(("M1", "M2", "PN")):
             if code not in config.instruments:
                 continue

@@ -25,12 +25,13 @@ Differences from SAS, and where they come from:
 * SAS also multiplies by the spatial quantum efficiency and filter transmission relative to
   on-axis (``CAL_getQuantumEfficiency``, ``CAL_getFilterTransmission``); the built-in
   calibration has no spatial QE or filter variation, so they are 1 here.
-* The optical axis (vignetting centre) is DETX = DETY = 0 (SAS: boresight CCFs).  On the XGA
-  maps SAS's ``XCEN/YCEN`` lie 20"-60" from it, which changes the vignetting at the field
-  edge by 1-3 %.
-* Without ``SAS_CCFPATH`` the MOS vignetting is the built-in one (XRT1/XRT2 = the XRT3 curve,
-  :mod:`xmmframe.ccf.access`): the MOS mirrors' own curves differ by a few per cent beyond
-  10' off axis.
+* The optical axis (vignetting centre) is a built-in constant per camera
+  (:data:`~xmmframe.imaging.vignetting.OPTICAL_AXIS`; SAS: calibration files).
+* Without ``SAS_CCFPATH`` the MOS vignetting is the built-in one (XRT1/XRT2 = the radial XRT3
+  curve): the MOS telescopes' vignetting depends also on the azimuth about the optical axis
+  (the RGA), which the built-in set lacks.  On the SAS MOS maps of obs 0201903501 this leaves
+  a dipole in the detector frame, about +-3 % at 5' and +-14 % at 10' off axis, while the
+  median over the field agrees to 1 %.
 * On the XGA maps the SAS values on axis are 1 % above the CCD's LIVETInn (9404 s against
   9301.5 s for MOS1 CCD 1); xmmframe's totals are LIVETInn exactly.
 
@@ -47,6 +48,7 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,10 +61,11 @@ from xmmframe.errors import ParameterError, ProductError
 from xmmframe.imaging.attitude_steps import AttitudeSteps, attitude_steps
 from xmmframe.imaging.detector_sky import DetectorSky
 from xmmframe.imaging.expmap_kernel import accumulate
-from xmmframe.imaging.vignetting import DET_ARCMIN, band_energy, vignetting_table
+from xmmframe.imaging.vignetting import DET_ARCMIN, OPTICAL_AXIS, band_energy, vignetting_table
 from xmmframe.io.fits_write import provenance_keywords
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.events import EventList
+from xmmframe.model.flags import PN_FLAGS
 from xmmframe.model.products import Image, keyword_cards
 from xmmframe.model.provenance import Provenance
 from xmmframe.products.ccd_layout import CcdLayout, FieldOfView
@@ -72,11 +75,12 @@ from xmmframe.products.exposure import CcdTimes, ccd_times, frame_live, frame_ta
 COPIED_KEYWORDS = ("INSTRUME", "TELESCOP", "DATAMODE", "FILTER", "OBS_MODE", "OBS_ID", "EXP_ID", "OBJECT", "RA_PNT",
                    "DEC_PNT", "PA_PNT", "SUBMODE", "RADECSYS", "EQUINOX", "DATE-OBS", "DATE-END", "OBSERVER",
                    "EXPIDSTR")
+#: The OUT_OF_FOV FLAG bit (the same for pn and MOS).
+OUT_OF_FOV = PN_FLAGS["OUT_OF_FOV"]
 #: Angular sectors of the field-of-view envelope.
 FOV_SECTORS = 180
-#: Template-image WCS keywords carried into the map.
-_WCS_KEYS = ("CTYPE", "CRPIX", "CRVAL", "CDELT", "CUNIT", "CROTA", "LTV", "LTM", "PC", "CD", "WCSNAME", "WCSAXES",
-             "RADESYS", "EQUINOX")
+#: Template-image WCS keywords carried into the map (sky and physical).
+_WCS_KEY = re.compile(r"^((CTYPE|CRPIX|CRVAL|CDELT|CUNIT|CROTA)\d+L?|LT[VM]\d(_\d)?|(PC|CD)\d_\d|WCSNAMEL?|WCSAXESL?)$")
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,7 +120,7 @@ def exposure_map(
     attrebin: float = 4.0,
     subpixels: int = 4,
     mask_neighbours: bool | None = None,
-    optical_axis: tuple[float, float] = (0.0, 0.0),
+    optical_axis: tuple[float, float] | None = None,
     shape: tuple[int, int] | None = None,
     calibration: Calibration | None = None,
     command: str | None = None,
@@ -146,8 +150,9 @@ def exposure_map(
     mask_neighbours : bool, optional
         Also mask the pixels next to bad pixels; default: when the template image's
         ``SLCTEXPR`` requires ``FLAG == 0``.
-    optical_axis : (float, float)
-        Vignetting centre in DETX/DETY.
+    optical_axis : (float, float), optional
+        Vignetting centre in DETX/DETY; default :data:`~xmmframe.imaging.vignetting.OPTICAL_AXIS`
+        of the camera (the DET origin for an unknown one).
     calibration : Calibration, optional
         Default: ``Calibration.open`` for the observation date (built-in set without SAS_CCF/SAS_CCFPATH).
     command : str, optional
@@ -204,6 +209,8 @@ def exposure_map(
         cal = calibration if calibration is not None else Calibration.open(observation_date=_date(meta))
         mirror = cal.mirror_area(str(meta.instrument or "").strip())
     vig_step, vig = vignetting_table(mirror, energy)
+    if optical_axis is None:
+        optical_axis = OPTICAL_AXIS.get(str(meta.instrument or "").strip().upper(), (0.0, 0.0))
     ccd_affine, ccd_size, masked = _ccd_arrays(layout, mask_neighbours)
     out = np.zeros(grid.px.shape)
     accumulate(grid.px, grid.py, grid.jacobian, int(subpixels), np.ascontiguousarray(affines, np.float64),
@@ -235,7 +242,7 @@ def _pointing_attitude(events: EventList, tstart: float, tstop: float) -> Attitu
 def field_of_view(events: EventList, sectors: int = FOV_SECTORS) -> FieldOfView:
     """The field of view in DETX/DETY: per angular sector the largest event distance from the centroid.
 
-    As :class:`~xmmframe.products.ccd_layout.FieldOfView` but with fewer, fuller sectors
+    Events flagged ``OUT_OF_FOV`` are left out.  As :class:`~xmmframe.products.ccd_layout.FieldOfView` but with fewer, fuller sectors
     (:data:`FOV_SECTORS`), each taking the largest radius of itself and its two neighbours, so that
     the envelope of a cleaned list reaches the field edge to a fraction of a detector pixel
     (the nearest-event shortfall of a sector with few events is what leaves the edge short).
@@ -247,8 +254,11 @@ def field_of_view(events: EventList, sectors: int = FOV_SECTORS) -> FieldOfView:
     [True]
     """
     names = {c.upper(): c for c in events.meta.column_names}
-    frame = events.lazy.select(pl.col(names["DETX"]).cast(pl.Float64), pl.col(names["DETY"]).cast(pl.Float64)
-                               ).drop_nulls().collect()
+    lazy = events.lazy
+    if "FLAG" in names:  # events flagged outside the field (raw lists) do not mark it
+        lazy = lazy.filter((pl.col(names["FLAG"]).cast(pl.Int64) & OUT_OF_FOV) == 0)
+    frame = lazy.select(pl.col(names["DETX"]).cast(pl.Float64), pl.col(names["DETY"]).cast(pl.Float64)
+                        ).drop_nulls().collect()
     x, y = frame[:, 0].to_numpy(), frame[:, 1].to_numpy()
     if x.size == 0:
         raise ProductError("no events to measure the field of view from", events.meta.source or None)
@@ -275,8 +285,7 @@ def _grid(template: Image | WCS, events: EventList, detector: bool, shape: tuple
             wcs = WCS(header)
         except Exception as err:  # noqa: BLE001 - any WCS problem of the template
             raise ProductError(f"the template image has no usable WCS: {err}") from None
-        cards = tuple(c for c in template.cards if c[:8].strip().rstrip("0123456789_L").rstrip("_") in _WCS_KEYS
-                      or c[:8].strip().startswith(("LTV", "LTM")))
+        cards = tuple(c for c in template.cards if _WCS_KEY.match(c[:8].strip()))
         shape = template.data.shape
     ny, nx = int(shape[0]), int(shape[1])
     if ny < 1 or nx < 1 or ny * nx > (1 << 26):

@@ -12,7 +12,7 @@ Examples
 >>> out = np.zeros((1, 1))
 >>> accumulate(np.zeros((1, 1)), np.zeros((1, 1)), np.array([1.0, 0.0, 0.0, 1.0]), 2,
 ...            np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]]),
-...            np.array([[[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]]]), np.array([[2, 2]]),
+...            np.array([[[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]]), np.array([[2, 2]]),
 ...            np.zeros((1, 4, 4), np.uint8), np.array([[10.0]]), 0.0, 0.0, np.full(8, 100.0),
 ...            0.0, 0.0, 1.0, 1.0, np.ones(2), out)
 >>> out.tolist()

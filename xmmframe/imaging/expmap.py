@@ -49,12 +49,13 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
-from astropy.wcs import WCS
+from astropy.wcs import WCS, FITSFixedWarning
 
 from xmmframe.ccf.access import BUILTIN_CALSRC, Calibration
 from xmmframe.errors import ParameterError, ProductError
@@ -282,7 +283,9 @@ def _grid(template: Image | WCS, events: EventList, detector: bool, shape: tuple
     else:
         header = template.header
         try:
-            wcs = WCS(header)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FITSFixedWarning)
+                wcs = WCS(header)
         except Exception as err:  # noqa: BLE001 - any WCS problem of the template
             raise ProductError(f"the template image has no usable WCS: {err}") from None
         cards = tuple(c for c in template.cards if _WCS_KEY.match(c[:8].strip()))

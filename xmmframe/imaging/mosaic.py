@@ -22,11 +22,12 @@ Examples
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from astropy.wcs import WCS
+from astropy.wcs import WCS, FITSFixedWarning
 
 from xmmframe.errors import ParameterError, ProductError
 from xmmframe.model.products import Image
@@ -95,7 +96,9 @@ def _read(item: ImageLike) -> Image:
 
 def _wcs(image: Image, what: str) -> WCS:
     try:
-        wcs = WCS(image.header).celestial
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FITSFixedWarning)
+            wcs = WCS(image.header).celestial
     except Exception as err:  # noqa: BLE001 - any WCS problem of an input
         raise ProductError(f"{what} has no usable sky WCS: {err}") from None
     if not wcs.has_celestial:

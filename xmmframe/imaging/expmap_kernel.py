@@ -68,6 +68,9 @@ def accumulate(px: np.ndarray, py: np.ndarray, jacobian: np.ndarray, sub: int, s
     nsec = fov_radius.size
     ntab = vig_table.size
     weight = 1.0 / (sub * sub)
+    inner = fov_radius.min() ** 2  # inside every sector: no angle needed
+    outer = fov_radius.max() ** 2
+    last = 0  # the CCD of the previous point: neighbouring points mostly share it
     for j in range(ny):
         for i in range(nx):
             total = 0.0
@@ -81,19 +84,25 @@ def accumulate(px: np.ndarray, py: np.ndarray, jacobian: np.ndarray, sub: int, s
                         dx = steps[k, 0, 0] * x + steps[k, 0, 1] * y + steps[k, 0, 2]
                         dy = steps[k, 1, 0] * x + steps[k, 1, 1] * y + steps[k, 1, 2]
                         fx, fy = dx - fov_x, dy - fov_y
-                        sector = int((math.atan2(fy, fx) + math.pi) / (2 * math.pi) * nsec)
-                        if sector > nsec - 1:
-                            sector = nsec - 1
-                        if math.hypot(fx, fy) > fov_radius[sector]:
+                        r2 = fx * fx + fy * fy
+                        if r2 > outer:
                             continue
-                        for c in range(nccd):
+                        if r2 > inner:
+                            sector = int((math.atan2(fy, fx) + math.pi) / (2 * math.pi) * nsec)
+                            if sector > nsec - 1:
+                                sector = nsec - 1
+                            if r2 > fov_radius[sector] ** 2:
+                                continue
+                        for n in range(nccd):
+                            c = last if n == 0 else (n - 1 if n <= last else n)
                             rx = ccd_affine[c, 0, 0] * dx + ccd_affine[c, 0, 1] * dy + ccd_affine[c, 0, 2]
                             ry = ccd_affine[c, 1, 0] * dx + ccd_affine[c, 1, 1] * dy + ccd_affine[c, 1, 2]
                             if rx < 0.5 or ry < 0.5 or rx >= ccd_size[c, 0] + 0.5 or ry >= ccd_size[c, 1] + 0.5:
                                 continue
-                            if masked[c, int(math.floor(rx + 0.5)), int(math.floor(ry + 0.5))]:
+                            last = c
+                            if masked[c, int(rx + 0.5), int(ry + 0.5)]:
                                 break
-                            theta = math.hypot(dx - axis_x, dy - axis_y) * det_to_arcmin / vig_step
+                            theta = math.sqrt((dx - axis_x) ** 2 + (dy - axis_y) ** 2) * det_to_arcmin / vig_step
                             t0 = int(theta)
                             if t0 >= ntab - 1:
                                 vig = vig_table[ntab - 1]

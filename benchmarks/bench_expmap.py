@@ -26,17 +26,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import best_of, machine, table  # noqa: E402
+from common import best_of, machine, table
 
-from xmmframe.imaging.expmap import exposure_map  # noqa: E402
-from xmmframe.imaging.expmap_kernel import accumulate  # noqa: E402
+from xmmframe.imaging.expmap import exposure_map
+from xmmframe.imaging.expmap_kernel import accumulate
 
 REFDATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "refdata")
 OBS = "0201903501"

@@ -89,8 +89,7 @@ def accumulate(px: np.ndarray, py: np.ndarray, jacobian: np.ndarray, sub: int, s
                             continue
                         if r2 > inner:
                             sector = int((math.atan2(fy, fx) + math.pi) / (2 * math.pi) * nsec)
-                            if sector > nsec - 1:
-                                sector = nsec - 1
+                            sector = min(sector, nsec - 1)
                             if r2 > fov_radius[sector] ** 2:
                                 continue
                         for n in range(nccd):

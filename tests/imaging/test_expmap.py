@@ -84,6 +84,8 @@ def test_mos_map_against_sas(refdata, maps, cam, band):
         assert ours.keyword(key) == pytest.approx(sas_hdu.header[key], rel=1e-12)
     for key in ("INSTRUME", "OBS_ID", "EXPIDSTR", "FILTER", "CONTENT", "ATT_SRC"):
         assert ours.keyword(key) == sas_hdu.header[key]
+    # the image was selected with FLAG == 0, so bad-pixel neighbours are masked, as SAS does
+    assert ours.keyword("BADNEIGH") is True
     # the optical axis (DET origin for MOS) lands within 1' of SAS's (MOS1 4 pixels off, MOS2 13)
     assert np.hypot(ours.keyword("XCEN") - sas_hdu.header["XCEN"], ours.keyword("YCEN") - sas_hdu.header["YCEN"]) < 14
 
@@ -158,3 +160,17 @@ def test_written_map_is_valid_fits(refdata, maps, tmp_path, fitsverify):
     assert back.keyword("CONTENT") == "EPIC EXPOSURE MAP"
     with pytest.raises(Exception, match="exists"):
         maps["mos1", "0.50-2.00"].write(out)
+
+
+def test_a_wcs_template_gives_the_image_template_map(refdata, maps):
+    """A celestial WCS and a shape instead of an image: the same grid, the same map."""
+    from astropy.wcs import WCS
+
+    p = _paths(refdata, "mos1", "0.50-2.00")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wcs = WCS(fits.getheader(p["image"])).celestial
+        ours = exposure_map(p["events"], wcs, shape=(512, 512), attitude=p["attitude"], mask_neighbours=True)
+    np.testing.assert_allclose(ours.data, maps["mos1", "0.50-2.00"].data, rtol=1e-5, atol=1e-3)
+    with pytest.raises(Exception, match="shape"):
+        exposure_map(p["events"], WCS(naxis=2), attitude=p["attitude"])

@@ -8,7 +8,7 @@ SAS used (the eexpmap command is in each map's XPROC0).  What is met and what is
   within one pixel's border (the rest: a FOV-edge patch where the clean list has few events,
   and one CCD edge 1-2 pixels off);
 * 95 % of the pixels within 5 %: **not met** (28-34 % are; 54-65 % within 10 %): the built-in
-  MOS vignetting has no azimuthal (RGA) term, which leaves a dipole in the detector frame
+  MOS vignetting has no azimuthal (RGA) term, which leaves a dipole fixed to the telescopes
   growing to +-14 % at 10' (see :mod:`xmmframe.imaging.expmap`).  Within 4' of the optical
   axis, where it is small, 77-87 % of the pixels are within 5 % and that is asserted.
 """

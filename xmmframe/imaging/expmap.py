@@ -28,10 +28,13 @@ Differences from SAS, and where they come from:
 * The optical axis (vignetting centre) is a built-in constant per camera
   (:data:`~xmmframe.imaging.vignetting.OPTICAL_AXIS`; SAS: calibration files).
 * Without ``SAS_CCFPATH`` the MOS vignetting is the built-in one (XRT1/XRT2 = the radial XRT3
-  curve): the MOS telescopes' vignetting depends also on the azimuth about the optical axis
-  (the RGA), which the built-in set lacks.  On the SAS MOS maps of obs 0201903501 this leaves
-  a dipole in the detector frame, about +-3 % at 5' and +-14 % at 10' off axis, while the
-  median over the field agrees to 1 %.
+  curve): the vignetting of the MOS telescopes also depends on the azimuth about the optical
+  axis (the RGA behind the mirror).  The SAS MOS maps of obs 0201903501 show it: about their
+  ``XCEN/YCEN`` their vignetting has a dipole of 2 % at 2', 4 % at 5', 10-14 % at 10-12' off
+  axis, towards the same sky direction in MOS1 and MOS2 (whose cameras are turned 90 degrees to
+  each other: the term is fixed to the telescopes, as the RGAs are), with a quadrupole below 2 %.
+  xmmframe's radial vignetting leaves that dipole in the ratio, while the median over the field
+  agrees to 1 %.
 * On the XGA maps the SAS values on axis are 1 % above the CCD's LIVETInn (9404 s against
   9301.5 s for MOS1 CCD 1); xmmframe's totals are LIVETInn exactly.
 

@@ -24,7 +24,7 @@ from xmmframe.model.meta import ColumnInfo, EventMeta
 from xmmframe.model import registry as _registry
 
 #: Subpackages reachable as attributes (``xmmframe.select.compile``), imported on first access.
-_SUBPACKAGES = ("ccf", "exec", "io", "model", "proc", "products", "select", "sim", "store")
+_SUBPACKAGES = ("ccf", "exec", "imaging", "io", "model", "proc", "products", "select", "sim", "store")
 
 #: Public names loaded on first access, and the module that holds each.
 _LAZY = {
@@ -35,6 +35,8 @@ _LAZY = {
     "Spectra": "xmmframe.model.products",
     "Spectrum": "xmmframe.model.products",
     "evselect": "xmmframe.products",
+    "exposure_map": "xmmframe.imaging",
+    "mosaic": "xmmframe.imaging",
     "flare_gti": "xmmframe.products",
     "ingest": "xmmframe.store",
     "map_exposures": "xmmframe.exec",

@@ -3,4 +3,14 @@
 These answer "how long was each sky pixel exposed, where are the sources, is this source
 piled up" for the images of :mod:`xmmframe.products` (SAS ``eexpmap``, ``emosaic``,
 ``eboxdetect``/``esplinemap``/``emldetect`` and ``epatplot``).
+
+Examples
+--------
+>>> from xmmframe.imaging import exposure_map, mosaic
+>>> emap = exposure_map("mos1_clean.fits", "mos1_img.fits", attitude="att.fits")   # doctest: +SKIP
 """
+
+from xmmframe.imaging.expmap import ExposureMap, exposure_map
+from xmmframe.imaging.mosaic import Mosaic, mosaic
+
+__all__ = ["ExposureMap", "Mosaic", "exposure_map", "mosaic"]

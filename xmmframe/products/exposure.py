@@ -147,15 +147,31 @@ def frame_livetime(frames: pl.DataFrame, gti: GTI) -> float:
     >>> frame_livetime(frames, GTI([0.0], [4.5]))
     3.0
     """
+    return float(np.sum(frame_live(frames, gti)[1]))
+
+
+def frame_live(frames: pl.DataFrame, gti: GTI) -> tuple[np.ndarray, np.ndarray]:
+    """``(TIME, FRACEXP * TIMEDEL)`` of each frame, the live time 0 for frames not wholly in one good interval.
+
+    The terms of :func:`frame_livetime` (their sum is ``LIVETInn``), for splitting a CCD's live
+    time between time bins (e.g. attitude steps of an exposure map).
+
+    Examples
+    --------
+    >>> frames = pl.DataFrame({"TIME": [1.0, 3.0], "TIMEDEL": [2.0, 2.0], "FRACEXP": [0.5, 1.0]})
+    >>> frame_live(frames, GTI([0.0], [3.5]))[1].tolist()
+    [1.0, 0.0]
+    """
+    time = frames["TIME"].to_numpy().astype(np.float64) if frames.height else np.zeros(0)
     if not len(gti) or not frames.height:
-        return 0.0
+        return time, np.zeros(time.size)
     lo, hi, frac = _frame_bounds(frames)
     index = np.searchsorted(gti.start, lo, side="right") - 1
     inside = (index >= 0) & (hi < gti.stop[np.clip(index, 0, None)])
     # The product is taken in the stored precision (float32 for EXPOSUnn), as SAS does: this
     # reproduces LIVETInn to the last digit written.
-    live = frames["FRACEXP"].to_numpy() * frames["TIMEDEL"].to_numpy()
-    return float(np.sum(live[inside].astype(np.float64)))
+    live = (frames["FRACEXP"].to_numpy() * frames["TIMEDEL"].to_numpy()).astype(np.float64)
+    return time, np.where(inside, live, 0.0)
 
 
 def filter_frames(frames: pl.DataFrame, gti: GTI) -> pl.DataFrame:
@@ -246,5 +262,5 @@ def fracexp_curve(meta: EventMeta, times: CcdTimes, axis: Axis, events_per_ccd: 
     return total / sum(weights.values())
 
 
-__all__ = ["CcdTimes", "ccd_times", "current_gti_tables", "filter_frames", "fracexp_curve", "frame_livetime",
+__all__ = ["CcdTimes", "ccd_times", "current_gti_tables", "filter_frames", "fracexp_curve", "frame_live", "frame_livetime",
            "frame_table"]

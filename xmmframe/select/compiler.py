@@ -83,7 +83,9 @@ from xmmframe.select.nodes import (
 from xmmframe.select.parser import parse
 from xmmframe.select.shapes.catalog import SHAPES, build_shape
 from xmmframe.select.shapes.circular import Annulus, Circle
+from xmmframe.select.shapes.base import SimpleShape
 from xmmframe.select.shapes.rectangular import Box
+from xmmframe.select.shapes.shape_set import MIN_SHAPES, any_inside, supported
 
 _INT64_MAX = (1 << 63) - 1
 #: Shapes SAS accepts on (RA,DEC), sizes in degrees.
@@ -274,6 +276,8 @@ class _Compiler:
         return _Value(-value.expr, value.kind, const)
 
     def visit_Binary(self, node: Binary) -> _Value:
+        if node.op in LOGICAL and (chain := self.shape_chain(node)) is not None:
+            return chain
         left, right = self.visit(node.left), self.visit(node.right)
         if node.op in LOGICAL:
             a, b = self.boolean(left, node.left), self.boolean(right, node.right)
@@ -385,14 +389,55 @@ class _Compiler:
         return value.const
 
     def visit_ShapeTest(self, node: ShapeTest) -> _Value:
+        shape, celestial = self.shape(node)
+        return _Value(shape.to_expr(None) if celestial else shape.to_expr(columns=self.columns), "bool")
+
+    def shape(self, node: ShapeTest) -> tuple[SimpleShape, bool]:
+        """The shape of a shape test on its real columns, and whether it came from (RA,DEC) degrees."""
         values = [self.constant(arg, node.name, i) for i, arg in enumerate(node.args, start=1)]
         xname, yname = node.columns or ("X", "Y")
         if node.columns and self.is_celestial(xname, yname):
-            return _Value(self.celestial_shape(node, values).to_expr(None), "bool")
+            return self.celestial_shape(node, values), True
         realx = self.column(xname, node)[0]
         realy = self.column(yname, node)[0]
-        shape = build_shape(node.name, values, columns=(realx, realy))
-        return _Value(shape.to_expr(columns=self.columns), "bool")
+        return build_shape(node.name, values, columns=(realx, realy)), False
+
+    def shape_chain(self, node: Binary) -> _Value | None:
+        """A long ``||`` chain of shape tests, or ``&&`` chain of excluded shapes, as one grid test.
+
+        Source-excision selections (``!((X,Y) in circle(...)) && ...`` for every source) would
+        otherwise cost one full pass over the events per shape; see
+        :mod:`~xmmframe.select.shapes.shape_set`.  None when the chain has too few such shapes.
+        """
+        leaves = _chain(node)
+
+        def shape_test(leaf: Node) -> ShapeTest | None:
+            if node.op == "&&":
+                leaf = leaf.operand if isinstance(leaf, Unary) and leaf.op == "!" else None
+            return leaf if isinstance(leaf, ShapeTest) else None
+
+        tests = [(leaf, shape_test(leaf)) for leaf in leaves]
+        if sum(test is not None for _, test in tests) < MIN_SHAPES:
+            return None
+        groups: dict[tuple[str, str], list[tuple[Node, SimpleShape]]] = {}
+        rest: list[Node] = []
+        for leaf, test in tests:
+            shape = self.shape(test)[0] if test is not None else None
+            if shape is not None and supported(shape):
+                groups.setdefault(shape.columns, []).append((leaf, shape))
+            else:
+                rest.append(leaf)
+        if all(len(members) < MIN_SHAPES for members in groups.values()):
+            return None
+        parts = []
+        for columns, members in groups.items():
+            if len(members) < MIN_SHAPES:
+                rest.extend(leaf for leaf, _ in members)
+                continue
+            inside = any_inside([shape for _, shape in members], columns)
+            parts.append(inside if node.op == "||" else ~inside)
+        parts.extend(self.boolean(self.visit(leaf), leaf) for leaf in rest)
+        return _Value(_balanced(parts, node.op), "bool")
 
     def is_celestial(self, xname: str, yname: str) -> bool:
         has = self.columns.has if self.columns is not None else (lambda name: True)
@@ -454,6 +499,27 @@ def _shape_columns(shape: Any) -> list[str]:
     if hasattr(shape, "shape"):
         return _shape_columns(shape.shape)
     return list(getattr(shape, "columns", ()))
+
+
+def _chain(node: Binary) -> list[Node]:
+    """The operands of the chain of ``node.op`` rooted at ``node``, left to right (no recursion)."""
+    leaves, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Binary) and current.op == node.op:
+            stack.extend((current.right, current.left))
+        else:
+            leaves.append(current)
+    return leaves
+
+
+def _balanced(parts: list[pl.Expr], op: str) -> pl.Expr:
+    """``parts`` joined by ``&`` or ``|`` as a balanced tree (shallow for Polars)."""
+    while len(parts) > 1:
+        paired = [parts[k] & parts[k + 1] if op == "&&" else parts[k] | parts[k + 1]
+                  for k in range(0, len(parts) - 1, 2)]
+        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
 
 
 def _fold(op: str, a: Any, b: Any) -> Any:

@@ -44,11 +44,13 @@ import polars as pl
 
 from xmmframe.errors import RegionFileError, SelectionWarning, UnsupportedSelectionError
 from xmmframe.model.meta import EventMeta
+from xmmframe.select.columns import ColumnTable
 from xmmframe.select.shapes.base import Complement, Intersection, Shape, SimpleShape, Union
 from xmmframe.select.shapes.circular import Annulus, Circle, Pie, Point
 from xmmframe.select.shapes.elliptical import Ellipse, EllipticAnnulus
 from xmmframe.select.shapes.polygonal import Line, Polygon
 from xmmframe.select.shapes.rectangular import Box, Rectangle, Rhombus
+from xmmframe.select.shapes.shape_set import MIN_SHAPES, any_inside, supported
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,9 @@ class Region:
         ``meta`` matches column names case-insensitively and provides the sky WCS that
         sky-coordinate shapes need.
         """
-        inside = pl.any_horizontal([s.to_expr(meta) for s in self.include]) if self.include else pl.lit(True)
+        inside = _any_shape(self.include, meta) if self.include else pl.lit(True)
         if self.exclude:
-            inside = inside & ~pl.any_horizontal([s.to_expr(meta) for s in self.exclude])
+            inside = inside & ~_any_shape(self.exclude, meta)
         return inside
 
     def to_sas(self) -> str:
@@ -290,6 +292,27 @@ class SkyShape(Shape):
 
     def __str__(self) -> str:
         return f"sky {type(self.region).__name__} on ({self.columns[0]},{self.columns[1]})"
+
+
+def _any_shape(shapes: Sequence[Shape], meta: EventMeta | None) -> pl.Expr:
+    """Inside any of ``shapes``; many simple shapes on one column pair are tested in one grid pass."""
+    table = ColumnTable.from_meta(meta) if meta is not None else None
+    groups: dict[tuple[str, str], list[SimpleShape]] = {}
+    parts = []
+    for shape in shapes:
+        if supported(shape):
+            columns = shape.columns
+            if table is not None:
+                columns = tuple(table.resolve(name, f" in {shape.name}()")[0] for name in columns)
+            groups.setdefault(columns, []).append(shape)
+        else:
+            parts.append(shape.to_expr(meta))
+    for columns, members in groups.items():
+        if len(members) >= MIN_SHAPES:
+            parts.append(any_inside(members, columns))
+        else:
+            parts.extend(member.to_expr(meta) for member in members)
+    return pl.any_horizontal(parts)
 
 
 def _physical(shape: Shape, meta: EventMeta) -> Shape:

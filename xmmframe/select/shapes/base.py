@@ -139,6 +139,8 @@ class SimpleShape(Shape):
         of its bounding box, widened by one unit and compared in the columns' stored dtype.
         It selects the same rows, but Polars evaluates these cheap comparisons first (inside
         the scan), so the double-precision shape test runs only on the rows near the shape.
+        A row with a null X or Y gives null, inside the box or not, so that a negated shape
+        does not select it.
         """
         xname, yname = self.columns
         table = columns
@@ -151,7 +153,10 @@ class SimpleShape(Shape):
             yname = table.resolve(yname, f" in {self.name}()")[0]
         exact = self.inside(pl.col(xname).cast(pl.Float64), pl.col(yname).cast(pl.Float64))
         box = self._bounding_box(xname, yname, table) if table is not None else None
-        return exact if box is None else box & exact
+        if box is None:
+            return exact
+        # a null X or Y leaves the test null (not false), also outside the box: !shape stays null
+        return (box | pl.col(xname).is_null() | pl.col(yname).is_null()) & exact
 
     def _bounding_box(self, xname: str, yname: str, table: ColumnTable) -> pl.Expr | None:
         """Integer-column test of the widened bounding box (None when it does not apply)."""

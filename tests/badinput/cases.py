@@ -20,7 +20,7 @@ from tests.badinput.files import gzip_bytes, hdu_offsets, set_card, write_column
 from xmmframe import errors
 from xmmframe.ccf.xareaef import read_xareaef
 from xmmframe.io.responses import read_arf, read_rmf
-from xmmframe.select.limits import MAX_DEPTH, MAX_LENGTH
+from xmmframe.select.limits import MAX_DEPTH, MAX_LENGTH, MAX_TESTS
 
 
 @dataclass(frozen=True)
@@ -351,6 +351,8 @@ CASES: tuple[Case, ...] = (
                     "levels deep", "column"),
     _selection_case("selection: longer than the limit", "PI>1 || " * (MAX_LENGTH // 8 + 1) + "PI>1",
                     E.SelectionLimitError, str(MAX_LENGTH)),
+    _selection_case("selection: more tests than the limit", " || ".join(f"(PI=={k})" for k in range(20_000)),
+                    E.SelectionLimitError, "20000 tests", str(MAX_TESTS), "column"),
     _selection_case("selection: Unicode digit", "PI > \u00b2", E.SelectionSyntaxError, "column 6"),
     _selection_case("selection: zero-width space", "PI >= \u200b5", E.SelectionSyntaxError, "column 7"),
     _selection_case("selection: NUL character", "PI > 1\x00", E.SelectionSyntaxError, "column 7"),

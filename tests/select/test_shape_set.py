@@ -11,7 +11,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from xmmframe.errors import SelectionLimitError
 from xmmframe.select.compiler import compile_selection
+from xmmframe.select.limits import MAX_TESTS
 from xmmframe.select.shapes import Annulus, Box, Circle, Ellipse, Polygon, Rectangle
 from xmmframe.select.shapes.shape_set import MIN_SHAPES, ShapeGrid, any_inside
 
@@ -124,3 +126,23 @@ def test_ds9_file_with_many_circles(frame, tmp_path):
     path.write_text("\n".join(lines) + "\n")
     selected = frame.filter(compile_selection(f"region({path})", columns=frame.schema))
     assert selected.height == int(_numpy_outside(frame, circles).sum())
+
+
+def test_ten_thousand_source_excision_is_not_limited_and_exact():
+    """10000 excluded circles are not counted against MAX_TESTS and give numpy's rows."""
+    rng = np.random.default_rng(8)
+    n = 20_000
+    frame = pl.DataFrame({"X": rng.integers(0, 5000, n).astype(np.int32), "Y": rng.integers(0, 5000, n).astype(np.int32)})
+    circles = np.column_stack([rng.integers(0, 5000, 10_000), rng.integers(0, 5000, 10_000), rng.integers(3, 25, 10_000)])
+    text = " && ".join(f"!((X,Y) in circle({a},{b},{r}))" for a, b, r in circles)
+    assert frame.filter(compile_selection(text, columns=frame.schema)).height == int(_numpy_outside(frame, circles).sum())
+
+
+def test_too_many_tests_are_refused_with_the_position():
+    terms = [f"(PI=={k})" for k in range(MAX_TESTS + 5)]
+    text = " || ".join(terms)
+    with pytest.raises(SelectionLimitError) as caught:
+        compile_selection(text, columns={"PI": pl.Int16})
+    offset = sum(len(t) + 4 for t in terms[:MAX_TESTS])  # where the first test over the limit starts
+    assert f"{MAX_TESTS + 5} tests" in str(caught.value)
+    assert offset <= caught.value.position < offset + len(terms[MAX_TESTS])

@@ -5,6 +5,11 @@ so its size is bounded before anything recursive looks at it:
 
 * :data:`MAX_LENGTH` characters of text (a longer expression is refused before it is split
   into tokens);
+* :data:`MAX_TESTS` tests (comparisons, ranges, ``gti()``, ``region()``, shapes other than
+  circles, annuli, ellipses, boxes and rectangles): each is one pass over the events, so
+  this bounds the work per event.  Long chains of those five shapes are not counted: they
+  are tested in one pass (:mod:`~xmmframe.select.shapes.shape_set`), so source excisions
+  of many thousands of sources run in a time that does not grow with their number;
 * :data:`MAX_DEPTH` levels of nesting while parsing (parentheses, function and range
   arguments, macro expansions) and of depth of the parsed tree (prefix operators and
   chains of ``+ - * / & |`` each add a level; chains of ``&&`` and ``||`` are built balanced,
@@ -30,10 +35,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from xmmframe.select.nodes import Node
+from xmmframe.select.nodes import COMPARISON, Binary, GtiTest, InRanges, MaskTest, Node, RegionTest, ShapeTest
 
 #: Longest selection expression, in characters (a region exclusion of 10000 sources fits).
 MAX_LENGTH = 1_000_000
+#: Most tests in one selection (see the module docstring for what counts).
+MAX_TESTS = 10_000
+#: Shapes tested in one grid pass, not counted as tests.
+GRID_SHAPES = frozenset({"circle", "annulus", "ring", "ellipse", "box", "rectangle"})
 #: Deepest nesting of a selection (parentheses, arguments, macros) and of its parsed tree.
 MAX_DEPTH = 256
 #: Python frames one level of nesting may take in the parser, the compiler or explain.
@@ -57,6 +66,32 @@ def tree_depth(node: Node) -> int:
         best = max(best, depth)
         stack.extend((child, depth + 1) for child in current.children())
     return best
+
+
+def too_many_tests(node: Node, limit: int = MAX_TESTS) -> tuple[int, Node] | None:
+    """The number of tests and the first test over ``limit`` (left to right), or None within it.
+
+    Examples
+    --------
+    >>> from xmmframe.select.parser import parse
+    >>> too_many_tests(parse("PI > 1 || PI > 2 || PI > 3"), limit=2)[0]
+    3
+    """
+    count, first, stack = 0, None, [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Binary) and current.op in COMPARISON:
+            count += 1
+        elif isinstance(current, InRanges):
+            count += len(current.ranges)
+        elif isinstance(current, (GtiTest, RegionTest, MaskTest)):
+            count += 1
+        elif isinstance(current, ShapeTest) and current.name.lower() not in GRID_SHAPES:
+            count += 1
+        if count > limit and first is None:
+            first = current
+        stack.extend(reversed(current.children()))
+    return (count, first) if first is not None else None
 
 
 def too_deep(node: Node, limit: int = MAX_DEPTH) -> Node | None:

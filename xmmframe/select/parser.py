@@ -61,7 +61,7 @@ from xmmframe.errors import (
 )
 from xmmframe.select.filespec import FileSpec, parse_filespec
 from xmmframe.select.lexer import Token, tokenize
-from xmmframe.select.limits import MAX_DEPTH, MAX_LENGTH, stack_room, too_deep
+from xmmframe.select.limits import MAX_DEPTH, MAX_LENGTH, MAX_TESTS, stack_room, too_deep, too_many_tests
 from xmmframe.select.macros import MacroTable
 from xmmframe.select.nodes import (
     COMPARISON,
@@ -128,6 +128,14 @@ def parse(expression: str, macros: MacroTable | None = None, strict_macros: bool
             "(prefix operators and chains of + - * / & | each add a level)",
             expression,
             deep.pos,
+        )
+    crowded = too_many_tests(tree)
+    if crowded is not None:
+        raise SelectionLimitError(
+            f"the expression has {crowded[0]} tests, more than the limit of {MAX_TESTS} "
+            "(long chains of circles, annuli, ellipses and boxes are not counted)",
+            expression,
+            crowded[1].pos,
         )
     return tree
 

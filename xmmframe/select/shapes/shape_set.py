@@ -46,6 +46,8 @@ MIN_SHAPES = 8
 _CIRCLE, _ANNULUS, _ELLIPSE, _FLAT_ELLIPSE, _BOX, _CORNERS = range(6)
 #: A shape whose box spans more grid cells than this is tested for every event instead.
 _MAX_CELLS_PER_SHAPE = 256
+#: Most cells in a grid.
+_MAX_CELLS = 1 << 22
 
 
 def _row(shape: SimpleShape) -> tuple[int, list[float]] | None:
@@ -162,8 +164,9 @@ class ShapeGrid:
             x0, x1 = float(box[:, 0].min()), float(box[:, 1].max())
             y0, y1 = float(box[:, 2].min()), float(box[:, 3].max())
             width, height = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
-            target = min(4 * len(boxed), 1 << 20)
-            cell = max(math.sqrt(width * height / target), width / 4096, height / 4096, 1e-9)
+            # cells the size of a typical shape: each shape covers a few cells, each cell few shapes
+            extent = float(np.median(np.maximum(box[:, 1] - box[:, 0], box[:, 3] - box[:, 2])))
+            cell = max(extent, math.sqrt(width * height / _MAX_CELLS), width / 4096, height / 4096, 1e-9)
             # one cell of margin on every side: no rounding can put an inside point outside the grid
             self.x0, self.y0, self.cell = x0 - cell, y0 - cell, cell
             self.nx = int(math.ceil(width / cell)) + 3

@@ -162,6 +162,12 @@ def exposure_map(
     command : str, optional
         The command line, recorded as ``XPROC0``.
 
+    Returns
+    -------
+    ExposureMap
+        The map (seconds per pixel) on the template's grid, with its WCS and SAS's keywords;
+        ``.write(path)`` writes it as eexpmap does.
+
     Raises
     ------
     ProductError, ParameterError

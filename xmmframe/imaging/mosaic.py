@@ -162,6 +162,11 @@ def mosaic(
     weights : sequence of float, optional
         A factor per exposure map (e.g. an instrument's relative effective area).
 
+    Returns
+    -------
+    Mosaic
+        Counts, exposure and rate images on the output grid, and the mask of pixels with a rate.
+
     Raises
     ------
     ParameterError

@@ -146,6 +146,11 @@ def open_odf(path: str | os.PathLike[str], workdir: str | os.PathLike[str] | Non
     workdir : path, optional
         Where a tar archive is extracted (default: a new temporary directory, left in place).
 
+    Returns
+    -------
+    Observation
+        The summary, where the constituents are, and an index of them.
+
     Raises
     ------
     OdfError

@@ -47,6 +47,13 @@ class EventList:
         The events (columns as in the EVENTS table).
     meta : EventMeta
         Headers, columns, WCS, GTIs, other extensions.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from xmmframe import open_events
+    >>> events = open_events("P0001730201M1S002MIEVLI.FTZ")                      # doctest: +SKIP
+    >>> events.lazy.filter(pl.col("PI") > 2000).select(pl.len()).collect().item()  # doctest: +SKIP
     """
 
     lazy: pl.LazyFrame

@@ -59,6 +59,12 @@ class GTI:
         Interval bounds in seconds (XMM mission time).
     name : str, optional
         Where the GTI came from (e.g. the FITS EXTNAME ``STDGTI01``).
+
+    Examples
+    --------
+    >>> gti = GTI([0.0, 5.0, 20.0], [10.0, 8.0, 30.0])    # the second interval lies in the first
+    >>> gti.start.tolist(), gti.stop.tolist(), gti.duration
+    ([0.0, 20.0], [10.0, 30.0], 20.0)
     """
 
     start: np.ndarray

@@ -53,6 +53,11 @@ class ColumnInfo:
         Stored value meaning "undefined".
     comment : str
         The TTYPE comment (a short description of the column).
+
+    Examples
+    --------
+    >>> ColumnInfo("PI", "1I", unit="CHAN", tlmin=0, tlmax=20479).tlmax
+    20479
     """
 
     name: str
@@ -77,6 +82,12 @@ class EventMeta:
         Position of the main table (normally ``EVENTS``) in ``hdus``.
     source : str, optional
         The file this came from.
+
+    Examples
+    --------
+    >>> from xmmframe import open_events
+    >>> meta = open_events("P0001730201M1S002MIEVLI.FTZ").meta                # doctest: +SKIP
+    >>> meta.instrument, meta.filter, meta.gtis[1].duration                     # doctest: +SKIP
     """
 
     hdus: tuple[RawHdu, ...]

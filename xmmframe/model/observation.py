@@ -62,6 +62,12 @@ class Observation:
     index : polars.DataFrame
         One row per constituent present: NAME, PATH, INSTRUMENT, FLAG, EXPOSURE, CCD, NODE,
         KIND, OBS_ID, LISTED (whether the summary lists it).
+
+    Examples
+    --------
+    >>> from xmmframe import open_odf
+    >>> obs = open_odf("odf/")                                                   # doctest: +SKIP
+    >>> obs.index.filter(INSTRUMENT="PN").select("NAME", "KIND")                 # doctest: +SKIP
     """
 
     summary: OdfSummary

@@ -206,6 +206,13 @@ class Spectrum(Product):
         Per-channel QUALITY and GROUPING flags.
     hduclas2 : str
         ``TOTAL``, ``NET`` or ``BKG``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = Spectrum(channel=np.arange(4), counts=np.array([0, 3, 5, 2]), exposure=100.0)
+    >>> spec.total, spec.rate.tolist()
+    (10, [0.0, 0.03, 0.05, 0.02])
     """
 
     channel: np.ndarray
@@ -321,6 +328,14 @@ class Spectra(Product):
         A label per spectrum (written in a ``ROWID`` column): the region or time slice.
     chantype, channel_bin, channel_min, hduclas2
         As for :class:`Spectrum`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spectra = Spectra(channel=np.arange(3), counts=np.array([[1, 2, 3], [4, 5, 6]]),
+    ...                   exposure=np.array([100.0, 200.0]), backscal=np.array([1.0, 1.0]), labels=("src", "bkg"))
+    >>> len(spectra), spectra[1].total, spectra[1].exposure
+    (2, 15, 200.0)
     """
 
     channel: np.ndarray
@@ -383,6 +398,14 @@ class LightCurve(Product):
         ``RATE`` (RATE/ERROR columns) or ``COUNTS`` (a COUNTS column) when written.
     hduclas2 : str
         ``TOTAL`` or ``NET``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> curve = LightCurve(time=np.array([5.0, 15.0]), rate=np.array([0.2, 0.4]), error=np.array([0.1, 0.2]),
+    ...                    timedel=10.0, tstart=0.0, tstop=20.0)
+    >>> curve.start.tolist(), len(curve)
+    ([0.0, 10.0], 2)
     """
 
     time: np.ndarray
@@ -464,6 +487,13 @@ class Image(Product):
         Pixels, ``data[row, column]`` = ``data[y, x]``.
     exposure : float, optional
         ``EXPOSURE`` (for evselect images: the largest per-CCD ONTIME).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = Image(np.arange(6.0).reshape(2, 3), exposure=1000.0)
+    >>> image.data.shape, image.exposure
+    ((2, 3), 1000.0)
     """
 
     data: np.ndarray

@@ -125,6 +125,12 @@ def evselect(
     Returns
     -------
     EvselectResult
+
+    Examples
+    --------
+    >>> result = evselect("M1_clean.fits", "#XMMEA_EM && (PATTERN<=12) && (PI in [500:10000])",
+    ...                   spectrum="all.pha", image=True, image_options={"bin": 80})   # doctest: +SKIP
+    >>> result.selected, result.image.data.shape                                      # doctest: +SKIP
     """
     if not isinstance(events, EventList):
         from xmmframe.io.events import open_events

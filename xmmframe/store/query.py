@@ -120,6 +120,12 @@ class Store:
     ----------
     root : str
         The store directory.
+
+    Examples
+    --------
+    >>> from xmmframe import open_store
+    >>> store = open_store("store/")                                        # doctest: +SKIP
+    >>> store.catalog.select("obs_id", "instrume", "expid", "events")       # doctest: +SKIP
     """
 
     root: str

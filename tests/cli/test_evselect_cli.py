@@ -116,3 +116,13 @@ def test_installed_command_runs_tabgtigen(refdata, tmp_path):
     assert "10 intervals" in done.stdout
     with fits.open(out) as ours, fits.open(refdata / EXOD / "M1_gti.fits") as sas:
         np.testing.assert_array_equal(ours[1].data["START"], sas[1].data["START"])
+
+
+def test_explicit_switch_wins_over_an_implied_one(refdata, tmp_path):
+    """SAS: a product's file name implies its with...set=yes, unless with...set=no is given."""
+    events = refdata / EXOD / "P0001730201M1S002MIEVLI.FTZ"
+    assert main(["evselect", f"table={events}", f"spectrumset={tmp_path}/implied.pha", "expression=PI>10000"]) == 0
+    assert (tmp_path / "implied.pha").is_file()
+    assert main(["evselect", f"table={events}", "withspectrumset=no", f"spectrumset={tmp_path}/off.pha",
+                 "withrateset=yes", f"rateset={tmp_path}/on.lc", "timebinsize=100", "expression=PI>10000"]) == 0
+    assert (tmp_path / "on.lc").is_file() and not (tmp_path / "off.pha").exists()

@@ -95,12 +95,8 @@ PARAMS = (
 )
 
 
-def _switch(values: SasArguments, switch: str, *implied_by: str) -> bool:
-    return bool(values[switch]) or any(values.given(name) for name in implied_by)
-
-
 def _check_supported(values: SasArguments) -> None:
-    if _switch(values, "withhistogramset", "histogramset"):
+    if values.switched_on("withhistogramset", "histogramset"):
         raise ParameterError("evselect: histogram sets are not supported")
     if values["filtertype"].lower() != "expression":
         raise ParameterError(f"evselect: filtertype={values['filtertype']} is not supported (use expression)")
@@ -118,39 +114,39 @@ def options(values: SasArguments, meta: Any = None) -> dict[str, Any]:
     """
     _check_supported(values)
     kwargs: dict[str, Any] = {}
-    if _switch(values, "withspectrumset", "spectrumset"):
+    if values.switched_on("withspectrumset", "spectrumset"):
         spec: dict[str, Any] = {"energy_column": values["energycolumn"], "channel_bin": values["spectralbinsize"],
                                 "ignore_legal_limits": values["ignorelegallimits"]}
-        if _switch(values, "withspecranges", "specchannelmin", "specchannelmax"):
+        if values.switched_on("withspecranges", "specchannelmin", "specchannelmax"):
             spec.update(channel_min=values["specchannelmin"], channel_max=values["specchannelmax"])
         elif meta is not None and values["energycolumn"] in meta.columns:
             info = meta.columns[values["energycolumn"]]
             if info.tlmin is not None and info.tlmax is not None:
                 spec.update(channel_min=int(info.tlmin), channel_max=int(info.tlmax))
         kwargs.update(spectrum=values["spectrumset"], spectrum_options=spec)
-    if _switch(values, "withrateset", "rateset"):
+    if values.switched_on("withrateset", "rateset"):
         rate: dict[str, Any] = {"bin": values["timebinsize"], "rate": values["makeratecolumn"],
                                 "energy_column": values["energycolumn"], "time_column": values["timecolumn"]}
-        if _switch(values, "withtimeranges", "timemin", "timemax"):
+        if values.switched_on("withtimeranges", "timemin", "timemax"):
             rate.update(tmin=values["timemin"], tmax=values["timemax"])
         kwargs.update(lightcurve=values["rateset"], lightcurve_options=rate)
-    if _switch(values, "withimageset", "imageset"):
+    if values.switched_on("withimageset", "imageset"):
         image: dict[str, Any] = {"xcolumn": values["xcolumn"], "ycolumn": values["ycolumn"],
                                  "square": values["squarepixels"]}
         if values["imagebinning"] == "binSize":
             image["bin"] = (values["ximagebinsize"], values["yimagebinsize"])
         else:
             image["size"] = (values["ximagesize"], values["yimagesize"])
-        if _switch(values, "withxranges", "ximagemin", "ximagemax"):
+        if values.switched_on("withxranges", "ximagemin", "ximagemax"):
             image["x_range"] = (values["ximagemin"], values["ximagemax"])
-        if _switch(values, "withyranges", "yimagemin", "yimagemax"):
+        if values.switched_on("withyranges", "yimagemin", "yimagemax"):
             image["y_range"] = (values["yimagemin"], values["yimagemax"])
-        if _switch(values, "withimagedatatype", "imagedatatype"):
+        if values.switched_on("withimagedatatype", "imagedatatype"):
             image["dtype"] = values["imagedatatype"]
-        if _switch(values, "withzcolumn", "zcolumn"):
+        if values.switched_on("withzcolumn", "zcolumn"):
             image["weights"] = values["zcolumn"]
         kwargs.update(image=values["imageset"], image_options=image)
-    if _switch(values, "withfilteredset", "filteredset"):
+    if values.switched_on("withfilteredset", "filteredset"):
         kwargs.update(filtered=values["filteredset"],
                       keep_filter_output=values["keepfilteroutput"] or values["destruct"],
                       flag_column=values["flagcolumn"], flag_bit=values["flagbit"])

@@ -91,6 +91,26 @@ class SasArguments:
         """Whether the user set this parameter on the command line."""
         return name in self.explicit
 
+    def switched_on(self, switch: str, *children: str) -> bool:
+        """Whether a ``with...`` switch is on, with SAS's implied-switch rule.
+
+        A switch given on the command line is what it says; otherwise giving one of its child
+        parameters turns it on, else it keeps its default.  SAS's user guide: "evselect
+        -xcolumn=RAWX implies -withimageset=yes (unless -withimageset=NO explicitly set)".
+
+        Examples
+        --------
+        >>> table = [Param("withrateset", False, "bool"), Param("rateset", "rate.fits", "str")]
+        >>> parse_parameters("evselect", ["rateset=lc.fits"], table).switched_on("withrateset", "rateset")
+        True
+        >>> parse_parameters("evselect", ["withrateset=no", "rateset=lc.fits"], table).switched_on(
+        ...     "withrateset", "rateset")
+        False
+        """
+        if self.given(switch):
+            return bool(self.values[switch])
+        return bool(self.values[switch]) or any(self.given(name) for name in children)
+
     def require(self, name: str) -> Any:
         """The value of a parameter that has no default, or a ParameterError."""
         value = self.values.get(name)

@@ -63,13 +63,6 @@ PARAMS = (
 )
 
 
-def _active(values: SasArguments, name: str, flag: str) -> bool:
-    """An option is on when its ``with...`` flag says so, else when its value was given."""
-    if values.given(flag):
-        return bool(values[flag])
-    return values.given(name)
-
-
 def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Group the spectrum and write the grouped copy."""
     from xmmframe.io.ogip import rewrite_table
@@ -80,24 +73,24 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     target = source if values["overwrite"] else values["groupedset"]
     if not values["overwrite"]:
         refuse_existing(args, values, target)
-    background = values["backgndset"] if _active(values, "backgndset", "withbgdset") else ""
-    rmf = values["rmfset"] if _active(values, "rmfset", "withrmfset") else ""
-    arf = values["arfset"] if _active(values, "arfset", "witharfset") else ""
-    template = values["grouptemplate"] if _active(values, "grouptemplate", "withtemplate") else ""
+    background = values["backgndset"] if values.switched_on("withbgdset", "backgndset") else ""
+    rmf = values["rmfset"] if values.switched_on("withrmfset", "rmfset") else ""
+    arf = values["arfset"] if values.switched_on("witharfset", "arfset") else ""
+    template = values["grouptemplate"] if values.switched_on("withtemplate", "grouptemplate") else ""
     regular = None
-    if _active(values, "regbinwid", "withRegularBins"):
+    if values.switched_on("withRegularBins", "regbinwid"):
         regular = (values["regbinstart"] or 1, values["regbinend"], values["regbinwid"])
     spectrum = Spectrum.read(source)
     grouped = group_spectrum(
         spectrum,
-        mincounts=values["mincounts"] if _active(values, "mincounts", "withCounts") else None,
-        min_sn=values["minSN"] if _active(values, "minSN", "withminSN") else None,
-        ratio_above_background=(values["ratioabovebgnd"] if _active(values, "ratioabovebgnd", "withratioabovebgnd")
+        mincounts=values["mincounts"] if values.switched_on("withCounts", "mincounts") else None,
+        min_sn=values["minSN"] if values.switched_on("withminSN", "minSN") else None,
+        ratio_above_background=(values["ratioabovebgnd"] if values.switched_on("withratioabovebgnd", "ratioabovebgnd")
                                 else None),
-        oversample=values["oversample"] if _active(values, "oversample", "withoversampling") else None,
+        oversample=values["oversample"] if values.switched_on("withoversampling", "oversample") else None,
         background=Spectrum.read(values.require("backgndset")) if background else None,
         rmf=rmf or None, regbin=regular,
-        ranges=values["ranges"] if _active(values, "ranges", "withranges") else None,
+        ranges=values["ranges"] if values.switched_on("withranges", "ranges") else None,
         units=values["units"].upper(), setbad=values["setbad"], hightolow=values["hightolow"],
         lastbin=values["lastbin"].lower(), template=Spectrum.read(template) if template else None,
     )

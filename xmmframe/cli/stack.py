@@ -36,10 +36,14 @@ from xmmframe.exec.runner import MapResult
 from xmmframe.io.fits_write import write_table
 from xmmframe.io.ogip import check_output
 from xmmframe.model.products import set_keywords
+from xmmframe.model.provenance import Provenance
 from xmmframe.model.responses import Rmf
 from xmmframe.store import open_store
 
 PRODUCTS = ("spectrum", "lightcurve", "image")
+
+#: The CREATOR of every stacked product.
+_PROVENANCE = Provenance("stack")
 
 
 def _stem(path: str) -> tuple[str, str]:
@@ -103,12 +107,12 @@ def run(args: argparse.Namespace) -> int:
         _check_all([args.out], args.overwrite)
         keywords = {"TELESCOP": "XMM", "HDUCLASS": "OGIP", "HDUCLAS1": "LIGHTCURVE", "TIMESYS": "TT",
                     "TIMEUNIT": "s", "MJDREF": 50814.0, "TIMEPIXR": 0.5, "RA_OBJ": ra, "DEC_OBJ": dec,
-                    "SRC_RAD": radius, "CREATOR": "xmmframe stack"}
+                    "SRC_RAD": radius, "CREATOR": _PROVENANCE.creator}
         write_table(args.out, curves.table, "RATE", keywords)
         return _report(curves.run, [args.out])
     mosaic = stack_mosaic(store, ra, dec, radius, pixel=args.pixel / 3600.0, selection=args.selection, **options)
     _check_all([args.out], args.overwrite)
-    creator = [("CREATOR", "xmmframe stack", "Program that made the file")]
+    creator = [("CREATOR", _PROVENANCE.creator, "Program that made the file")]
     replace(mosaic.image, cards=set_keywords(mosaic.image.cards, creator)).write(args.out, overwrite=args.overwrite)
     return _report(mosaic.run, [args.out])
 

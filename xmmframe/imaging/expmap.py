@@ -66,7 +66,9 @@ from xmmframe.imaging.attitude_steps import AttitudeSteps, attitude_steps
 from xmmframe.imaging.detector_sky import DetectorSky
 from xmmframe.imaging.expmap_kernel import accumulate
 from xmmframe.imaging.vignetting import DET_ARCMIN, OPTICAL_AXIS, band_energy, vignetting_table
+from xmmframe.io.events import open_events
 from xmmframe.io.fits_write import provenance_keywords
+from xmmframe.io.odf import read_attitude
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.events import EventList
 from xmmframe.model.flags import PN_FLAGS
@@ -178,9 +180,6 @@ def exposure_map(
     --------
     >>> emap = exposure_map(events, image, attitude=attitude, pimin=2000, pimax=10000)   # doctest: +SKIP
     """
-    from xmmframe.io.events import open_events
-    from xmmframe.io.odf import read_attitude
-
     if energy_band is not None:
         pimin, pimax = 1000.0 * energy_band[0], 1000.0 * energy_band[1]
     energy = band_energy(pimin, pimax)

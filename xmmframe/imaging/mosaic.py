@@ -30,7 +30,7 @@ import numpy as np
 from astropy.wcs import WCS, FITSFixedWarning
 
 from xmmframe.errors import ParameterError, ProductError
-from xmmframe.model.products import Image
+from xmmframe.model.products import Image, keyword_cards
 
 ImageLike = Image | str | os.PathLike[str]
 
@@ -79,8 +79,6 @@ class Mosaic:
 
 
 def _rate_cards() -> tuple[str, ...]:
-    from xmmframe.model.products import keyword_cards
-
     return keyword_cards([("BUNIT", "count/s", "Pixel value unit")])
 
 

@@ -200,8 +200,8 @@ def page_rst() -> list[str]:
               "   * - command", "     - what it does", "     - options"]
     for name, help_text, options in other_commands():
         lines += [f"   * - ``xmmframe {name}``", f"     - {_cell(help_text)}",
-                  f"     - {_cell(', '.join(f'``{o}``' for o in options))}"]
-    return [*lines, ""]
+                  f"     - {', '.join(f'``{o}``' for o in options) or ' '}"]
+    return ["", *lines, ""]
 
 
 def setup(app):  # noqa: ANN001, ANN201 - Sphinx extension entry point

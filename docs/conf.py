@@ -15,7 +15,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the sas_users extension
 sys.path.insert(0, str(HERE.parent))  # this checkout's xmmframe, before any installed copy
 os.environ.setdefault("PYTHONPATH", str(HERE.parent))  # the kernels that execute the threads
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import xmmframe  # noqa: E402
 

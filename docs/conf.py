@@ -16,7 +16,7 @@ sys.path.insert(0, str(HERE))  # the sas_users extension
 sys.path.insert(0, str(HERE.parent))  # this checkout's xmmframe, before any installed copy
 os.environ.setdefault("PYTHONPATH", str(HERE.parent))  # the kernels that execute the threads
 
-import xmmframe  # noqa: E402
+import xmmframe
 
 project = "xmmframe"
 author = "the xmmframe developers"

@@ -106,7 +106,7 @@ class SasTask:
         return ""
 
 
-def _resolve(dotted: str):  # noqa: ANN202 - any callable
+def _resolve(dotted: str):
     module, _, name = dotted.rpartition(".")
     return getattr(import_module(module), name)
 
@@ -204,7 +204,7 @@ def page_rst() -> list[str]:
     return ["", *lines, ""]
 
 
-def setup(app):  # noqa: ANN001, ANN201 - Sphinx extension entry point
+def setup(app):
     """Register the ``sas-tasks`` directive."""
     from docutils import nodes
     from docutils.statemachine import StringList

@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs"))
 sas_users = import_module("sas_users")
 
-from xmmframe.cli.main import COMMAND_MODULES, build_parser  # noqa: E402
+from xmmframe.cli.main import COMMAND_MODULES, build_parser
 
 
 def _cli_commands() -> dict[str, argparse.ArgumentParser]:

@@ -44,6 +44,9 @@ PYTHON_CALLS: dict[str, tuple[str, str]] = {
     "odfingest": ("xmmframe.io.odfingest.odfingest", 'odfingest("odf/")'),
     "epproc": ("xmmframe.proc.chain.epproc", 'xmmframe.open_odf("odf/").epproc()'),
     "emproc": ("xmmframe.proc.chain.emproc", 'xmmframe.open_odf("odf/").emproc()'),
+    "eexpmap": ("xmmframe.exposure_map",
+                'xmmframe.exposure_map(events, image, attitude="atthk.fits", pimin=500, pimax=2000)'),
+    "emosaic": ("xmmframe.mosaic", 'xmmframe.mosaic(images, expmaps).rate'),
 }
 
 #: Keywords that do not follow from the names (the CLI's own conversion, e.g. cli/evselect.py
@@ -70,6 +73,8 @@ KEYWORDS: dict[str, dict[str, str]] = {
     "arfgen": {"spectrumset": "spectrum", "rmfset": "rmf", "extendedsource": "extended",
                "detmaparray": "detmap_events", "sourcex": "source[0]", "sourcey": "source[1]"},
     "backscale": {"spectrumset": "spectrum", "badpixlocation": "events"},
+    "eexpmap": {"imageset": "image_or_wcs", "attitudeset": "attitude", "eventset": "events"},
+    "emosaic": {"imagesets": "images", "exposuresets": "expmaps", "minfraction": "min_fraction"},
     "specgroup": {"spectrumset": "spectrum", "ratioabovebgnd": "ratio_above_background",
                   "backgndset": "background", "rmfset": "rmf", "grouptemplate": "template"},
     "epiclccorr": {"srctslist": "source", "eventlist": "events", "bkgtslist": "background",

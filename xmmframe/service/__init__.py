@@ -1,0 +1,1 @@
+"""The web service: REST API, job queue, pages and the browser viewer."""

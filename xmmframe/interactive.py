@@ -48,7 +48,7 @@ from xmmframe.select.region import Region
 from xmmframe.service.viewdata import image_payload, screening_payload
 
 _PHYSICAL = re.compile(r"(?im)^(\s*)physical\b")
-_BACKGROUND = re.compile(r"tag=\{\s*background\s*\}", re.IGNORECASE)
+_EXCLUDED = re.compile(r"#.*\binclude=0\b")
 
 
 def _static(name: str) -> str:
@@ -134,9 +134,11 @@ def role_region(text: str, role: str) -> Region | None:
     chosen = wanted + [s for s in shapes if s.meta.get("include", 1) == 0]
     with tempfile.TemporaryDirectory(prefix="xmmframe-regions-") as folder:
         path = os.path.join(folder, f"{role}.reg")
-        body = Regions(chosen).serialize(format="ds9")
+        body = re.sub(r"(?im)^(\s*)image\b", r"\1physical", Regions(chosen).serialize(format="ds9"))
+        # regions writes an exclusion as the property "include=0"; ds9 (and xmmframe) read a leading "-"
+        lines = ["-" + line if _EXCLUDED.search(line) else line for line in body.splitlines()]
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(re.sub(r"(?im)^(\s*)image\b", r"\1physical", body))
+            handle.write("\n".join(lines) + "\n")
         region = Region.read(path)
     return replace(region, source=f"{role} region")
 

@@ -107,6 +107,15 @@ def image_geometry(payload: dict[str, Any], box: dict[str, float], view: dict[st
     return physical
 
 
+def brightest(payload: dict[str, Any], box: dict[str, float]) -> tuple[float, float]:
+    """The canvas pixel (first view) at the centre of the image's brightest pixel."""
+    nx, ny, b = payload["nx"], payload["ny"], payload["bin"]
+    index = max(range(nx * ny), key=payload["data"].__getitem__)
+    j, i = divmod(index, nx)
+    zoom = min(box["w"] / nx, box["h"] / ny)
+    return box["w"] / 2 + (i + 0.5 - nx / 2) * zoom, box["h"] / 2 - (j + 0.5 - ny / 2) * zoom
+
+
 def drag(driver: Any, points: list[tuple[int, int]]) -> None:
     """Press the left button at the first viewport point, move through the others, release."""
     actions = ActionBuilder(driver)

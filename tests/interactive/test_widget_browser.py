@@ -15,7 +15,7 @@ import pytest
 
 from xmmframe.interactive import Viewer
 from xmmframe.select import Circle
-from tests.browser import (PageServer, browser_errors, canvas_to_viewport, drag, image_geometry, press, rect,
+from tests.browser import (PageServer, brightest, browser_errors, canvas_to_viewport, drag, image_geometry, press, rect,
                            screenshot, viewport_to_canvas, wait_ready)
 
 TRAITS = ("image", "lightcurve", "regions_text", "source", "background", "gti_intervals", "gti_given", "exposure")
@@ -79,15 +79,8 @@ def test_a_circle_drawn_in_the_widget_reaches_python(page, widget, simulated):
     press(page, 'button[data-tool="circle"]')
     box = rect(page, "canvas.xmm-image")
     physical = image_geometry(widget.image, box)
-    # a circle on the simulated bright source: centre at its peak pixel, 8 canvas pixels of radius
-    data = np.array(widget.image["data"]).reshape(widget.image["ny"], widget.image["nx"])
-    j, i = np.unravel_index(np.argmax(data), data.shape)
-    b = widget.image["bin"]
-    zoom = min(box["w"] / widget.image["nx"], box["h"] / widget.image["ny"])
-    cx = box["w"] / 2 + (widget.image["xmin"] + (i + 0.5) * b - (widget.image["xmin"] + widget.image["nx"] * b / 2)) \
-        * zoom / b
-    cy = box["h"] / 2 - (widget.image["ymin"] + (j + 0.5) * b - (widget.image["ymin"] + widget.image["ny"] * b / 2)) \
-        * zoom / b
+    # a circle on the simulated bright source
+    cx, cy = brightest(widget.image, box)
     start = canvas_to_viewport(box, cx, cy)
     end = (start[0] + 6, start[1] + 6)
     drag(page, [start, (start[0] + 3, start[1] + 3), end])

@@ -661,12 +661,7 @@
         setActive("data-tool", tool);
       } else if (b.hasAttribute("data-role")) {
         role = b.getAttribute("data-role");
-        setActive("data-role", role);
-        if (selected >= 0 && selected < shapes.length && shapes[selected].role !== role) {
-          shapes[selected] = {type: shapes[selected].type, params: shapes[selected].params, role: role,
-                              exclude: shapes[selected].exclude};
-          changed();
-        }
+        setActive("data-role", role);   // the role of the shapes drawn next (edit tags in the text to change one)
       } else if (b.hasAttribute("data-scale")) {
         scale = b.getAttribute("data-scale");
         setActive("data-scale", scale);

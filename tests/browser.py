@@ -57,8 +57,9 @@ class PageServer:
         if not isinstance(body, (str, bytes)):
             body, kind = json.dumps(body), kind or "application/json"
         data = body.encode() if isinstance(body, str) else body
-        guess = "text/html" if path.endswith(".html") else "text/javascript" if path.endswith((".js", ".mjs")) \
-            else "text/css" if path.endswith(".css") else "application/octet-stream"
+        kinds = {".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
+                 ".css": "text/css"}
+        guess = kinds.get(os.path.splitext(path)[1], "application/octet-stream")
         self.routes[path] = (kind or guess, data)
 
     def close(self) -> None:
@@ -80,7 +81,8 @@ def rect(driver: Any, selector: str) -> dict[str, float]:
     """The element's bounding box in viewport CSS pixels and its canvas size (width/height attributes)."""
     return driver.execute_script(
         "const e = document.querySelector(arguments[0]); const r = e.getBoundingClientRect();"
-        "return {left: r.left, top: r.top, width: r.width, height: r.height, w: e.width, h: e.height};", selector)
+        "return {left: r.left, top: r.top, width: r.width, height: r.height, w: e.width, h: e.height};",
+        selector)
 
 
 def canvas_to_viewport(box: dict[str, float], x: float, y: float) -> tuple[int, int]:
@@ -109,7 +111,7 @@ def image_geometry(payload: dict[str, Any], box: dict[str, float], view: dict[st
 
 def brightest(payload: dict[str, Any], box: dict[str, float]) -> tuple[float, float]:
     """The canvas pixel (first view) at the centre of the image's brightest pixel."""
-    nx, ny, b = payload["nx"], payload["ny"], payload["bin"]
+    nx, ny = payload["nx"], payload["ny"]
     index = max(range(nx * ny), key=payload["data"].__getitem__)
     j, i = divmod(index, nx)
     zoom = min(box["w"] / nx, box["h"] / ny)

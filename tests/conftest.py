@@ -72,7 +72,8 @@ def chromium(tmp_path_factory: pytest.TempPathFactory):
     Downloads go to ``driver.download_dir``.
     """
     if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-        _missing("Chromium and chromedriver (Debian packages chromium, chromium-driver)", "XMMFRAME_REQUIRE_BROWSER")
+        _missing("Chromium and chromedriver (Debian packages chromium, chromium-driver)",
+                 "XMMFRAME_REQUIRE_BROWSER")
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service

@@ -128,10 +128,12 @@ def role_region(text: str, role: str) -> Region | None:
     if role not in ("source", "background"):
         raise ValueError(f"role must be 'source' or 'background', not {role!r}")
     shapes = list(parse_ds9(text))
-    wanted = [s for s in shapes if not s.meta.get("include", 1) == 0 and _is_background(s) == (role == "background")]
+    excluded = [s for s in shapes if s.meta.get("include", 1) == 0]
+    background = role == "background"
+    wanted = [s for s in shapes if s.meta.get("include", 1) != 0 and _is_background(s) == background]
     if not wanted:
         return None
-    chosen = wanted + [s for s in shapes if s.meta.get("include", 1) == 0]
+    chosen = wanted + excluded
     with tempfile.TemporaryDirectory(prefix="xmmframe-regions-") as folder:
         path = os.path.join(folder, f"{role}.reg")
         body = re.sub(r"(?im)^(\s*)image\b", r"\1physical", Regions(chosen).serialize(format="ds9"))

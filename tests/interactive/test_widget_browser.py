@@ -15,10 +15,11 @@ import pytest
 
 from xmmframe.interactive import Viewer
 from xmmframe.select import Circle
-from tests.browser import (PageServer, brightest, browser_errors, canvas_to_viewport, drag, image_geometry, press, rect,
-                           screenshot, viewport_to_canvas, wait_ready)
+from tests.browser import (PageServer, brightest, browser_errors, canvas_to_viewport, drag, image_geometry,
+                           press, rect, screenshot, viewport_to_canvas, wait_ready)
 
-TRAITS = ("image", "lightcurve", "regions_text", "source", "background", "gti_intervals", "gti_given", "exposure")
+TRAITS = ("image", "lightcurve", "regions_text", "source", "background", "gti_intervals", "gti_given",
+          "exposure")
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>widget</title><style>body {{ margin: 0 }} {css}</style></head>
@@ -110,10 +111,12 @@ def test_a_circle_drawn_in_the_widget_reaches_python(page, widget, simulated):
 
 
 def test_python_changes_reach_the_front_end(page):
-    text = "physical\ncircle(25000,26000,300) # tag={source}\nannulus(25000,26000,400,800) # tag={background}\n"
+    text = ("physical\ncircle(25000,26000,300) # tag={source}\n"
+            "annulus(25000,26000,400,800) # tag={background}\n")
     page.execute_script("window.model.set('regions_text', arguments[0])", text)
     state = {c[1]: c[2] for c in _sets(page) if c[0] == "set"}
-    assert state["source"] == "circle(25000,26000,300)" and state["background"] == "annulus(25000,26000,400,800)"
+    assert state["source"] == "circle(25000,26000,300)"
+    assert state["background"] == "annulus(25000,26000,400,800)"
     shown = page.execute_script("return document.querySelector('textarea.xmm-regions').value")
     assert "annulus(25000,26000,400,800) # color=red tag={background}" in shown
     page.execute_script("window.model.set('gti_intervals', [[265111700, 265112700]])")

@@ -80,7 +80,8 @@ def test_drawn_regions_and_gti_feed_the_products(pn, viewer):
 
 
 def test_every_shape_of_the_viewer_becomes_the_same_selection(pn):
-    text = ("physical\nbox(25000,26000,400,200,30) # tag={source}\nellipse(25000,26000,300,150,20) # tag={source}\n"
+    text = ("physical\nbox(25000,26000,400,200,30) # tag={source}\n"
+            "ellipse(25000,26000,300,150,20) # tag={source}\n"
             "polygon(24000,25000,24500,25000,24500,25600) # tag={source}\n-circle(25000,26000,50)\n")
     region = role_region(text, "source")
     direct = Region(include=(Box(25000, 26000, 200, 100, 30), Ellipse(25000, 26000, 300, 150, 20),

@@ -23,8 +23,8 @@ def simulated(tmp_path_factory):
 
 def _table(path):
     with fits.open(path) as hdul:
-        return {name: np.array(hdul["EVENTS"].data[name]) for name in ("TIME", "X", "Y", "PI", "PATTERN", "FLAG")}, \
-            dict(hdul["EVENTS"].header)
+        names = ("TIME", "X", "Y", "PI", "PATTERN", "FLAG")
+        return {name: np.array(hdul["EVENTS"].data[name]) for name in names}, dict(hdul["EVENTS"].header)
 
 
 @pytest.mark.parametrize("instrument", ["EPN", "EMOS1"])

@@ -22,8 +22,8 @@ import xmmframe
 from xmmframe import GTI
 from xmmframe.products import flare_gti
 from xmmframe.service.viewdata import image_payload, lightcurve_payload
-from tests.browser import (PageServer, brightest, browser_errors, canvas_to_viewport, click_at, drag, image_geometry, press,
-                           rect, screenshot, viewport_to_canvas, wait_ready)
+from tests.browser import (PageServer, brightest, browser_errors, canvas_to_viewport, click_at, drag,
+                           image_geometry, press, rect, screenshot, viewport_to_canvas, wait_ready)
 from tests.sim.simulated import build
 
 PAGE = """<!doctype html>
@@ -167,7 +167,8 @@ def test_source_background_and_a_brushed_flare(page, pn, payloads):
     drag(page, [k0, k1])
     keep = GTI([round(lc_time(page, viewport_to_canvas(lc, *p)[0]), 3) for p in (k0,)],
                [round(lc_time(page, viewport_to_canvas(lc, *p)[0]), 3) for p in (k1,)])
-    np.testing.assert_allclose(np.array(state(page)["gti"]), np.array((expected | keep).intervals), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(np.array(state(page)["gti"]), np.array((expected | keep).intervals),
+                               rtol=0, atol=1e-6)
     press(page, "button.xmm-reset-gti")
     assert gti_of(state(page)["gti"]) == screening.gti
 
@@ -180,7 +181,8 @@ def test_the_threshold_typed_or_dragged(page, pn, payloads):
     assert gti_of(state(page)["gti"]) == flare_gti(pn, threshold=0.9).gti
     # drag the threshold line down to a pixel row: the new threshold is that row's rate
     lc = rect(page, "canvas.xmm-lightcurve")
-    g = page.execute_script("return Object.assign({}, document.querySelector('canvas.xmm-lightcurve').dataset)")
+    g = page.execute_script(
+        "return Object.assign({}, document.querySelector('canvas.xmm-lightcurve').dataset)")
     top, bottom, rmax = float(g["top"]), lc["h"] - float(g["bottom"]), float(g["rmax"])
     line_y = bottom - 0.9 / rmax * (bottom - top)
     start = canvas_to_viewport(lc, 300, line_y)
@@ -270,7 +272,8 @@ def test_zoom_pan_move_delete_and_the_other_shapes(page, payloads):
     e1, e2 = canvas_to_viewport(box, 300, 300), canvas_to_viewport(box, 320, 290)
     drag(page, [e1, e2])
     (ex0, ey0), (ex1, ey1) = (physical(*viewport_to_canvas(box, *p)) for p in (e1, e2))
-    assert params(state(page)["source"]) == pytest.approx([ex0, ey0, abs(ex1 - ex0), abs(ey1 - ey0), 0], abs=0.006)
+    assert params(state(page)["source"]) == pytest.approx([ex0, ey0, abs(ex1 - ex0), abs(ey1 - ey0), 0],
+                                                          abs=0.006)
 
     press(page, 'button[data-tool="polygon"]')
     vertices = [canvas_to_viewport(box, x, y) for x, y in ((400, 400), (440, 400), (430, 450))]

@@ -784,7 +784,16 @@
       ctx.textAlign = "center";
       ctx.fillText((curve.band || "") + " (count/s)", 0, 0);
       ctx.restore();
-      // the curve, bins above the threshold in red
+      // the curve as steps, bins above the threshold in red
+      ctx.strokeStyle = "#9aa";
+      ctx.beginPath();
+      for (var s = 0; s < curve.rate.length; s++) {
+        var yy = ry(g, curve.rate[s]);
+        if (s === 0) ctx.moveTo(tx(g, curve.time[s]), yy); else ctx.lineTo(tx(g, curve.time[s]), yy);
+        ctx.lineTo(tx(g, curve.time[s] + curve.binsize), yy);
+      }
+      ctx.stroke();
+      ctx.lineWidth = 2;
       for (var k = 0; k < curve.rate.length; k++) {
         var a = tx(g, curve.time[k]), b = tx(g, curve.time[k] + curve.binsize);
         ctx.strokeStyle = curve.rate[k] <= threshold ? "#1f4fbf" : "#d02020";

@@ -145,8 +145,9 @@ def press(driver: Any, selector: str) -> None:
 
 
 def browser_errors(driver: Any) -> list[str]:
-    """Severe messages of the page's console (JavaScript errors)."""
-    return [entry["message"] for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
+    """Severe messages of the page's console (JavaScript errors; a missing favicon.ico is not one)."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry.get("level") == "SEVERE" and "/favicon.ico " not in entry["message"]]
 
 
 def screenshot(driver: Any, name: str) -> Path:

@@ -46,9 +46,8 @@ PARAMS = (
 def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Correct the source curve and write it."""
     from xmmframe.ccf.access import Calibration
-    from xmmframe.io.fits_write import provenance_keywords
+    from xmmframe.io.cards import drop_keywords, keyword_cards, provenance_keywords, set_keywords
     from xmmframe.io.ogip import write_lightcurve
-    from xmmframe.model.products import drop_keywords, keyword_cards, set_keywords
     from xmmframe.model.provenance import Provenance
     from xmmframe.products.epiclccorr import epiclccorr
 

@@ -67,12 +67,12 @@ from xmmframe.imaging.detector_sky import DetectorSky
 from xmmframe.imaging.expmap_kernel import accumulate
 from xmmframe.imaging.vignetting import DET_ARCMIN, OPTICAL_AXIS, band_energy, vignetting_table
 from xmmframe.io.events import open_events
-from xmmframe.io.fits_write import provenance_keywords
+from xmmframe.io.cards import keyword_cards, provenance_keywords
 from xmmframe.io.odf import read_attitude
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.events import EventList
 from xmmframe.model.flags import PN_FLAGS
-from xmmframe.model.products import Image, keyword_cards
+from xmmframe.model.products import Image
 from xmmframe.model.provenance import Provenance
 from xmmframe.products.ccd_layout import CcdLayout, FieldOfView
 from xmmframe.products.exposure import CcdTimes, ccd_times, frame_live, frame_table

@@ -40,7 +40,8 @@ import polars as pl
 from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
-from xmmframe.model.products import GtiTable, LightCurve, drop_keywords, set_keywords
+from xmmframe.model.products import GtiTable, LightCurve
+from xmmframe.io.cards import drop_keywords, set_keywords
 from xmmframe.products.binning import Axis
 from xmmframe.products.dss import DataSubspace
 from xmmframe.products.exposure import CcdTimes, current_gti_tables, fracexp_curve

@@ -32,7 +32,8 @@ import numpy as np
 import polars as pl
 
 from xmmframe.errors import ProductError
-from xmmframe.model.products import LightCurve, set_keywords
+from xmmframe.model.products import LightCurve
+from xmmframe.io.cards import set_keywords
 
 
 def region_area(region: pl.DataFrame | None) -> float | None:

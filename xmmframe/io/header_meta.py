@@ -33,16 +33,10 @@ _MACRO = re.compile(r"^XMMEA_[A-Z0-9]+$")
 
 
 class _Keywords:
-    """Keyword look-up in the main table header, then the primary header."""
+    """Keyword look-up in the main table header, then the primary header (:meth:`EventMeta.keyword`)."""
 
-    def __init__(self, table: fits.Header, primary: fits.Header) -> None:
-        self.headers = (table, primary)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        for header in self.headers:
-            if name in header:
-                return header[name]
-        return default
+    def __init__(self, meta: EventMeta) -> None:
+        self.get = meta.keyword
 
     def text(self, name: str) -> str | None:
         value = self.get(name)
@@ -156,7 +150,7 @@ def event_list_metadata(meta: EventMeta) -> EventListMetaData:
     EventListMetaData
     """
     table, primary = meta.header, meta.primary_header
-    keys = _Keywords(table, primary)
+    keys = _Keywords(meta)
     found = columns(table)
     return EventListMetaData(observation=observation(keys), time=time_system(keys),
                              sky=sky_axes(keys, table, list(found)), columns=found,

@@ -174,7 +174,7 @@ class Spectrum(Product):
 
     def rmf(self, **options: Any) -> "Rmf":
         """The redistribution matrix for this spectrum (SAS rmfgen); see
-        :func:`xmmframe.products.responses.rmfgen` for the options.
+        :func:`xmmframe.products.rmf.rmfgen` for the options.
 
         Examples
         --------
@@ -184,7 +184,7 @@ class Spectrum(Product):
 
     def arf(self, **options: Any) -> "Arf":
         """The ancillary response for this spectrum (SAS arfgen); see
-        :func:`xmmframe.products.responses.arfgen` for the options.
+        :func:`xmmframe.products.arf.arfgen` for the options.
 
         Examples
         --------

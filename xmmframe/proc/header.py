@@ -10,7 +10,7 @@ attitude, ``AVRG_PNT = 'MEDIAN'``), the sky grid (``REFX*``/``REFY*``), the per-
 Examples
 --------
 >>> from xmmframe.proc.header import table_cards
->>> from xmmframe.proc.layout import ColumnSpec
+>>> from xmmframe.proc.event_format import ColumnSpec
 >>> import polars as pl
 >>> cards = table_cards("STDGTI01", [ColumnSpec("START", pl.Float64, "lower GTI boundary", "s")], {})
 >>> cards[8][:8], cards[-1][:8]
@@ -37,7 +37,7 @@ from xmmframe.model.hdu import RawHdu, creation_date
 from xmmframe.model.meta import EventMeta
 from xmmframe.model.provenance import Provenance
 from xmmframe.proc.coordinates import SkyGrid
-from xmmframe.proc.layout import ColumnSpec, column_cards
+from xmmframe.proc.event_format import ColumnSpec, column_cards
 
 _TIME_KEYWORDS: dict[str, tuple[object, str]] = {
     "TIMEUNIT": ("s", "All times in s unless specified otherwise"),

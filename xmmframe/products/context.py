@@ -30,9 +30,9 @@ from xmmframe.model.meta import EventMeta
 from xmmframe.model.products import GtiTable
 from xmmframe.io.cards import drop_keywords, keyword_cards, provenance_cards
 from xmmframe.model.provenance import Provenance
-from xmmframe.products.dss import DataSubspace
+from xmmframe.select.dss import DataSubspace
 from xmmframe.products.exposure import CcdTimes, ccd_times
-from xmmframe.products.selection import RegionShape, ResolvedSelection, resolve_selection
+from xmmframe.select.resolve import RegionShape, ResolvedSelection, resolve_selection
 
 #: Observation keywords copied from the event list to every product table (card images kept).
 OBSERVATION_KEYWORDS = ("TELESCOP", "INSTRUME", "FILTER", "DATAMODE", "SUBMODE", "OBS_ID", "EXP_ID", "EXPIDSTR",

@@ -15,7 +15,7 @@ Examples
 >>> TimeSystem(tstart=1.0e8, tstop=1.0e8 + 3.0e4).elapsed
 30000.0
 >>> sky = SkyAxes(crval=(263.66, -32.56), cdelt=(-1.3888889e-05, 1.3888889e-05), crpix=(25921.0, 25921.0))
->>> [round(float(v), 2) for v in sky.wcs().all_pix2world([25921.0], [25921.0], 1)]
+>>> [round(float(v), 2) for v in sky.wcs().all_pix2world(25921.0, 25921.0, 1)]
 [263.66, -32.56]
 """
 

@@ -134,14 +134,20 @@ class Region:
             return _from_table(read_region_table(spath, block), columns)
         if block is not None:
             raise RegionFileError(f"a ds9 region file has no extensions (asked for {block!r})", spath)
-        include: list[Shape] = []
-        exclude: list[Shape] = []
-        for item in read_ds9(spath):
-            shape = _from_ds9(item, columns or ("X", "Y"), spath)
-            (include if item.include else exclude).append(shape)
-        if not include and not exclude:
-            raise RegionFileError("the ds9 region file has no shapes (an empty region would select every event)", spath)
-        return cls(tuple(include), tuple(exclude), spath)
+        return _from_ds9_shapes(read_ds9(spath), columns or ("X", "Y"), spath)
+
+    @classmethod
+    def from_ds9(cls, text: str, columns: tuple[str, str] = ("X", "Y"), source: str = "ds9 region") -> Region:
+        """A region from ds9 region text (physical coordinates, or a sky frame such as ``fk5;``).
+
+        Examples
+        --------
+        >>> Region.from_ds9("circle(24635.6,24158.8,200)").to_sas()
+        '((X,Y) in circle(24635.6,24158.8,200))'
+        """
+        from xmmframe.io.regions import parse_ds9
+
+        return _from_ds9_shapes(parse_ds9(text, source), columns, source)
 
     @classmethod
     def from_frame(cls, frame: pl.DataFrame, columns: tuple[str, str] | None = None) -> Region:
@@ -317,6 +323,18 @@ def _any_shape(shapes: Sequence[Shape], meta: EventMeta | None) -> pl.Expr:
 
 def _physical(shape: Shape, meta: EventMeta) -> Shape:
     return shape.to_physical(meta) if isinstance(shape, SkyShape) else shape
+
+
+def _from_ds9_shapes(items: Sequence[Any], columns: tuple[str, str], source: str) -> Region:
+    """The region of parsed ds9 shapes: inclusions and exclusions."""
+    include: list[Shape] = []
+    exclude: list[Shape] = []
+    for item in items:
+        shape = _from_ds9(item, columns, source)
+        (include if item.include else exclude).append(shape)
+    if not include and not exclude:
+        raise RegionFileError("the ds9 region has no shapes (an empty region would select every event)", source)
+    return Region(tuple(include), tuple(exclude), source)
 
 
 def _from_ds9(item: Any, columns: tuple[str, str], path: str) -> Shape:

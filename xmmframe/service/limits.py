@@ -42,7 +42,7 @@ class ServiceLimits:
 
     max_body_bytes: int = 8 << 20
     max_expression_chars: int = 65536
-    max_region_chars: int = 1 << 20
+    max_region_chars: int = 8 << 20
     max_region_vertices: int = 10000
     max_gti_intervals: int = 10000
     max_time_bins: int = 1_000_000

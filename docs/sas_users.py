@@ -47,6 +47,9 @@ PYTHON_CALLS: dict[str, tuple[str, str]] = {
     "eexpmap": ("xmmframe.exposure_map",
                 'xmmframe.exposure_map(events, image, attitude="atthk.fits", pimin=500, pimax=2000)'),
     "emosaic": ("xmmframe.mosaic", 'xmmframe.mosaic(images, expmaps).rate'),
+    "eregionanalyse": ("xmmframe.products.optimise_source_region",
+                       'optimise_source_region(events, "circle(24635.6,24158.8,400)", '
+                       '"annulus(24635.6,24158.8,1000,2000)").ds9'),
 }
 
 #: Keywords that do not follow from the names (the CLI's own conversion, e.g. cli/evselect.py
@@ -75,6 +78,8 @@ KEYWORDS: dict[str, dict[str, str]] = {
     "backscale": {"spectrumset": "spectrum", "badpixlocation": "events"},
     "eexpmap": {"imageset": "image_or_wcs", "attitudeset": "attitude", "eventset": "events"},
     "emosaic": {"imagesets": "images", "exposuresets": "expmaps", "minfraction": "min_fraction"},
+    "eregionanalyse": {"imageset": "events", "table": "events", "srcexp": "source", "backexp": "background",
+                       "expression": "selection"},
     "specgroup": {"spectrumset": "spectrum", "ratioabovebgnd": "ratio_above_background",
                   "backgndset": "background", "rmfset": "rmf", "grouptemplate": "template"},
     "epiclccorr": {"srctslist": "source", "eventlist": "events", "bkgtslist": "background",

@@ -9,8 +9,7 @@ shapes in SAS conventions.
   shape name marks an exclusion.  The position columns are named by ``MFORM1``
   (``'DETX,DETY'``), else ``X``/``Y``, else they are the first two numeric columns other
   than ``R``, ``ROTANG`` and ``COMPONENT``.
-* :func:`read_ds9` parses a ds9 region file (at most :data:`MAX_DS9_BYTES`, 16 MiB), and
-  :func:`parse_ds9` ds9 region text, with
+* :func:`read_ds9` parses a ds9 region file (at most :data:`MAX_DS9_BYTES`, 16 MiB) with
   the ``regions`` package, one shape at a time, remembering each shape's coordinate frame; ds9 ``physical`` coordinates (which
   ``regions`` does not support) are read as ``image`` and marked ``physical``.  A file with
   no frame statement is in ``physical`` coordinates (the ds9 default).
@@ -236,26 +235,30 @@ def read_ds9(path: str | os.PathLike[str]) -> list[Ds9Shape]:
     return parse_ds9(text, spath)
 
 
-def parse_ds9(text: str, source: str = "ds9 region") -> list[Ds9Shape]:
-    """The shapes of ds9 region text (as typed in a form, or the content of a region file).
+def parse_ds9(text: str, source: str | None = None) -> list[Ds9Shape]:
+    """The shapes of ds9 region text (a file's content, or a string such as ``circle(1,2,3)``).
 
-    ``source`` names the text in error messages.
+    Statements are separated by new lines or ``;``; without a frame statement the
+    coordinates are ``physical``.  ``source`` names the text in error messages.
 
     Raises
     ------
     xmmframe.errors.RegionFileError
-        On a shape or coordinate frame that cannot be read, naming the line.
+        On a shape or coordinate frame that cannot be read, naming the line; on text longer
+        than :data:`MAX_DS9_BYTES`.
 
     Examples
     --------
-    >>> [(s.frame, s.include) for s in parse_ds9("circle(100,100,20)\\n-circle(110,100,5)")]
-    [('physical', True), ('physical', False)]
+    >>> shapes = parse_ds9("physical; circle(100,200,30) ; -circle(100,200,5)")
+    >>> [(type(s.region).__name__, s.frame, s.include) for s in shapes]
+    [('CirclePixelRegion', 'physical', True), ('CirclePixelRegion', 'physical', False)]
     """
-    if len(text) > MAX_DS9_BYTES:
-        raise RegionFileError(f"{len(text)} characters is more than the {MAX_DS9_BYTES} ds9 region text may have",
-                              source)
     from regions import Regions
 
+    spath = source
+    if len(text) > MAX_DS9_BYTES:
+        raise RegionFileError(f"{len(text)} characters is more than the {MAX_DS9_BYTES} ds9 region text may have",
+                              spath)
     shapes: list[Ds9Shape] = []
     frame = "physical"
     for number, line in enumerate(text.splitlines(), start=1):
@@ -268,13 +271,13 @@ def parse_ds9(text: str, source: str = "ds9 region") -> list[Ds9Shape]:
                 continue
             match = _SHAPE_CALL.match(statement)
             if match is None:
-                raise RegionFileError(f"line {number}: cannot read {statement!r}", source)
+                raise RegionFileError(f"line {number}: cannot read {statement!r}", spath)
             if match.group(2).lower() in _ANNOTATIONS:
                 continue
             if frame not in _SKY_FRAMES + _PIXEL_FRAMES:
                 raise RegionFileError(
                     f"line {number}: ds9 {frame!r} coordinates are not supported (use physical or a sky frame)",
-                    source,
+                    spath,
                 )
             parser_frame = "image" if frame == "physical" else frame
             with warnings.catch_warnings(record=True) as caught:
@@ -282,10 +285,10 @@ def parse_ds9(text: str, source: str = "ds9 region") -> list[Ds9Shape]:
                 try:
                     parsed = Regions.parse(f"{parser_frame}; {statement}", format="ds9")
                 except Exception as err:  # noqa: BLE001 - regions raises many kinds
-                    raise RegionFileError(f"line {number}: cannot read {statement!r}: {err}", source) from None
+                    raise RegionFileError(f"line {number}: cannot read {statement!r}: {err}", spath) from None
             if not parsed:
                 reason = "; ".join(str(w.message) for w in caught) or "unsupported shape"
-                raise RegionFileError(f"line {number}: cannot read {statement!r}: {reason}", source)
+                raise RegionFileError(f"line {number}: cannot read {statement!r}: {reason}", spath)
             for region in parsed:
                 shapes.append(Ds9Shape(region, frame, bool(region.meta.get("include", True)), number))
     return shapes

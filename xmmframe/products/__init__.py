@@ -8,7 +8,8 @@ flare recipe), :mod:`.lccorr` (epiclccorr's relative corrections), :mod:`.filter
 filtered event list), :mod:`.evselect` (one pass, many products), :mod:`.ccd_layout` (CCD
 footprints, bad pixels and field of view measured from an event list), :mod:`.backscale`
 (region areas, SAS backscale), :mod:`.resolution` and :mod:`.grouping` (SAS specgroup and
-grppha), :mod:`.epiclccorr` (SAS epiclccorr on existing curves) and :mod:`.quicklook` (plots).
+grppha), :mod:`.epiclccorr` (SAS epiclccorr on existing curves), :mod:`.regionanalyse` (centred,
+signal-to-noise optimal source circles, SAS eregionanalyse) and :mod:`.quicklook` (plots).
 
 Examples
 --------
@@ -29,6 +30,7 @@ from xmmframe.products.image import make_image
 from xmmframe.products.lccorr import correct_lightcurve
 from xmmframe.products.lightcurve import make_lightcurve
 from xmmframe.products.quicklook import save_quicklook
+from xmmframe.products.regionanalyse import RegionAnalysis, optimise_source_region
 from xmmframe.products.responses import arfgen, lightcurve_absolute_correction, rmfgen
 from xmmframe.products.spectrum import make_spectra, make_spectrum
 
@@ -48,6 +50,8 @@ __all__ = [
     "make_lightcurve",
     "make_spectra",
     "make_spectrum",
+    "optimise_source_region",
+    "RegionAnalysis",
     "region_area",
     "rmfgen",
     "save_quicklook",

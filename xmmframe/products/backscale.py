@@ -172,7 +172,15 @@ def region_bounds(region: Any) -> tuple[float, float, float, float]:
 # ---------------------------------------------------------------------------- areas
 
 
-def _inside(region: Any, columns: tuple[str, str], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def inside_region(region: Any, columns: tuple[str, str], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether the points ``(x, y)`` (in ``columns``) are in ``region`` (a boolean array).
+
+    Examples
+    --------
+    >>> from xmmframe.select import Circle, Region
+    >>> inside_region(Region((Circle(0.0, 0.0, 1.0),)), ("X", "Y"), np.array([0.5, 2.0]), np.array([0.0, 0.0]))
+    array([ True, False])
+    """
     frame = pl.DataFrame({columns[0]: x, columns[1]: y})
     return frame.select(region.to_expr()).to_series().to_numpy()
 
@@ -220,7 +228,7 @@ def region_area(
     for first in range(0, ny, rows_per_chunk):
         ys = ymin + width * (np.arange(first, min(ny, first + rows_per_chunk)) + 0.5)
         gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
-        inside = _inside(region, columns, gx, gy)
+        inside = inside_region(region, columns, gx, gy)
         inside_total += int(inside.sum())
         if layout is not None:
             good = layout.on_ccd(gx[inside], gy[inside])
@@ -231,7 +239,7 @@ def region_area(
     if layout is None:
         return RegionArea(inside_total * element_area, inside_total * element_area, 0, 0.0, width)
     bx, by = layout.bad_pixel_positions()
-    bad = _inside(region, columns, bx, by) if bx.size else np.zeros(0, dtype=bool)
+    bad = inside_region(region, columns, bx, by) if bx.size else np.zeros(0, dtype=bool)
     if bx.size and ignore_out_of_fov:
         bad &= layout.fov.contains(bx, by)
     return RegionArea(inside_total * element_area, on_total * element_area, int(bad.sum()), layout.bad_pixel_area,

@@ -134,20 +134,49 @@ class Region:
             return _from_table(read_region_table(spath, block), columns)
         if block is not None:
             raise RegionFileError(f"a ds9 region file has no extensions (asked for {block!r})", spath)
-        return _from_ds9_shapes(read_ds9(spath), columns or ("X", "Y"), spath)
+        include: list[Shape] = []
+        exclude: list[Shape] = []
+        for item in read_ds9(spath):
+            shape = _from_ds9(item, columns or ("X", "Y"), spath)
+            (include if item.include else exclude).append(shape)
+        if not include and not exclude:
+            raise RegionFileError("the ds9 region file has no shapes (an empty region would select every event)", spath)
+        return cls(tuple(include), tuple(exclude), spath)
 
     @classmethod
-    def from_ds9(cls, text: str, columns: tuple[str, str] = ("X", "Y"), source: str = "ds9 region") -> Region:
-        """A region from ds9 region text (physical coordinates, or a sky frame such as ``fk5;``).
+    def from_ds9(cls, text: str, columns: tuple[str, str] = ("X", "Y"), source: str = "") -> Region:
+        """A region from ds9 region text (``physical`` by default; ``fk5;`` etc. for sky coordinates).
+
+        Parameters
+        ----------
+        text : str
+            ds9 statements separated by ``;`` or new lines, e.g. ``'circle(24635.6,24158.8,200)'``
+            or ``'fk5; circle(263.65,-32.58,10")'``; ``-shape(...)`` excludes.
+        columns : (str, str)
+            The column pair the shapes apply to.
+        source : str
+            Where the text came from, for messages.
+
+        Raises
+        ------
+        xmmframe.errors.RegionFileError
+            When the text cannot be read or holds no shape.
 
         Examples
         --------
-        >>> Region.from_ds9("circle(24635.6,24158.8,200)").to_sas()
-        '((X,Y) in circle(24635.6,24158.8,200))'
+        >>> Region.from_ds9("annulus(24635.6,24158.8,300,600); -circle(24000,24000,50)").to_sas()
+        '((X,Y) in annulus(24635.6,24158.8,300,600)) && !((X,Y) in circle(24000,24000,50))'
         """
         from xmmframe.io.regions import parse_ds9
 
-        return _from_ds9_shapes(parse_ds9(text, source), columns, source)
+        include: list[Shape] = []
+        exclude: list[Shape] = []
+        for item in parse_ds9(text, source or None):
+            shape = _from_ds9(item, columns, source)
+            (include if item.include else exclude).append(shape)
+        if not include and not exclude:
+            raise RegionFileError(f"the ds9 region {text[:80]!r} has no shapes", source or None)
+        return cls(tuple(include), tuple(exclude), source)
 
     @classmethod
     def from_frame(cls, frame: pl.DataFrame, columns: tuple[str, str] | None = None) -> Region:
@@ -323,18 +352,6 @@ def _any_shape(shapes: Sequence[Shape], meta: EventMeta | None) -> pl.Expr:
 
 def _physical(shape: Shape, meta: EventMeta) -> Shape:
     return shape.to_physical(meta) if isinstance(shape, SkyShape) else shape
-
-
-def _from_ds9_shapes(items: Sequence[Any], columns: tuple[str, str], source: str) -> Region:
-    """The region of parsed ds9 shapes: inclusions and exclusions."""
-    include: list[Shape] = []
-    exclude: list[Shape] = []
-    for item in items:
-        shape = _from_ds9(item, columns, source)
-        (include if item.include else exclude).append(shape)
-    if not include and not exclude:
-        raise RegionFileError("the ds9 region has no shapes (an empty region would select every event)", source)
-    return Region(tuple(include), tuple(exclude), source)
 
 
 def _from_ds9(item: Any, columns: tuple[str, str], path: str) -> Shape:

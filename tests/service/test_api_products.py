@@ -127,3 +127,20 @@ def test_lightcurve_and_image_as_the_cli_makes_them(api, event_file, tmp_path, f
     assert "image.fits.png" in image["files"] and "src.lc.png" in curve["files"]
     png = client.get(f"/api/jobs/{image['id']}/files/image.fits.png")
     assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_centre_and_optimise(api, event_file, tmp_path):
+    from xmmframe.io.events import open_events
+    from xmmframe.products.regionanalyse import optimise_source_region
+
+    client, _ = api
+    job = submit(client, source="circle(24640,24150,300)", background=BACKGROUND, products=["spectrum"],
+                 optimise=True)
+    region = download(client, job, "optimised.reg", tmp_path).read_text()
+    best = optimise_source_region(open_events(event_file), "circle(24640,24150,300)", BACKGROUND,
+                                  selection=EXPRESSION)
+    assert best.ds9 in region
+    spectrum = download(client, job, "src.pha", tmp_path)
+    inside = open_events(event_file).filter(f"({EXPRESSION}) && ((X,Y) in {best.ds9})").count()
+    with fits.open(spectrum) as hdus:
+        assert hdus["SPECTRUM"].data["COUNTS"].sum() == inside > 0

@@ -373,6 +373,8 @@ def _form_request(form: Any, instrume: str, obs_id: str) -> dict[str, Any]:
             body["timebinsize"] = float(form["timebinsize"])
     except ValueError:
         raise RequestError("pi_min, pi_max and timebinsize must be numbers") from None
+    if form.get("optimise"):
+        body["optimise"] = True
     gti = (form.get("gti") or "").strip()
     if gti:
         body["gti"] = "flare" if gti == "flare" else _json(gti.encode())

@@ -11,7 +11,9 @@ The JSON body of ``POST /api/jobs`` (the job contract)::
 Instead of (or as well as) ``expression``, the RISA form's selection parts may be given:
 ``flag`` (``"0"``, ``"#XMMEA_EP"``, ``"#XMMEA_EM"``), ``pattern`` (``"<=4"``, ``"<=12"``,
 ``"==0"``) and ``pi`` (``[low, high]`` eV); they are joined with ``&&``.  Other optional
-fields: ``flare_threshold`` (count/s, with ``gti: "flare"``), ``imagebinsize`` (sky pixels).
+fields: ``flare_threshold`` (count/s, with ``gti: "flare"``), ``imagebinsize`` (sky pixels),
+``optimise`` (true: centre the source circle and choose its radius of best signal-to-noise
+against the background, as SAS eregionanalyse does).
 
 :func:`parse_job_request` checks types, names and limits only (no store needed); the
 application then checks the request against the exposure (:mod:`xmmframe.service.validate`).
@@ -46,7 +48,7 @@ INSTRUMENTS = ("EPN", "EMOS1", "EMOS2")
 FLAGS = {"0": "(FLAG==0)", "#XMMEA_EP": "#XMMEA_EP", "#XMMEA_EM": "#XMMEA_EM"}
 PATTERNS = {"<=4": "(PATTERN<=4)", "<=12": "(PATTERN<=12)", "==0": "(PATTERN==0)"}
 FIELDS = ("obs_id", "instrume", "expid", "expression", "flag", "pattern", "pi", "source", "background", "gti",
-          "flare_threshold", "products", "timebinsize", "imagebinsize")
+          "flare_threshold", "products", "timebinsize", "imagebinsize", "optimise")
 _IDENT = re.compile(r"^[A-Za-z0-9]{1,16}$")
 
 
@@ -67,6 +69,9 @@ class JobSpec:
     flare_threshold : float or None
     products : tuple of str
     timebinsize, imagebinsize : float
+    optimise : bool
+        Centre the source circle and choose its radius of best signal-to-noise against the
+        background (SAS eregionanalyse) before the products are made.
     """
 
     obs_id: str
@@ -80,6 +85,7 @@ class JobSpec:
     products: tuple[str, ...] = ()
     timebinsize: float = 100.0
     imagebinsize: float = 80.0
+    optimise: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON-ready data (what the job record keeps)."""
@@ -218,11 +224,16 @@ def parse_job_request(body: Any, limits: ServiceLimits | None = None) -> JobSpec
     threshold = _number(body, "flare_threshold", None, 0.0, 1e6)
     if threshold is not None and gti != "flare":
         raise RequestError('flare_threshold: only with "gti": "flare"')
+    optimise = body.get("optimise", False)
+    if not isinstance(optimise, bool):
+        raise RequestError(f"optimise: must be true or false, not {optimise!r}")
+    if optimise and source is None:
+        raise RequestError("optimise: needs a source region")
     return JobSpec(
         obs_id=obs_id or "", instrume=instrume, expid=expid, selection=_selection(body, limits),
         source=source, background=background, gti=gti, flare_threshold=threshold, products=products,
         timebinsize=_number(body, "timebinsize", 100.0, 0.0, 1e7) or 100.0,
-        imagebinsize=_number(body, "imagebinsize", 80.0, 0.0, 51840.0) or 80.0,
+        imagebinsize=_number(body, "imagebinsize", 80.0, 0.0, 51840.0) or 80.0, optimise=optimise,
     )
 
 

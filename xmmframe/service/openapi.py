@@ -65,6 +65,8 @@ OPENAPI: dict[str, Any] = {
                     "products": {"type": "array", "items": {"type": "string", "enum": list(PRODUCTS)}, "minItems": 1},
                     "timebinsize": {"type": "number", "default": 100},
                     "imagebinsize": {"type": "number", "default": 80},
+                    "optimise": {"type": "boolean", "default": False,
+                                 "description": "centre the source and choose its S/N-optimal radius"},
                 },
             },
             "Job": {

@@ -7,6 +7,9 @@ and the same parameters as a SAS thread gives them:
 
 * ``gti.fits`` - the job's GTI (its intervals, or :func:`~xmmframe.products.flare_gti` of the
   exposure), used as ``gti(gti.fits,TIME)`` in every selection;
+* ``optimised.reg`` - with ``optimise``, the source circle centred and of best signal-to-noise
+  (:func:`~xmmframe.products.regionanalyse.optimise_source_region`, SAS eregionanalyse), which
+  then replaces the source region;
 * ``src.pha`` (and ``bkg.pha``) - ``evselect withspectrumset=yes energycolumn=PI
   spectralbinsize=5 withspecranges=yes specchannelmin=0 specchannelmax=11999`` (pn: 20479),
   then ``backscale badpixlocation=<the exposure>``;
@@ -57,6 +60,8 @@ from xmmframe.products.backscale import backscale_file
 from xmmframe.products.evselect import evselect
 from xmmframe.products.gti_from_rate import flare_gti
 from xmmframe.products.quicklook import save_quicklook
+from xmmframe.products.regionanalyse import optimise_source_region
+from xmmframe.select import Region
 from xmmframe.products.responses import SpectrumContext, arfgen, rmfgen
 from xmmframe.service.validate import ResolvedJob
 from xmmframe.store import Store, open_store
@@ -145,7 +150,7 @@ def _spectrum_options(events: EventList) -> tuple[dict[str, Any], dict[str, Any]
 
 def _steps(job: ResolvedJob) -> int:
     products, regions = job.spec.products, 2 if job.background_sas else 1
-    count = 1 + (job.spec.gti is not None)
+    count = 1 + (job.spec.gti is not None) + job.spec.optimise
     count += regions if ("spectrum" in products or "lightcurve" in products) else 0
     count += ("rmf" in products) + ("arf" in products) + ("image" in products) + ("events" in products)
     return count + 1
@@ -160,6 +165,7 @@ class _Job:
         self.events = _events(root, job)
         self.table = exposure_key(self.spec.obs_id, self.spec.instrume, job.expid)
         self.quicklooks: list[str] = []
+        self.gti: GTI | None = None
 
     def path(self, name: str) -> str:
         return os.path.join(self.folder, name)
@@ -174,9 +180,19 @@ class _Job:
         else:
             gti = GTI([a for a, _ in spec.gti], [b for _, b in spec.gti])
             how = f"{len(spec.gti)} interval(s) given"
+        self.gti = gti
         write_gti(gti, self.path("gti.fits"), overwrite=True)
         self.log.step(f"gti.fits: {how}, {gti.total:.1f} s")
         return _and(spec.selection, "gti(gti.fits,TIME)")
+
+    def optimised_source(self) -> str:
+        """The source circle centred and of best signal-to-noise (SAS eregionanalyse); also ``optimised.reg``."""
+        events = self.events.filter(self.gti) if self.gti is not None else self.events
+        best = optimise_source_region(events, self.spec.source, self.spec.background, selection=self.spec.selection)
+        with atomic_output(self.path("optimised.reg")) as stream:
+            stream.write(f"# Region file format: DS9\nphysical\n{best.ds9}\n".encode())
+        self.log.step(f"optimised.reg: {best.ds9}, S/N {best.snr:.2f}")
+        return Region.from_ds9(best.ds9).to_sas()
 
     def region_products(self, selection: str | None, region: str, stem: str) -> None:
         products = self.spec.products
@@ -248,8 +264,9 @@ class _Job:
         spec = self.spec
         self.log.step(f"job of {self.table}: {', '.join(spec.products)}; selection {spec.selection or 'none'}")
         selection = self.selection()
+        source = self.optimised_source() if spec.optimise else self.job.source_sas
         if "spectrum" in spec.products or "lightcurve" in spec.products:
-            self.region_products(selection, self.job.source_sas or "", "src")
+            self.region_products(selection, source or "", "src")
             if self.job.background_sas:
                 self.region_products(selection, self.job.background_sas, "bkg")
             if "rmf" in spec.products or "arf" in spec.products:

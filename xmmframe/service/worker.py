@@ -182,7 +182,7 @@ class _Job:
             how = f"{len(spec.gti)} interval(s) given"
         self.gti = gti
         write_gti(gti, self.path("gti.fits"), overwrite=True)
-        self.log.step(f"gti.fits: {how}, {gti.total:.1f} s")
+        self.log.step(f"gti.fits: {how}, {gti.duration:.1f} s")
         return _and(spec.selection, "gti(gti.fits,TIME)")
 
     def optimised_source(self) -> str:

@@ -147,6 +147,14 @@ class Service:
             raise RequestError(f"no job {job_id}", 404)
         return record
 
+    def job_json(self, record: Any) -> dict[str, Any]:
+        """A job as the API gives it; a running job lists the files it has finished so far
+        (each is written atomically, so a listed file is complete and can be downloaded)."""
+        data = record.to_json()
+        if record.status == "running":
+            data["files"] = product_files(os.path.join(self.jobs_dir, record.id))
+        return data
+
     def exposure(self, request: Request) -> tuple[str, str, str]:
         """``(obs_id, instrume, expid)`` of an exposure route, checked against the catalogue."""
         obs_id, instrume = request.path_params["obs_id"], request.path_params["instrume"]
@@ -296,10 +304,10 @@ def _api_routes(service: Service) -> list[Route]:
                             headers={"Location": f"/api/jobs/{job_id}"})
 
     async def list_jobs(request: Request) -> Response:
-        return JSONResponse([record.to_json() for record in service.jobs.list()])
+        return JSONResponse([service.job_json(record) for record in service.jobs.list()])
 
     async def get_job(request: Request) -> Response:
-        return JSONResponse(service.record(request.path_params["job_id"]).to_json())
+        return JSONResponse(service.job_json(service.record(request.path_params["job_id"])))
 
     async def delete_job(request: Request) -> Response:
         record = service.record(request.path_params["job_id"])
@@ -319,7 +327,7 @@ def _api_routes(service: Service) -> list[Route]:
         name = check_file_name(request.path_params["name"])
         record = service.record(request.path_params["job_id"])
         folder = os.path.join(service.jobs_dir, record.id)
-        if name not in product_files(folder):
+        if record.status not in ("running", "done", "failed") or name not in product_files(folder):
             raise RequestError(f"job {record.id} has no file {name!r}", 404)
         return FileResponse(inside(service.jobs_dir, record.id, name), filename=name)
 
@@ -417,7 +425,7 @@ def _page_routes(service: Service) -> list[Route]:
 
     async def job(request: Request) -> Response:
         record = service.record(request.path_params["job_id"])
-        return render(request, "job.html", job=record.to_json())
+        return render(request, "job.html", job=service.job_json(record))
 
     async def login(request: Request) -> Response:
         if request.method == "GET":

@@ -66,7 +66,7 @@ class JobRecord:
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The job as the API gives it (the job contract, plus times and the request)."""
+        """The job as recorded (the job contract, plus times and the request)."""
         return {"id": self.id, "status": self.status, "progress": self.progress, "files": self.files,
                 "error": self.error, "created": self.created, "started": self.started, "finished": self.finished,
                 "request": self.request}

@@ -62,7 +62,9 @@ from xmmframe.products.gti_from_rate import flare_gti
 from xmmframe.products.quicklook import save_quicklook
 from xmmframe.products.regionanalyse import optimise_source_region
 from xmmframe.select import Region
-from xmmframe.products.responses import SpectrumContext, arfgen, rmfgen
+from xmmframe.products.arf import arfgen
+from xmmframe.products.rmf import rmfgen
+from xmmframe.products.spectrum_context import SpectrumContext
 from xmmframe.service.validate import ResolvedJob
 from xmmframe.store import Store, open_store
 from xmmframe.store.layout import exposure_key

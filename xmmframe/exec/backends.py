@@ -105,6 +105,23 @@ def _dask_client(client: Any, workers: int | None) -> tuple[Any, list[Any]]:
     return client, []
 
 
+def dask_client(client: Any = None, workers: int | None = None) -> tuple[Any, list[Any]]:
+    """A ``dask.distributed`` Client for a Client, a scheduler address or (None) a new
+    LocalCluster of ``workers`` processes with one thread each; and the things to ``close()``
+    when done (what was started here).
+
+    Raises
+    ------
+    ParameterError
+        dask.distributed not installed, or the scheduler unreachable.
+
+    Examples
+    --------
+    >>> client, owned = dask_client("tcp://127.0.0.1:8786")             # doctest: +SKIP
+    """
+    return _dask_client(client, workers)
+
+
 def run_dask(tasks: Sequence[Task], client: Any, workers: int | None, on_done: OnDone, on_lost: OnLost) -> list[Any]:
     """Run tasks on a Dask cluster: ``client`` (a Client or scheduler address), else a LocalCluster
     of ``workers`` processes with one thread each, started here and closed at the end."""

@@ -40,6 +40,7 @@ import numpy as np
 import polars as pl
 
 from xmmframe.errors import ProductError
+from xmmframe.io.ogip import rewrite_table
 from xmmframe.model.events import EventList
 from xmmframe.model.products import Spectrum
 from xmmframe.model.registry import register
@@ -310,5 +311,34 @@ def backscale(
     return replace(spectrum, backscal=area.backscal)
 
 
-__all__ = ["RESOLUTION", "RegionArea", "backscale", "default_resolution", "region_area", "region_bounds",
+def backscale_file(
+    spectrum: str | os.PathLike[str],
+    events: EventList | str | os.PathLike[str] | None = None,
+    *,
+    withbadpixcorr: bool = True,
+    resolution: float | None = None,
+    ignore_out_of_fov: bool = True,
+    command: str | None = None,
+) -> RegionArea:
+    """Write BACKSCAL into a spectrum file in place (atomically), as SAS backscale does.
+
+    ``events`` is SAS ``badpixlocation`` (a path or an :class:`EventList`), ``command`` the
+    command line recorded in the header.  Returns the area.
+
+    Examples
+    --------
+    >>> backscale_file("src.pha", "M1_clean.fits").backscal                         # doctest: +SKIP
+    """
+    area = spectrum_area(spectrum, events, withbadpixcorr=withbadpixcorr, resolution=resolution,
+                         ignore_out_of_fov=ignore_out_of_fov)
+    protect = [events] if isinstance(events, (str, os.PathLike)) else []
+    rewrite_table(spectrum, spectrum, "SPECTRUM", overwrite=True, protect=protect,
+                  keywords=[("BACKSCAL", area.backscal, "Area of the extraction region (0.05 arcsec pixels)")],
+                  history=[f"xmmframe backscale: BACKSCAL {area.backscal:.0f} = {area.on_ccd:.0f} on CCDs",
+                           (f"  - {area.bad_pixels} bad pixels x {area.bad_pixel_area:.0f} (geometric "
+                            f"{area.geometric:.0f})")], command=command)
+    return area
+
+
+__all__ = ["RESOLUTION", "RegionArea", "backscale", "backscale_file", "default_resolution", "region_area", "region_bounds",
            "shape_bounds", "spectrum_area", "spectrum_region"]

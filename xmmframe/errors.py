@@ -185,5 +185,9 @@ class ParameterError(XmmframeError):
     """A SAS-style task parameter is unknown, malformed or inconsistent."""
 
 
+class MergeWarning(UserWarning):
+    """Event lists being merged differ in a way the merged list may not represent (INSTRUME, FILTER)."""
+
+
 class CalibrationWarning(UserWarning):
     """Calibration that is usable but not authoritative (e.g. xmmframe's built-in set)."""

@@ -8,7 +8,8 @@ flare recipe), :mod:`.lccorr` (epiclccorr's relative corrections), :mod:`.filter
 filtered event list), :mod:`.evselect` (one pass, many products), :mod:`.ccd_layout` (CCD
 footprints, bad pixels and field of view measured from an event list), :mod:`.backscale`
 (region areas, SAS backscale), :mod:`.resolution` and :mod:`.grouping` (SAS specgroup and
-grppha), :mod:`.epiclccorr` (SAS epiclccorr on existing curves), :mod:`.regionanalyse` (centred,
+grppha), :mod:`.epiclccorr` (SAS epiclccorr on existing curves), :mod:`.merge` (event lists of several
+exposures as one, SAS merge), :mod:`.regionanalyse` (centred,
 signal-to-noise optimal source circles, SAS eregionanalyse) and :mod:`.quicklook` (plots).
 
 Examples
@@ -29,6 +30,7 @@ from xmmframe.products.gti_from_rate import FlareScreening, flare_gti, gti_from_
 from xmmframe.products.image import make_image
 from xmmframe.products.lccorr import correct_lightcurve
 from xmmframe.products.lightcurve import make_lightcurve
+from xmmframe.products.merge import merge_events
 from xmmframe.products.quicklook import save_quicklook
 from xmmframe.products.regionanalyse import RegionAnalysis, optimise_source_region
 from xmmframe.products.responses import arfgen, lightcurve_absolute_correction, rmfgen
@@ -50,6 +52,7 @@ __all__ = [
     "make_lightcurve",
     "make_spectra",
     "make_spectrum",
+    "merge_events",
     "optimise_source_region",
     "RegionAnalysis",
     "region_area",

@@ -34,9 +34,10 @@ Differences from SAS, and where they come from:
   :mod:`xmmframe.imaging.vignetting`), and checked on the 2-10 keV maps only.  Without it the
   ratio to SAS had a dipole fixed to the telescopes (2 % at 2', 4 % at 5', 10-14 % at 10-12' off
   axis) and 28-34 % of the pixels were within 5 %; with it 93-95 % of the 2-10 keV pixels are
-  (98 % within 4' of the axis).  The rest is at CCD borders and the field edge (partly exposed
-  pixels, bad columns masked differently) and a radial residual of about 1 % at 4'-8' (SAS's
-  vignetting averaged over the band against xmmframe's at the band centre).
+  (98 % within 4' of the axis).  The factor is energy independent; the MOS2 2-10 keV map shows
+  its azimuthal term larger at high energy (per-CCD ratios up to +3.4 % / -2.3 % remain there,
+  against < 1 % in 0.5-2 keV and for MOS1).  The rest is at CCD borders and the field edge
+  (partly exposed pixels) and on bad columns SAS masks that the event list's BADPIXnn do not list.
 * On the XGA maps the SAS values on axis are 1 % above the CCD's LIVETInn (9404 s against
   9301.5 s for MOS1 CCD 1); xmmframe's totals are LIVETInn exactly.
 

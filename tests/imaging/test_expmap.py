@@ -17,8 +17,8 @@ SAS used (the eexpmap command is in each map's XPROC0).  What is met and what is
   energy (its radial-only per-CCD ratios spread 0.85-1.13 in 0.5-2 keV and 0.85-1.15 in
   2-10 keV), which one fitted band cannot give and the 2-10 keV map may not be fitted to.
   The other pixels off by more than 5 % are at the CCD borders and field edge (partly exposed
-  pixels) and on single bad columns that SAS masks and the event list's BADPIXnn tables do not
-  list.
+  pixels) and along single detector columns where SAS has less exposure than xmmframe (columns
+  SAS masks or treats as bad-pixel neighbours that the event list's BADPIXnn do not give).
 """
 
 from __future__ import annotations

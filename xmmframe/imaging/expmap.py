@@ -37,7 +37,8 @@ Differences from SAS, and where they come from:
   (98 % within 4' of the axis).  The factor is energy independent; the MOS2 2-10 keV map shows
   its azimuthal term larger at high energy (per-CCD ratios up to +3.4 % / -2.3 % remain there,
   against < 1 % in 0.5-2 keV and for MOS1).  The rest is at CCD borders and the field edge
-  (partly exposed pixels) and on bad columns SAS masks that the event list's BADPIXnn do not list.
+  (partly exposed pixels) and along single detector columns where SAS has less exposure (columns
+  SAS masks that the event list's BADPIXnn do not give).
 * On the XGA maps the SAS values on axis are 1 % above the CCD's LIVETInn (9404 s against
   9301.5 s for MOS1 CCD 1); xmmframe's totals are LIVETInn exactly.
 

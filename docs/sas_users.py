@@ -41,7 +41,7 @@ PYTHON_CALLS: dict[str, tuple[str, str]] = {
     "backscale": ("xmmframe.products.backscale", "backscale(spectrum, events)  # or spectrum.backscale(events)"),
     "specgroup": ("xmmframe.products.group_spectrum", "spectrum.group(mincounts=25)"),
     "epiclccorr": ("xmmframe.products.epiclccorr", 'epiclccorr("src.lc", "events.fits", "bkg.lc")'),
-    "odfingest": ("xmmframe.io.odfingest.odfingest", 'odfingest("odf/")'),
+    "odfingest": ("xmmframe.proc.odfingest.odfingest", 'odfingest("odf/")'),
     "epproc": ("xmmframe.proc.chain.epproc", 'xmmframe.open_odf("odf/").epproc()'),
     "emproc": ("xmmframe.proc.chain.emproc", 'xmmframe.open_odf("odf/").emproc()'),
     "eexpmap": ("xmmframe.exposure_map",

@@ -27,7 +27,7 @@ from xmmframe.imaging.detector_sky import DetectorSky
 from xmmframe.imaging.expmap import _grid, exposure_map
 from xmmframe.imaging.vignetting import DET_ARCMIN, OPTICAL_AXIS
 from xmmframe.io.events import open_events
-from xmmframe.io.odf import read_attitude
+from xmmframe.io.odf_directory import read_attitude
 from xmmframe.model.products import Image
 
 OBS = "0201903501"

@@ -34,7 +34,7 @@ from xmmframe.imaging.attitude_steps import AttitudeSteps, attitude_steps
 from xmmframe.imaging.detector_sky import DetectorSky
 from xmmframe.imaging.expmap import exposure_map
 from xmmframe.io.events import open_events
-from xmmframe.io.odf import read_attitude
+from xmmframe.io.odf_directory import read_attitude
 from xmmframe.model.products import Image
 
 OBS = "0201903501"

@@ -8,7 +8,7 @@ How the map is made (SAS eexpmap's algorithm, with the geometry measured from th
 2. **Attitude steps** (:mod:`xmmframe.imaging.attitude_steps`, parameter ``attrebin``): the
    attitude (ATTHK/ATS) is merged into steps of stable pointing; each frame's live time goes
    to the step its time falls in.
-3. **Detector layout** (:class:`~xmmframe.products.ccd_layout.CcdLayout` in DETX/DETY): CCD
+3. **Detector layout** (:class:`~xmmframe.products.ccd_footprints.CcdLayout` in DETX/DETY): CCD
    footprints, bad pixels (``BADPIXnn``) and the field-of-view envelope, all measured from the
    event list; with ``mask_neighbours`` (on when the image's selection keeps only ``FLAG == 0``
    events, as SAS decides from the image's selection keywords) the pixels next to a bad pixel
@@ -77,14 +77,14 @@ from xmmframe.imaging.vignetting import (
     vignetting_table,
 )
 from xmmframe.io.events import open_events
-from xmmframe.io.fits_write import provenance_keywords
-from xmmframe.io.odf import read_attitude
+from xmmframe.io.cards import keyword_cards, provenance_keywords
+from xmmframe.io.odf_directory import read_attitude
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.events import EventList
 from xmmframe.model.flags import PN_FLAGS
-from xmmframe.model.products import Image, keyword_cards
+from xmmframe.model.products import Image
 from xmmframe.model.provenance import Provenance
-from xmmframe.products.ccd_layout import CcdLayout, FieldOfView
+from xmmframe.products.ccd_footprints import CcdLayout, FieldOfView
 from xmmframe.products.exposure import CcdTimes, ccd_times, frame_live, frame_table
 
 #: Keywords copied from the event list into the map (those SAS eexpmap writes).
@@ -267,7 +267,7 @@ def _pointing_attitude(events: EventList, tstart: float, tstop: float) -> Attitu
 def field_of_view(events: EventList, sectors: int = FOV_SECTORS) -> FieldOfView:
     """The field of view in DETX/DETY: per angular sector the largest event distance from the centroid.
 
-    Events flagged ``OUT_OF_FOV`` are left out.  As :class:`~xmmframe.products.ccd_layout.FieldOfView` but with fewer, fuller sectors
+    Events flagged ``OUT_OF_FOV`` are left out.  As :class:`~xmmframe.products.ccd_footprints.FieldOfView` but with fewer, fuller sectors
     (:data:`FOV_SECTORS`), each taking the largest radius of itself and its two neighbours, so that
     the envelope of a cleaned list reaches the field edge to a fraction of a detector pixel
     (the nearest-event shortfall of a sector with few events is what leaves the edge short).

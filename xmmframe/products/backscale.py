@@ -6,7 +6,7 @@ SAS backscale (1.6) computes ``area = geometric_area - ccd_gaps - bad_pixels`` i
 the region and on a CCD (and inside the field of view, ``ignoreoutoffov``) adds its area; every
 bad pixel whose centre is in the region subtracts the area of a pixel.  xmmframe does the same
 (vectorised), with the CCD footprints, bad pixels and field of view measured from the event list
-(:mod:`xmmframe.products.ccd_layout`).  The grid starts at the lower corner of the region's
+(:mod:`xmmframe.products.ccd_footprints`).  The grid starts at the lower corner of the region's
 bounding box, so a circle gets the symmetric lattice count.
 
 Checked against SAS (tests/products/test_backscale.py):
@@ -43,7 +43,7 @@ from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.products import Spectrum
 from xmmframe.model.registry import register
-from xmmframe.products.ccd_layout import CcdLayout
+from xmmframe.products.ccd_footprints import CcdLayout
 from xmmframe.select.shapes.base import Complement, Intersection, Union
 from xmmframe.select.shapes.circular import Annulus, Circle, Pie, Point
 from xmmframe.select.shapes.elliptical import Ellipse, EllipticAnnulus
@@ -253,7 +253,7 @@ def default_resolution(keywords: Any) -> float:
 
 def spectrum_region(spectrum: Any) -> tuple[Any, tuple[str, str], dict[str, Any]]:
     """The extraction region, its columns and the header keywords of a spectrum or light curve (object or path)."""
-    from xmmframe.products.responses import SpectrumContext, spectrum_context
+    from xmmframe.products.spectrum_context import SpectrumContext, spectrum_context
 
     product = hasattr(spectrum, "cards") and hasattr(spectrum, "region")
     ctx = SpectrumContext.from_spectrum(spectrum) if product else spectrum_context(spectrum)

@@ -33,7 +33,8 @@ import numpy as np
 import polars as pl
 
 from xmmframe.errors import ProductError
-from xmmframe.model.products import Image, LightCurve, Spectra, Spectrum, drop_keywords, keyword_cards
+from xmmframe.model.products import Image, LightCurve, Spectra, Spectrum
+from xmmframe.io.cards import drop_keywords, keyword_cards
 from xmmframe.model.responses import Arf, Rmf
 from xmmframe.products.binning import Axis, histogram
 

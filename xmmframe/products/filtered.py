@@ -31,7 +31,7 @@ from xmmframe.io.ogip import REGION_EXTNAME, gti_hdu, region_hdu
 from xmmframe.model.events import EventList
 from xmmframe.model.hdu import RawHdu
 from xmmframe.model.meta import EventMeta
-from xmmframe.model.products import set_keywords
+from xmmframe.io.cards import set_keywords
 from xmmframe.products.context import ProductContext
 from xmmframe.products.exposure import filter_frames, frame_table
 

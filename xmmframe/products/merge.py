@@ -56,8 +56,9 @@ from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import RawHdu
 from xmmframe.model.meta import EventMeta
-from xmmframe.model.products import GtiTable, keyword_cards, set_keywords
-from xmmframe.products.dss import DataSubspace
+from xmmframe.io.cards import keyword_cards, set_keywords
+from xmmframe.model.products import GtiTable
+from xmmframe.select.dss import DataSubspace
 from xmmframe.products.exposure import ccd_times
 from xmmframe.products.filtered import without_dss
 

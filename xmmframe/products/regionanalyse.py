@@ -62,7 +62,7 @@ from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.products.backscale import inside_region, region_area
-from xmmframe.products.ccd_layout import CcdLayout
+from xmmframe.products.ccd_footprints import CcdLayout
 from xmmframe.select.region import Region, SkyShape
 from xmmframe.select.shapes.base import Complement, Intersection, Shape, Union, format_number
 from xmmframe.select.shapes.circular import Circle

@@ -27,10 +27,7 @@ from xmmframe.products.quicklook import save_quicklook
 from xmmframe.store import Store
 from xmmframe.store.layout import exposure_key
 
-try:
-    from xmmframe.service.viewdata import image_payload, lightcurve_payload
-except ImportError:  # the viewer's payload module is not installed with this tree
-    from xmmframe.service._viewdata_standin import image_payload, lightcurve_payload
+from xmmframe.service.viewdata import image_payload, lightcurve_payload
 
 VIEWS_DIR = ".views"
 _CACHED = 32

@@ -12,7 +12,7 @@ with a normalised convolution, which needs no choice of spline nodes and never g
    map are divided out locally;
 3. **background map** = that rate x the exposure map (counts per pixel; 0 where there is no
    exposure).  Where the mask leaves a hole wider than the Gaussian the rate is taken from
-   a Gaussian four times as wide.
+   a Gaussian four times as wide (computed on a 4 times coarser grid).
 
 Examples
 --------
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import gaussian_filter, zoom
 
 from xmmframe.ccf.access import Calibration
 from xmmframe.ccf.psf import KingPsf
@@ -42,6 +42,16 @@ from xmmframe.imaging.detect_images import DetectionImage
 
 #: Gaussian sigma (arcsec) of the background smoothing.
 SMOOTHING = 60.0
+
+
+def _coarse_smooth(values: np.ndarray, sigma: float, factor: int = 4) -> np.ndarray:
+    """A wide Gaussian smoothing computed on a grid ``factor`` times coarser and interpolated back."""
+    ny, nx = values.shape
+    py, px = -ny % factor, -nx % factor
+    blocks = np.pad(values, ((0, py), (0, px))).reshape((ny + py) // factor, factor, (nx + px) // factor, factor)
+    coarse = gaussian_filter(blocks.sum(axis=(1, 3)) / factor**2, sigma / factor, mode="constant")
+    fine = zoom(coarse, factor, order=1, grid_mode=True, mode="nearest")
+    return fine[:ny, :nx]
 
 
 def cut_radius(
@@ -160,8 +170,7 @@ def background_map(
     counts = np.where(mask, image.counts, 0.0)
     top = gaussian_filter(counts, sigma, mode="constant")
     bottom = gaussian_filter(weight, sigma, mode="constant")
-    wide_top = gaussian_filter(counts, 4 * sigma, mode="constant")
-    wide_bottom = gaussian_filter(weight, 4 * sigma, mode="constant")
+    wide_top, wide_bottom = _coarse_smooth(counts, 4 * sigma), _coarse_smooth(weight, 4 * sigma)
     full = gaussian_filter(np.where(image.exposure > 0, image.exposure, 0.0), sigma, mode="constant")
     with np.errstate(divide="ignore", invalid="ignore"):
         near = np.where(bottom > 0, top / bottom, 0.0)

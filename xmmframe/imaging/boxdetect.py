@@ -11,7 +11,7 @@ expected there:
 
 The detection likelihood is ``L = -ln P(N >= n | mu)`` of a Poisson count (SAS's ``LIKE``; the
 regularised lower incomplete gamma function ``P(n, mu)``).  Local maxima with ``L >= likemin``
-become candidates; a candidate closer than one box to a more likely one is dropped (the
+become candidates; a candidate closer than one box (the smaller of the two boxes) to a more likely one is dropped (the
 sequential part, a numba kernel).  With ``nruns > 1`` the search is repeated with boxes of
 twice and four times the size (as eboxdetect does, for sources broader than the PSF core) and
 the candidates of all runs merged.  Each candidate's position is the background-subtracted
@@ -93,7 +93,7 @@ def poisson_likelihood(counts: np.ndarray, expected: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True)
 def suppress(x: np.ndarray, y: np.ndarray, like: np.ndarray, distance: np.ndarray) -> np.ndarray:
-    """Keep candidates in order of decreasing likelihood unless a kept one lies within its ``distance``."""
+    """Keep candidates in order of decreasing likelihood unless a kept one lies within the smaller of their ``distance``."""
     order = np.argsort(-like)
     keep = np.zeros(x.size, np.bool_)
     kept = np.empty(x.size, np.int64)
@@ -103,7 +103,7 @@ def suppress(x: np.ndarray, y: np.ndarray, like: np.ndarray, distance: np.ndarra
         ok = True
         for m in range(nkept):
             j = kept[m]
-            d = max(distance[i], distance[j])
+            d = min(distance[i], distance[j])
             if (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2 < d * d:
                 ok = False
                 break

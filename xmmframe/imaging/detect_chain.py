@@ -52,7 +52,7 @@ def detect_sources(
     nruns: int = 3,
     smoothing: float = SMOOTHING,
     scut: float = 0.005,
-    ecut: float = 0.9,
+    ecut: float = 0.8,
     calibration: Calibration | None = None,
     command: str | None = None,
 ) -> DetectionResult:

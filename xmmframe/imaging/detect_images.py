@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from astropy.wcs import WCS, FITSFixedWarning
+from astropy.wcs import WCS, WCSCOMPARE_ANCILLARY, FITSFixedWarning
 
 from xmmframe.errors import ParameterError, ProductError
 from xmmframe.imaging.vignetting import band_energy
@@ -220,7 +220,8 @@ def check_grid(images: Sequence[DetectionImage]) -> None:
         raise ParameterError("source detection needs at least one image")
     first = images[0]
     for n, other in enumerate(images[1:], 2):
-        if other.shape != first.shape or not other.wcs.celestial.wcs.compare(first.wcs.celestial.wcs, tolerance=1e-9):
+        if other.shape != first.shape or not other.wcs.celestial.wcs.compare(first.wcs.celestial.wcs, cmp=WCSCOMPARE_ANCILLARY,
+                                                                                tolerance=1e-9):
             raise ParameterError(f"image {n} is not on the grid of image 1 (same size and WCS needed; "
                                  "use mosaic() to put images on one grid)")
 

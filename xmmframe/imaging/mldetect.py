@@ -23,8 +23,10 @@ image (band or camera) the same with that image's ``dC`` and ``nu = 3``.
 as SAS's are.  ``RATE`` is the sum over the cameras of each camera's rate summed over bands
 (the 4XMM ``EP_..._RATE`` convention).
 
-A fit that converges within ``min_separation`` of a source already accepted, or with no
-counts, is dropped.  Extent (``fitextent``) is not fitted: every source is fitted as a point
+Candidates are fitted smallest box first, most likely first within a box size; a fit that
+converges within ``min_separation`` of a source already accepted, or with no counts, is
+dropped.  Further passes refit every accepted source with all the others in the model (so a
+source fitted early is not biased by a neighbour found later), until a pass drops none.  Extent (``fitextent``) is not fitted: every source is fitted as a point
 source (``EXT`` = 0).
 
 Examples
@@ -51,6 +53,10 @@ from xmmframe.imaging.mldetect_kernel import cash_window, psf_pixels
 
 #: PSF samples per pixel along each axis.
 SUBPIXELS = 3
+#: A fitted source's model is subtracted from its neighbours' fits out to the radius holding this PSF fraction.
+MODEL_EEF = 0.97
+#: Most refit passes (a pass that drops no source ends them).
+REFIT_PASSES = 4
 
 
 def detection_likelihood(delta_c: np.ndarray | float, dof: int) -> np.ndarray:
@@ -107,23 +113,14 @@ def _psf(images: Sequence[DetectionImage], cal: Calibration, x: float, y: float)
 
 
 def _fit_radius(images: Sequence[DetectionImage], cal: Calibration, ecut: float) -> int:
-    """Window half-size (pixels): the radius holding ``ecut`` of the on-axis PSF, 4..40 pixels."""
+    """Window half-size (pixels): the radius holding ``ecut`` of the on-axis PSF, 4..60 pixels."""
     radii = np.linspace(1.0, 200.0, 400)
     best = 0.0
     for img in images:
         ee = cal.psf(img.instrument).encircled_energy(radii, img.energy_kev)
         above = np.nonzero(ee >= ecut)[0]
         best = max(best, (radii[above[0]] if above.size else radii[-1]) / img.pixel_arcsec)
-    return int(np.clip(np.ceil(best), 4, 40))
-
-
-def _model_add(models: np.ndarray, images: Sequence[DetectionImage], win: _Window, x0: float, y0: float,
-               counts: np.ndarray, ref: np.ndarray, psf: _Psf) -> None:
-    """Add a fitted source's model counts to the per-image model cubes (inside its window)."""
-    ny, nx = win.j1 - win.j0, win.i1 - win.i0
-    for k, img in enumerate(images):
-        shape = psf_pixels(ny, nx, x0, y0, float(psf.rc2[k]), float(psf.alpha[k]), float(psf.inv_norm[k]), SUBPIXELS)
-        models[k, win.j0:win.j1, win.i0:win.i1] += counts[k] * win.cut(img.exposure) / ref[k] * shape
+    return int(np.clip(np.ceil(best), 4, 60))
 
 
 def ml_detect(
@@ -131,8 +128,8 @@ def ml_detect(
     candidates: pl.DataFrame,
     *,
     mlmin: float = 10.0,
-    ecut: float = 0.9,
-    min_separation: float = 2.0,
+    ecut: float = 0.8,
+    min_separation: float = 15.0,
     nmaxfit: int | None = None,
     calibration: Calibration | None = None,
 ) -> pl.DataFrame:
@@ -150,7 +147,7 @@ def ml_detect(
     ecut : float
         Fit window: the radius holding this fraction of the PSF (SAS ``ecut``).
     min_separation : float
-        A fit ending closer than this (pixels) to a source already kept is a duplicate.
+        A fit ending closer than this (arcsec) to a source already kept is a duplicate.
     nmaxfit : int, optional
         Fit at most this many candidates.
     calibration : Calibration, optional
@@ -174,79 +171,130 @@ def ml_detect(
     if any(i.background is None for i in images):
         raise ParameterError("emldetect needs a background map for every image (bkgimagesets)")
     cal = calibration if calibration is not None else Calibration.builtin_set()
-    nimg = len(images)
-    ny, nx = images[0].shape
-    half = _fit_radius(images, cal, ecut)
-    counts = np.stack([i.counts for i in images])
-    background = np.stack([i.background for i in images])  # type: ignore[misc]
-    models = np.zeros_like(background)
-    rows: list[dict[str, float]] = []
-    ordered = candidates.sort("LIKE", descending=True)
+    fitter = _Fitter(images, cal, _fit_radius(images, cal, ecut), _fit_radius(images, cal, MODEL_EEF))
+    separation = min_separation / images[0].pixel_arcsec
+    # smallest boxes first (point sources), most likely first within a box size
+    ordered = candidates.sort(["BOX_SIZE", "LIKE"], descending=[False, True]) if "BOX_SIZE" in candidates.columns \
+        else candidates.sort("LIKE", descending=True)
     if nmaxfit is not None:
         ordered = ordered.head(nmaxfit)
-    kept_x: list[float] = []
-    kept_y: list[float] = []
-    for cx, cy, box_rate in ordered.select("X_IMA", "Y_IMA", "RATE").iter_rows():
-        x, y = float(cx) - 1.0, float(cy) - 1.0
+    fits: list[_Fit] = []
+    for cx, cy in ordered.select("X_IMA", "Y_IMA").iter_rows():
+        fit = fitter.fit(float(cx) - 1.0, float(cy) - 1.0)
+        if fit is None or fit.det_ml < mlmin or _near(fit, fits, separation):
+            continue
+        fits.append(fit)
+        fitter.add(fit, 1.0)
+    # further passes: each source refitted with all the others in the model, until none is dropped
+    refined = fits
+    for _ in range(REFIT_PASSES):
+        previous, refined = refined, []
+        for fit in previous:
+            fitter.add(fit, -1.0)
+            again = fitter.fit(fit.x, fit.y)
+            if again is None or again.det_ml < mlmin or _near(again, refined, separation):
+                continue
+            refined.append(again)
+            fitter.add(again, 1.0)
+        if len(refined) == len(previous):
+            break
+    return _table([f.row for f in refined], images)
+
+
+def _near(fit: "_Fit", others: Sequence["_Fit"], distance: float) -> bool:
+    return any((fit.x - o.x) ** 2 + (fit.y - o.y) ** 2 < distance**2 for o in others)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    x: float               # 0-based image pixel
+    y: float
+    det_ml: float
+    counts: np.ndarray     # source counts per image at the window's reference exposure
+    ref: np.ndarray
+    window: _Window
+    psf: _Psf
+    row: dict[str, float]
+
+
+class _Fitter:
+    """Fits one source at a time against the background plus the sources added so far."""
+
+    def __init__(self, images: Sequence[DetectionImage], cal: Calibration, half: int, model_half: int) -> None:
+        self.images = images
+        self.cal = cal
+        self.half = half
+        self.model_half = model_half
+        self.counts = np.stack([i.counts for i in images])
+        self.background = np.stack([i.background for i in images])  # type: ignore[misc]
+        self.models = np.zeros_like(self.background)
+
+    def add(self, fit: _Fit, sign: float) -> None:
+        """Add (``sign`` 1) or remove (-1) a fitted source's model counts."""
+        h = self.model_half
+        ci, cj = int(round(fit.x)), int(round(fit.y))
+        full_y, full_x = self.images[0].shape
+        win = _Window(max(cj - h, 0), min(cj + h + 1, full_y), max(ci - h, 0), min(ci + h + 1, full_x))
+        ny, nx = win.j1 - win.j0, win.i1 - win.i0
+        for k, img in enumerate(self.images):
+            shape = psf_pixels(ny, nx, fit.x - win.i0, fit.y - win.j0, float(fit.psf.rc2[k]), float(fit.psf.alpha[k]),
+                               float(fit.psf.inv_norm[k]), SUBPIXELS)
+            self.models[k, win.j0:win.j1, win.i0:win.i1] += sign * fit.counts[k] * win.cut(img.exposure) / fit.ref[k] \
+                * shape
+
+    def fit(self, x: float, y: float) -> _Fit | None:
+        """The best fit of a source starting at ``(x, y)`` (0-based pixels); None without exposure or counts."""
+        images, half = self.images, self.half
+        nimg = len(images)
+        ny, nx = images[0].shape
         ci, cj = int(round(x)), int(round(y))
         win = _Window(max(cj - half, 0), min(cj + half + 1, ny), max(ci - half, 0), min(ci + half + 1, nx))
         if win.j1 - win.j0 < 3 or win.i1 - win.i0 < 3:
-            continue
-        n_w = np.ascontiguousarray(counts[:, win.j0:win.j1, win.i0:win.i1])
-        b_w = np.ascontiguousarray(background[:, win.j0:win.j1, win.i0:win.i1] + models[:, win.j0:win.j1, win.i0:win.i1])
+            return None
+        n_w = np.ascontiguousarray(self.counts[:, win.j0:win.j1, win.i0:win.i1])
+        b_w = np.ascontiguousarray(np.clip(self.background[:, win.j0:win.j1, win.i0:win.i1]
+                                           + self.models[:, win.j0:win.j1, win.i0:win.i1], 0.0, None))
         e_raw = np.stack([win.cut(i.exposure) for i in images])
         ref = np.array([max(float(e.max()), 1e-30) for e in e_raw])
+        if not (e_raw > 0).any():
+            return None
         e_w = np.ascontiguousarray(e_raw / ref[:, None, None])
-        if not (e_w > 0).any():
-            continue
-        psf = _psf(images, cal, x, y)
+        psf = _psf(images, self.cal, x, y)
         excess = np.clip((n_w - b_w).sum(axis=(1, 2)), 1.0, None)
         start = np.concatenate([[x - win.i0, y - win.j0], excess])
-        box_w = (win.i1 - win.i0, win.j1 - win.j0)
-
+        size = (win.i1 - win.i0, win.j1 - win.j0)
         lower = np.array([max(start[0] - half / 2, -0.5), max(start[1] - half / 2, -0.5)] + [0.0] * nimg)
-        upper = np.array([min(start[0] + half / 2, box_w[0] - 0.5), min(start[1] + half / 2, box_w[1] - 0.5)]
+        upper = np.array([min(start[0] + half / 2, size[0] - 0.5), min(start[1] + half / 2, size[1] - 0.5)]
                          + [np.inf] * nimg)
         theta = _fisher_scoring(n_w, b_w, e_w, psf, start, lower, upper)
-        c_best, _, fisher, per_best = cash_window(n_w, b_w, e_w, float(theta[0]), float(theta[1]),
-                                                  np.ascontiguousarray(theta[2:]), psf.rc2, psf.alpha, psf.inv_norm,
-                                                  SUBPIXELS)
-        c_null, _, _, per_null = cash_window(n_w, b_w, e_w, float(theta[0]), float(theta[1]), np.zeros(nimg),
-                                             psf.rc2, psf.alpha, psf.inv_norm, SUBPIXELS)
-        fx, fy = float(theta[0]) + win.i0, float(theta[1]) + win.j0
+        c_best, _, fisher, per_best = _cash(n_w, b_w, e_w, psf, theta)
+        _, _, _, per_null = _cash(n_w, b_w, e_w, psf, np.concatenate([theta[:2], np.zeros(nimg)]))
         scts = theta[2:]
         if scts.sum() <= 0:
-            continue
-        if any((fx - kx) ** 2 + (fy - ky) ** 2 < min_separation**2 for kx, ky in zip(kept_x, kept_y, strict=True)):
-            continue
-        det_ml = float(detection_likelihood(c_null - c_best, 2 + nimg))
-        if det_ml < mlmin:
-            continue
+            return None
+        fx, fy = float(theta[0]) + win.i0, float(theta[1]) + win.j0
+        det_ml = float(detection_likelihood(per_null.sum() - c_best, 2 + nimg))
         cov = _covariance(fisher)
         rate = scts / ref
         rate_err = np.sqrt(np.clip(np.diag(cov)[2:], 0.0, None)) / ref
         pix = images[0].pixel_arcsec
+        jj, ii = min(max(int(round(fy)), 0), ny - 1), min(max(int(round(fx)), 0), nx - 1)
         row: dict[str, float] = {
             "X_IMA": fx + 1.0, "Y_IMA": fy + 1.0,
             "X_IMA_ERR": float(np.sqrt(max(cov[0, 0], 0.0))), "Y_IMA_ERR": float(np.sqrt(max(cov[1, 1], 0.0))),
-            "DET_ML": det_ml, "SCTS": float(scts.sum()),
-            "BG_MAP": float(sum(background[k, min(max(int(round(fy)), 0), ny - 1), min(max(int(round(fx)), 0), nx - 1)]
-                                for k in range(nimg))),
+            "DET_ML": det_ml, "SCTS": float(scts.sum()), "BG_MAP": float(self.background[:, jj, ii].sum()),
             "EXT": 0.0,
             "OFFAX": math.hypot(fx - images[0].axis[0], fy - images[0].axis[1]) * pix / 60.0,  # type: ignore[index]
         }
         row["RADEC_ERR"] = math.hypot(row["X_IMA_ERR"], row["Y_IMA_ERR"]) * pix
         for k in range(nimg):
+            delta = float(max(per_null[k] - per_best[k], 0.0))
             row[f"RATE_{k + 1}"] = float(rate[k])
             row[f"RATE_ERR_{k + 1}"] = float(rate_err[k])
-            row[f"DET_ML_{k + 1}"] = float(detection_likelihood(per_null[k] - per_best[k], 3))
+            row[f"DET_ML_{k + 1}"] = float(detection_likelihood(delta, 3))
             row[f"SCTS_{k + 1}"] = float(scts[k])
-            row[f"DC_{k + 1}"] = float(max(per_null[k] - per_best[k], 0.0))
-        rows.append(row)
-        kept_x.append(fx)
-        kept_y.append(fy)
-        _model_add(models, images, win, float(theta[0]), float(theta[1]), scts, ref, psf)
-    return _table(rows, images)
+            row[f"DC_{k + 1}"] = delta
+        return _Fit(fx, fy, det_ml, scts.copy(), ref, win, psf, row)
 
 
 def _cash(n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray, psf: _Psf, theta: np.ndarray
@@ -315,4 +363,4 @@ def _table(rows: list[dict[str, float]], images: Sequence[DetectionImage]) -> pl
     return frame.sort("DET_ML", descending=True)
 
 
-__all__ = ["SUBPIXELS", "detection_likelihood", "ml_detect"]
+__all__ = ["MODEL_EEF", "SUBPIXELS", "detection_likelihood", "ml_detect"]

@@ -36,6 +36,7 @@ Examples
 
     python benchmarks/bench_store.py --dir /tmp/bench_store
     python benchmarks/bench_store.py --dir /tmp/bench_small --exposures 10 --events 2e5   # quick check
+    python benchmarks/bench_store.py --dir /tmp/bench_store --reuse   # queries again, on the same store
 """
 
 from __future__ import annotations
@@ -220,29 +221,11 @@ def _histogram(lazy) -> np.ndarray:
     return counts
 
 
-# ---------------------------------------------------------------------- main
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dir", default="/tmp/bench_store")
-    parser.add_argument("--exposures", type=int, default=100)
-    parser.add_argument("--events", type=float, default=1e6)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--ingest-workers", type=int, default=2, help="ingest worker processes (default 2)")
-    parser.add_argument("--no-record", action="store_true", help="do not append the results to RESULTS.md")
-    args = parser.parse_args(argv)
-    events_per = int(args.events)
-    total = events_per * args.exposures
-    began = time.perf_counter()
-    files = generate(args.dir, args.exposures, events_per)
-    print(f"{len(files)} event lists of {events_per} events ready in {time.perf_counter() - began:.1f} s")
-
-    store_root, old_root = os.path.join(args.dir, "store"), os.path.join(args.dir, "unindexed")
+def _ingest(files: list[str], args: argparse.Namespace, store_root: str, old_root: str) -> tuple[float, ...]:
+    """Build the store and the unindexed layout, each in a fresh process: wall s, CPU s, peak MB of each."""
+    total = int(args.events) * args.exposures
     for root in (store_root, old_root):
         shutil.rmtree(root, ignore_errors=True)
-    with open("/proc/loadavg") as fh:
-        print("load average", fh.read().split()[:3])
     list_file = os.path.join(args.dir, "files.txt")
     with open(list_file, "w") as out:
         out.write("\n".join(files))
@@ -263,6 +246,35 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ingest {ingest_wall:.1f} s, {ingest_cpu:.1f} CPU s ({total / ingest_wall / 1e6:.2f} M events/s, "
           f"peak {ingest_peak:.0f} MB); unindexed write {old_wall:.1f} s, {old_cpu:.1f} CPU s (peak {old_peak:.0f} MB)")
 
+    return ingest_wall, ingest_cpu, ingest_peak, old_wall, old_cpu, old_peak
+
+
+# ---------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dir", default="/tmp/bench_store")
+    parser.add_argument("--exposures", type=int, default=100)
+    parser.add_argument("--events", type=float, default=1e6)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--ingest-workers", type=int, default=2, help="ingest worker processes (default 2)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the store and unindexed layout of an earlier run (no ingest timing)")
+    parser.add_argument("--no-record", action="store_true", help="do not append the results to RESULTS.md")
+    args = parser.parse_args(argv)
+    events_per = int(args.events)
+    total = events_per * args.exposures
+    began = time.perf_counter()
+    files = generate(args.dir, args.exposures, events_per)
+    print(f"{len(files)} event lists of {events_per} events ready in {time.perf_counter() - began:.1f} s")
+
+    store_root, old_root = os.path.join(args.dir, "store"), os.path.join(args.dir, "unindexed")
+    with open("/proc/loadavg") as fh:
+        print("load average", fh.read().split()[:3])
+    reuse = args.reuse and all(os.path.isdir(root) for root in (store_root, old_root))
+    if not reuse:
+        ingest_wall, ingest_cpu, ingest_peak, old_wall, old_cpu, old_peak = _ingest(files, args, store_root, old_root)
     import polars as pl
 
     import xmmframe
@@ -298,10 +310,11 @@ def main(argv: list[str] | None = None) -> None:
           f"first call {spec_first:.2f} s), store Polars {spec_polars:.3f} s ({polars_cpu:.3f} CPU s), "
           f"unindexed {spec_old:.3f} s, astropy {spec_astropy:.2f} s ({int(reference.sum())} events selected)")
 
-    rows = [
+    rows = [] if reuse else [
         ["ingest", f"{ingest_wall:.1f} s ({ingest_cpu:.0f} CPU s), {total / ingest_wall / 1e6:.2f} M events/s, "
          f"peak RSS {ingest_peak:.0f} MB",
-         f"unindexed write {old_wall:.1f} s ({old_cpu:.0f} CPU s), peak {old_peak:.0f} MB", f"{old_wall / ingest_wall:.2f}x"],
+         f"unindexed write {old_wall:.1f} s ({old_cpu:.0f} CPU s), peak {old_peak:.0f} MB", f"{old_wall / ingest_wall:.2f}x"]]
+    rows += [
         ["cone 5' (best)", f"{cone_store:.3f} s", f"astropy {cone_astropy:.1f} s / unindexed {cone_old:.2f} s",
          f"{cone_astropy / cone_store:.0f}x / {cone_old / cone_store:.1f}x"],
         ["selection + spectrum, `Store.spectrum` (best; median; CPU s per call; first call)",

@@ -45,6 +45,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import math
@@ -424,16 +425,16 @@ def _live(lines: list[str]) -> list[str]:
 
 
 _TEMPLATE = """
-def kernel(starts, stops, {args}hv, hm, ki, kf, low, high, width, counts):
+def kernel(starts, stops, {args}hv, hm, ki, kf, low, bins, counts):
+    span = bins.shape[0]
     for b in range(starts.shape[0]):
         for i in range(starts[b], stops[b]):
 {loads}
 {body}
-            if t_root:
-                if {valid}:
-                    e = np.int64(hv[i])
-                    if e >= low and e <= high:
-                        counts[(e - low) // width] += 1
+            if t_root and {valid}:
+                d = np.int64(hv[i]) - low
+                if d >= 0 and d < span:
+                    counts[bins[d]] += 1
     return 0
 """
 
@@ -542,5 +543,13 @@ def run(
     kernel = compiled(program, kinds, [c in validity for c in program.columns], hist_mask is not None)
     kernel(starts, stops, *args, values[column], _NO_NULLS if hist_mask is None else hist_mask,
            np.array(program.ints or (0,), dtype=np.int64),
-           np.array(program.floats or (0.0,), dtype=np.float64), np.int64(low), np.int64(high),
-           np.int64(width), counts)
+           np.array(program.floats or (0.0,), dtype=np.float64), np.int64(low), _bins(high - low + 1, width),
+           counts)
+
+
+@functools.lru_cache(maxsize=16)
+def _bins(values: int, width: int) -> np.ndarray:
+    """The bin of each value ``low + d`` (``d = 0 .. values-1``): a table, so that the kernel does not divide."""
+    table = np.arange(values, dtype=np.int32) // np.int32(width)
+    table.flags.writeable = False
+    return table

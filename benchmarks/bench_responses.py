@@ -32,7 +32,8 @@ def worker(kind: str, spectrum: str, repeat: int) -> None:
     import numpy as np
 
     import xmmframe  # noqa: F401
-    from xmmframe.products.responses import arfgen, rmfgen
+    from xmmframe.products.arf import arfgen
+    from xmmframe.products.rmf import rmfgen
 
     times = []
     info: dict = {}

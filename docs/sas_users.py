@@ -41,12 +41,16 @@ PYTHON_CALLS: dict[str, tuple[str, str]] = {
     "backscale": ("xmmframe.products.backscale", "backscale(spectrum, events)  # or spectrum.backscale(events)"),
     "specgroup": ("xmmframe.products.group_spectrum", "spectrum.group(mincounts=25)"),
     "epiclccorr": ("xmmframe.products.epiclccorr", 'epiclccorr("src.lc", "events.fits", "bkg.lc")'),
-    "odfingest": ("xmmframe.io.odfingest.odfingest", 'odfingest("odf/")'),
+    "odfingest": ("xmmframe.proc.odfingest.odfingest", 'odfingest("odf/")'),
     "epproc": ("xmmframe.proc.chain.epproc", 'xmmframe.open_odf("odf/").epproc()'),
     "emproc": ("xmmframe.proc.chain.emproc", 'xmmframe.open_odf("odf/").emproc()'),
     "eexpmap": ("xmmframe.exposure_map",
                 'xmmframe.exposure_map(events, image, attitude="atthk.fits", pimin=500, pimax=2000)'),
     "emosaic": ("xmmframe.mosaic", 'xmmframe.mosaic(images, expmaps).rate'),
+    "eregionanalyse": ("xmmframe.products.optimise_source_region",
+                       'optimise_source_region(events, "circle(24635.6,24158.8,400)", '
+                       '"annulus(24635.6,24158.8,1000,2000)").ds9'),
+    "merge": ("xmmframe.products.merge_events", 'merge_events([events1, events2]).write_fits("merged.fits")'),
 }
 
 #: Keywords that do not follow from the names (the CLI's own conversion, e.g. cli/evselect.py
@@ -75,6 +79,10 @@ KEYWORDS: dict[str, dict[str, str]] = {
     "backscale": {"spectrumset": "spectrum", "badpixlocation": "events"},
     "eexpmap": {"imageset": "image_or_wcs", "attitudeset": "attitude", "eventset": "events"},
     "emosaic": {"imagesets": "images", "exposuresets": "expmaps", "minfraction": "min_fraction"},
+    "eregionanalyse": {"imageset": "events", "table": "events", "srcexp": "source", "backexp": "background",
+                       "expression": "selection"},
+    "merge": {"set1": "lists[0]", "set2": "lists[1]", "outset": "write_fits(path)",
+              "mergedifferentobs": "merge_different_obs"},
     "specgroup": {"spectrumset": "spectrum", "ratioabovebgnd": "ratio_above_background",
                   "backgndset": "background", "rmfset": "rmf", "grouptemplate": "template"},
     "epiclccorr": {"srctslist": "source", "eventlist": "events", "bkgtslist": "background",

@@ -334,7 +334,7 @@ def make_single_fraction(ref: Path, out: Path) -> None:
     """Step 7b."""
     from xmmframe.ccf.access import Calibration
     from xmmframe.ccf.ccf_file import ccf_table
-    from xmmframe.products.responses import arfgen
+    from xmmframe.products.arf import arfgen
 
     cal = Calibration.open(ccfpath=[out], observation_date="2010-04-22T11:11:10")
     spectrum = ref / "gammapy-mwl" / "xmm_pn_0605960101_src.pha"

@@ -54,9 +54,9 @@ def fitsverify():
 @pytest.fixture(scope="session")
 def funtools() -> dict[str, str]:
     """Paths of the funtools programs (Debian package ``funtools``) used as an independent peer."""
-    programs = {name: shutil.which(name) for name in ("fundisp", "funcnts")}
+    programs = {name: shutil.which(name) for name in ("fundisp", "funcnts", "funcen")}
     if None in programs.values():
-        _missing("the funtools programs fundisp/funcnts (Debian package funtools)", "XMMFRAME_REQUIRE_FUNTOOLS")
+        _missing("the funtools programs fundisp/funcnts/funcen (Debian package funtools)", "XMMFRAME_REQUIRE_FUNTOOLS")
     return programs  # type: ignore[return-value]
 
 

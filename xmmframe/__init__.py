@@ -28,7 +28,7 @@ _SUBPACKAGES = ("ccf", "exec", "imaging", "io", "model", "proc", "products", "se
 
 #: Public names loaded on first access, and the module that holds each.
 _LAZY = {
-    "open_odf": "xmmframe.io.odf",
+    "open_odf": "xmmframe.io.odf_directory",
     "Observation": "xmmframe.model.observation",
     "Image": "xmmframe.model.products",
     "LightCurve": "xmmframe.model.products",
@@ -57,7 +57,8 @@ __all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events
 _PROVIDERS = {
     "xmmframe.io.events": ("EventList.write_fits",),
     "xmmframe.io.fits_scan": ("EventMeta.extensions",),
-    "xmmframe.io.odf": ("Observation.attitude", "Observation.header", "Observation.scan_constituent"),
+    "xmmframe.io.header_meta": ("EventMeta.metadata", "Product.metadata"),
+    "xmmframe.io.odf_directory": ("Observation.attitude", "Observation.header", "Observation.scan_constituent"),
     "xmmframe.io.ogip": ("GTI.read", "Image.read", "Image.write", "LightCurve.read", "LightCurve.write",
                          "Spectra.read", "Spectra.write", "Spectrum.read", "Spectrum.write"),
     "xmmframe.io.parquet": ("EventList.write_parquet",),
@@ -69,7 +70,8 @@ _PROVIDERS = {
     "xmmframe.products.image": ("EventList.image",),
     "xmmframe.products.lightcurve": ("EventList.lightcurve",),
     "xmmframe.products.quicklook": ("Image.plot", "LightCurve.plot", "Spectrum.plot"),
-    "xmmframe.products.responses": ("Spectrum.arf", "Spectrum.rmf"),
+    "xmmframe.products.arf": ("Spectrum.arf",),
+    "xmmframe.products.rmf": ("Spectrum.rmf",),
     "xmmframe.products.spectrum": ("EventList.spectrum",),
     "xmmframe.select.compiler": ("EventList.compile",),
 }

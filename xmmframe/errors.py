@@ -185,5 +185,17 @@ class ParameterError(XmmframeError):
     """A SAS-style task parameter is unknown, malformed or inconsistent."""
 
 
+class RequestError(XmmframeError):
+    """A web service request that is malformed, over a limit or not allowed; ``status`` is its HTTP code."""
+
+    def __init__(self, message: str, status: int = 422, path: str | os.PathLike[str] | None = None) -> None:
+        self.status = status
+        super().__init__(message, path)
+
+
+class MergeWarning(UserWarning):
+    """Event lists being merged differ in a way the merged list may not represent (INSTRUME, FILTER)."""
+
+
 class CalibrationWarning(UserWarning):
     """Calibration that is usable but not authoritative (e.g. xmmframe's built-in set)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from xmmframe._version import __version__
-from xmmframe.io.fits_write import provenance_keywords
+from xmmframe.io.cards import provenance_keywords
 from xmmframe.model.provenance import Provenance
 
 

@@ -12,10 +12,10 @@ import pytest
 
 import xmmframe
 from xmmframe.errors import FileAccessError, OdfError, OdfWarning
-from xmmframe.io.odf import open_odf, read_attitude
+from xmmframe.io.odf_directory import open_odf, read_attitude
 from xmmframe.io.odf_summary import read_summary
-from xmmframe.io.odfingest import odfingest
-from xmmframe.model.odf import OdfFileName
+from xmmframe.proc.odfingest import odfingest
+from xmmframe.model.odf_set import OdfFileName
 from xmmframe.proc.chain import process_exposure
 
 
@@ -136,7 +136,7 @@ def test_missing_frame_file_and_empty_frame_file(simulated, tmp_path):
 
 
 def read_constituent_frame(directory, name):
-    from xmmframe.io.odf import read_constituent
+    from xmmframe.io.odf_directory import read_constituent
 
     return read_constituent(os.path.join(directory, name))
 

@@ -8,7 +8,7 @@ import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
 
-from xmmframe.io.odf import read_attitude
+from xmmframe.io.odf_directory import read_attitude
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.geometry import camera
 from xmmframe.proc.calibration import builtin_calibration, detector_calibration

@@ -14,7 +14,7 @@ from tests.products.conftest import CAMERAS, EXOD
 from xmmframe.errors import ProductError
 from xmmframe.model.products import Spectrum
 from xmmframe.products.backscale import region_area, region_bounds, spectrum_area
-from xmmframe.products.ccd_layout import CcdLayout
+from xmmframe.products.ccd_footprints import CcdLayout
 from xmmframe.select import Annulus, Box, Circle, Ellipse, Polygon, Region
 
 #: EXOD light-curve regions (sky X/Y, r = 200) and the BKGRATIO epiclccorr wrote (SAS 20 backscale).

@@ -8,7 +8,8 @@ from astropy.io import fits
 from astropy.wcs import WCS
 
 from xmmframe.errors import ProductError
-from xmmframe.model.products import LightCurve, Spectrum, keyword_cards
+from xmmframe.model.products import LightCurve, Spectrum
+from xmmframe.io.cards import keyword_cards
 from xmmframe.model.responses import Arf, Rmf
 from xmmframe.products.combine import MosaicGrid, lightcurve_table, mosaic_counts, response_matrix, sum_spectra
 

@@ -7,7 +7,7 @@ from astropy.io import fits
 
 import xmmframe
 from tests.products.conftest import CAMERAS, EXOD
-from xmmframe.products.dss import DataSubspace, bit_pattern, range_text
+from xmmframe.select.dss import DataSubspace, bit_pattern, range_text
 from xmmframe.products.exposure import ccd_times, current_gti_tables
 
 

@@ -12,7 +12,8 @@ from xmmframe.errors import OutputError
 from xmmframe.io.fits_write import ImageHdu, write_hdus
 from xmmframe.io.ogip import read_image, write_gti
 from xmmframe.model.gti import GTI
-from xmmframe.model.products import GtiTable, Image, LightCurve, Spectrum, keyword_cards
+from xmmframe.model.products import GtiTable, Image, LightCurve, Spectrum
+from xmmframe.io.cards import keyword_cards
 
 
 def _gtis() -> tuple[GtiTable, ...]:

@@ -17,7 +17,9 @@ from astropy.io import fits
 from xmmframe.ccf.access import Calibration
 from xmmframe.errors import CalibrationWarning
 from xmmframe.io.responses import read_arf, read_rmf, write_arf, write_rmf
-from xmmframe.products.responses import SpectrumContext, arfgen, rmfgen
+from xmmframe.products.spectrum_context import SpectrumContext
+from xmmframe.products.arf import arfgen
+from xmmframe.products.rmf import rmfgen
 
 
 @pytest.fixture(autouse=True)
@@ -215,7 +217,7 @@ def test_calibration_source_is_recorded():
 
 @pytest.mark.parametrize("camera, stem", [("M1", "J173442-323451"), ("M2", "J173441-323452")])
 def test_lightcurve_absolute_correction_matches_epiclccorr(refdata, camera, stem):
-    from xmmframe.products.responses import lightcurve_absolute_correction
+    from xmmframe.products.lightcurve_corrections import lightcurve_absolute_correction
 
     folder = refdata / f"exod/0001730201/lcurve_100_{camera}_1"
     with fits.open(folder / f"{stem}_lccorr_2.604.lc") as corrected, fits.open(folder / f"{stem}_lc_2.604_src.lc") as src:

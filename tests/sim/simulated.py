@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from xmmframe.io.odf import open_odf
+from xmmframe.io.odf_directory import open_odf
 from xmmframe.io.truth import read_truth
 from xmmframe.model.events import EventList
 from xmmframe.model.observation import Observation

@@ -6,7 +6,7 @@ import os
 
 from astropy.io import fits
 
-from xmmframe.cli.demo import run_demo
+from xmmframe.sim.demo import run_demo
 
 
 def test_demo_short_observation(tmp_path):

@@ -12,7 +12,7 @@ from astropy.io import fits
 
 from xmmframe.errors import XmmframeError
 from xmmframe.io.odf_summary import read_summary
-from xmmframe.model.odf import OdfFileName
+from xmmframe.model.odf_set import OdfFileName
 from xmmframe.sim import default_config, parse_sources, simulate
 from xmmframe.sim.charge import cloud_fractions
 from xmmframe.sim.photons import COMPONENTS

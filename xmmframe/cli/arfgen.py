@@ -45,7 +45,8 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Make and write the ARF."""
     from xmmframe.ccf.access import Calibration
     from xmmframe.io.responses import read_rmf, write_arf
-    from xmmframe.products.responses import SpectrumContext, arfgen, sky_pixel
+    from xmmframe.products.spectrum_context import SpectrumContext, sky_pixel
+    from xmmframe.products.arf import arfgen
 
     output = values["arfset"]
     refuse_existing(args, values, output)

@@ -36,8 +36,7 @@ PARAMS = (
 
 def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Compute the area and write BACKSCAL into the spectrum."""
-    from xmmframe.io.ogip import rewrite_table
-    from xmmframe.products.backscale import spectrum_area
+    from xmmframe.products.backscale import backscale_file
 
     if values["useodfatt"]:
         raise ParameterError("backscale: useodfatt=yes is not supported (the CCD positions come from the event list)")
@@ -48,14 +47,8 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     if events is not None and events.lower() == "notspecified":
         events = None
     resolution = values["badpixelresolution"] if values["badpixelresolution"] > 0 else None
-    area = spectrum_area(spectrum, events, withbadpixcorr=values["withbadpixcorr"], resolution=resolution,
-                         ignore_out_of_fov=values["ignoreoutoffov"])
-    command = command_text("backscale", args.parameters)
-    rewrite_table(spectrum, spectrum, "SPECTRUM", overwrite=True, protect=[events] if events else [],
-                  keywords=[("BACKSCAL", area.backscal, "Area of the extraction region (0.05 arcsec pixels)")],
-                  history=[f"xmmframe backscale: BACKSCAL {area.backscal:.0f} = {area.on_ccd:.0f} on CCDs",
-                           (f"  - {area.bad_pixels} bad pixels x {area.bad_pixel_area:.0f} (geometric "
-                            f"{area.geometric:.0f})")], command=command)
+    area = backscale_file(spectrum, events, withbadpixcorr=values["withbadpixcorr"], resolution=resolution,
+                          ignore_out_of_fov=values["ignoreoutoffov"], command=command_text("backscale", args.parameters))
     print(f"backscale: BACKSCAL = {area.backscal:.0f} (geometric {area.geometric:.0f}, {area.bad_pixels} bad pixels) "
           f"written to {spectrum}")
     return 0

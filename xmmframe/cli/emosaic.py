@@ -39,7 +39,8 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     from xmmframe.imaging.mosaic import mosaic
     from xmmframe.io.atomic import check_not_input
     from xmmframe.io.fits_write import ImageHdu, write_hdus
-    from xmmframe.model.products import Image, keyword_cards, with_longstrn
+    from xmmframe.model.products import Image
+    from xmmframe.io.cards import keyword_cards, with_longstrn
 
     if values["sampling"].lower() != "point":
         raise ParameterError("emosaic: only sampling=point is supported")

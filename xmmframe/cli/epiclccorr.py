@@ -20,7 +20,6 @@ Examples
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 from xmmframe.cli.sas_params import Param, SasArguments, add_task, refuse_existing, command_text
 from xmmframe.errors import ParameterError
@@ -45,11 +44,7 @@ PARAMS = (
 
 def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Correct the source curve and write it."""
-    from xmmframe.ccf.access import Calibration
-    from xmmframe.io.fits_write import provenance_keywords
     from xmmframe.io.ogip import write_lightcurve
-    from xmmframe.model.products import drop_keywords, keyword_cards, set_keywords
-    from xmmframe.model.provenance import Provenance
     from xmmframe.products.epiclccorr import epiclccorr
 
     if values["withsourcepos"] or values["allcamera"]:
@@ -57,20 +52,8 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     output = values["outset"]
     overwrite = refuse_existing(args, values, output)
     background = values.require("bkgtslist") if values["withbkgset"] else None
-    calibration = None
-    if values["applyabsolutecorrections"]:
-        from xmmframe.model.products import LightCurve
-
-        date = LightCurve.read(values.require("srctslist")).keyword("DATE-OBS")
-        calibration = Calibration.open(observation_date=str(date)[:19] if date else None)
     net = epiclccorr(values.require("srctslist"), values.require("eventlist"), background,
-                     absolute=values["applyabsolutecorrections"], calibration=calibration)
-    command = command_text("epiclccorr", args.parameters)
-    history = [command, *(calibration.history() if calibration is not None else [])]
-    processing = {c[:8].strip() for c in net.primary_cards if c.startswith(("XPROC", "XDAL"))}
-    primary = set_keywords(drop_keywords(net.primary_cards, processing),
-                           provenance_keywords(Provenance("epiclccorr", command)))
-    net = replace(net, primary_cards=primary, cards=net.cards + keyword_cards([("HISTORY", h, "") for h in history]))
+                     absolute=values["applyabsolutecorrections"], command=command_text("epiclccorr", args.parameters))
     write_lightcurve(net, output, overwrite=overwrite)
     print(f"epiclccorr: {len(net)} bins, BKGRATIO {net.keyword('BKGRATIO')}, absolute factor "
           f"{net.keyword('ABSCORR'):.4f} written to {output}")

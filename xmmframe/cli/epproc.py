@@ -33,7 +33,7 @@ PARAMS = (
 
 
 def _run(task: str, values: SasArguments) -> int:
-    from xmmframe.io.odf import open_odf, read_attitude
+    from xmmframe.io.odf_directory import open_odf, read_attitude
     from xmmframe.proc.chain import emproc, epproc
 
     obs = open_odf(values.require("odf"), values["workdir"] or None)

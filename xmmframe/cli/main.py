@@ -24,11 +24,12 @@ from polars.exceptions import PolarsError
 
 from xmmframe._version import __version__
 from xmmframe.errors import XmmframeError
+from xmmframe.io.events import opened_files
 
 #: Modules of xmmframe.cli that register subcommands, in the order they are listed in --help.
 COMMAND_MODULES = ("info", "convert", "ingest", "query", "stack", "evselect", "tabgtigen", "cifbuild", "rmfgen",
                    "arfgen", "backscale", "specgroup", "epiclccorr", "quicklook", "odfingest", "epproc", "simulate",
-                   "eexpmap", "emosaic", "demo")
+                   "eexpmap", "emosaic", "eregionanalyse", "merge", "serve", "submit", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    already_open = len(opened_files())
     try:
         return int(args.func(args) or 0)
     except XmmframeError as err:
@@ -64,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolarsError as err:  # e.g. a damaged Parquet data page, found only while reading
         if debug:
             raise
-        print(f"xmmframe: error: reading the data failed: {_first_line(err)} (--debug for details)", file=sys.stderr)
+        files = ", ".join(opened_files()[already_open:]) or "the data"
+        print(f"xmmframe: error: reading {files} failed: {_first_line(err)} (--debug for details)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("xmmframe: interrupted", file=sys.stderr)

@@ -21,7 +21,7 @@ PARAMS = (
 
 def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Write the summary and print its path."""
-    from xmmframe.io.odfingest import odfingest
+    from xmmframe.proc.odfingest import odfingest
 
     path = odfingest(values.require("odfdir"), values["outdir"] or None)
     print(f"odfingest: wrote {path}")

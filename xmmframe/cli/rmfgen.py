@@ -33,7 +33,8 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Make and write the RMF."""
     from xmmframe.ccf.access import Calibration
     from xmmframe.io.responses import write_rmf
-    from xmmframe.products.responses import SpectrumContext, rmfgen
+    from xmmframe.products.spectrum_context import SpectrumContext
+    from xmmframe.products.rmf import rmfgen
 
     output = values["rmfset"]
     refuse_existing(args, values, output)

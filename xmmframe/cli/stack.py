@@ -35,7 +35,7 @@ from xmmframe.exec import stack_lightcurves, stack_mosaic, stack_spectra
 from xmmframe.exec.runner import MapResult
 from xmmframe.io.fits_write import write_table
 from xmmframe.io.ogip import check_output
-from xmmframe.model.products import set_keywords
+from xmmframe.io.cards import set_keywords
 from xmmframe.model.provenance import Provenance
 from xmmframe.model.responses import Rmf
 from xmmframe.store import open_store

@@ -30,7 +30,8 @@ import numpy as np
 from astropy.wcs import WCS, FITSFixedWarning
 
 from xmmframe.errors import ParameterError, ProductError
-from xmmframe.model.products import Image, keyword_cards
+from xmmframe.model.products import Image
+from xmmframe.io.cards import keyword_cards
 
 ImageLike = Image | str | os.PathLike[str]
 

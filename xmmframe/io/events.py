@@ -23,6 +23,26 @@ from xmmframe.model.registry import register
 
 _PARQUET_MAGIC = b"PAR1"
 
+#: Every file :func:`open_events` has opened in this process, oldest first: rows are read only
+#: later, when a product asks for them, so an error found in the data (a damaged Parquet page)
+#: surfaces far from the call that opened the file; the command line names these files then.
+_OPENED: list[str] = []
+
+
+def opened_files() -> tuple[str, ...]:
+    """The event files :func:`open_events` has opened in this process, oldest first.
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> isinstance(opened_files(), tuple)
+    True
+    """
+    return tuple(_OPENED)
+
 
 def is_parquet(path: str | os.PathLike[str]) -> bool:
     """Whether a file is Parquet (by its magic bytes)."""
@@ -73,12 +93,15 @@ def open_events(path: str | os.PathLike[str], hdu: int | str | None = None) -> E
     if is_parquet(spath):
         from xmmframe.io.parquet import open_events_parquet
 
-        return open_events_parquet(spath)
-    hdus = read_structure(spath)
-    info = find_hdu(hdus, hdu, spath)
-    table = FitsTable(info, path=spath)
-    meta = EventMeta(read_raw_hdus(spath, hdus, skip=info.index), info.index, source=spath)
-    return EventList(table.scan(), meta)
+        events = open_events_parquet(spath)
+    else:
+        hdus = read_structure(spath)
+        info = find_hdu(hdus, hdu, spath)
+        table = FitsTable(info, path=spath)
+        meta = EventMeta(read_raw_hdus(spath, hdus, skip=info.index), info.index, source=spath)
+        events = EventList(table.scan(), meta)
+    _OPENED.append(spath)
+    return events
 
 
 @register("EventList.write_fits")

@@ -30,8 +30,7 @@ from xmmframe.errors import ColumnError
 from xmmframe.io.atomic import atomic_output
 from xmmframe.io.fits_columns import ColumnFormat, HeapWriter, parse_columns
 from xmmframe.io.fits_structure import BLOCK, padded
-from xmmframe.model.hdu import CARD, RawHdu, cards_to_header, creation_date
-from xmmframe.model.provenance import Provenance
+from xmmframe.model.hdu import CARD, RawHdu, cards_to_header
 
 #: Indexed keywords that describe a table column and follow it when columns are renumbered.
 COLUMN_KEYWORDS = frozenset(
@@ -274,39 +273,6 @@ def table_template(extname: str, keywords: dict[str, object] | None = None) -> t
     for key, value in (keywords or {}).items():
         cards.append(_card(key, value))
     return tuple(cards)
-
-
-def provenance_keywords(provenance: Provenance, date: bool = True) -> tuple[tuple[str, object, str], ...]:
-    """The header keywords saying how a file was made, as ``(keyword, value, comment)``.
-
-    ``CREATOR``, then ``DATE`` (the creation date; ``SOURCE_DATE_EPOCH`` honoured) unless
-    ``date`` is False, then ``XPROC0`` when the provenance has a command.
-
-    Parameters
-    ----------
-    provenance : Provenance
-        The task, command line and version.
-    date : bool
-        Include ``DATE``.
-
-    Returns
-    -------
-    tuple of (str, object, str)
-
-    Examples
-    --------
-    >>> from xmmframe.model.provenance import Provenance
-    >>> provenance_keywords(Provenance("rmfgen", version="0.1.0"), date=False)
-    (('CREATOR', 'xmmframe rmfgen (xmmframe-0.1.0)', 'name of code that created this file'),)
-    """
-    items: list[tuple[str, object, str]] = [
-        ("CREATOR", provenance.creator, "name of code that created this file"),
-    ]
-    if date:
-        items.append(("DATE", creation_date(), "creation date"))
-    if provenance.command:
-        items.append(("XPROC0", provenance.command, "command that made this file"))
-    return tuple(items)
 
 
 def primary_template(keywords: dict[str, object] | None = None) -> RawHdu:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 from xmmframe.errors import FileAccessError, OdfSummaryError
 from xmmframe.io.atomic import atomic_output
-from xmmframe.model.odf import (
+from xmmframe.model.odf_set import (
     ConfigParameter,
     Configuration,
     DataQualityRecord,
@@ -348,7 +348,7 @@ def format_summary_asc(summary: OdfSummary) -> str:
 
     Examples
     --------
-    >>> from xmmframe.model.odf import OdfSummary
+    >>> from xmmframe.model.odf_set import OdfSummary
     >>> s = OdfSummary("ASC", "0001730201", "0229", "2001-03-09T12:43:09", "2001-03-09T17:29:09", (), 0)
     >>> format_summary_asc(s).splitlines()[0].rstrip()
     'OBSERVATION'

@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 
-import numpy as np
 import polars as pl
-from astropy.io import fits
-from astropy.io.fits.verify import VerifyWarning
 
+from xmmframe.io.cards import sas_cards
 from xmmframe.io.fits_batches import TableBatchWriter, table_writer
 from xmmframe.io.fits_write import TableHdu, primary_template, table_template, write_hdus
 from xmmframe.model.hdu import RawHdu
@@ -34,44 +31,15 @@ from xmmframe.model.hdu import RawHdu
 Keywords = Mapping[str, object]
 
 
-def keyword_cards(keywords: Keywords) -> list[str]:
-    """Card images of ``{KEY: value}`` or ``{KEY: (value, comment)}`` (HISTORY/COMMENT take text).
-
-    Floating-point values are written with 15 significant digits as SAS does.
-
-    Examples
-    --------
-    >>> keyword_cards({"REFXCDLT": (-0.05 / 3600, "[deg/pix]")})[0].rstrip()
-    'REFXCDLT= -1.38888888888889E-05 / [deg/pix]'
-    """
-    cards = []
-    for key, entry in keywords.items():
-        value, comment = entry if isinstance(entry, tuple) else (entry, "")
-        if key in ("HISTORY", "COMMENT"):
-            for line in value if isinstance(value, (list, tuple)) else [value]:
-                cards.append(fits.Card(key, str(line)).image)
-            continue
-        if isinstance(value, float) and len(key) <= 8 and np.isfinite(value):
-            # SAS style: 15 significant digits (astropy would shorten -1.38888888888889E-05)
-            text = f"{key:<8}= {f'{value:.14E}':>20}" + (f" / {comment}" if comment else "")
-            cards.append(text[:80].ljust(80))
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", VerifyWarning)  # over-long comments are truncated, as SAS does
-            image = fits.Card(key, value, comment).image
-        cards.extend(image[i : i + 80] for i in range(0, len(image), 80))
-    return cards
-
-
 def primary_hdu(keywords: Keywords) -> RawHdu:
     """A data-less primary HDU with the given keywords."""
     base = primary_template()
-    return RawHdu(tuple(base.cards) + tuple(keyword_cards(keywords)))
+    return RawHdu(tuple(base.cards) + tuple(sas_cards(keywords)))
 
 
 def table_hdu(extname: str, keywords: Keywords, frame: pl.DataFrame, columns: Sequence[str] = ()) -> TableHdu:
     """A binary table HDU: EXTNAME, the column definitions (or ``columns`` card images) and keywords."""
-    cards = list(table_template(extname)) + list(columns) + keyword_cards(keywords)
+    cards = list(table_template(extname)) + list(columns) + sas_cards(keywords)
     return TableHdu(tuple(cards), frame)
 
 

@@ -31,17 +31,8 @@ from xmmframe.io.fits_structure import HduInfo, read_data, read_structure
 from xmmframe.io.fits_write import ImageHdu, TableHdu, plan_table, primary_template, table_template, write_hdus
 from xmmframe.model.gti import GTI, check_bounds
 from xmmframe.model.hdu import RawHdu, cards_to_header
-from xmmframe.model.products import (
-    GtiTable,
-    Image,
-    LightCurve,
-    Spectra,
-    Spectrum,
-    drop_keywords,
-    keyword_cards,
-    set_keywords,
-    with_longstrn,
-)
+from xmmframe.model.products import GtiTable, Image, LightCurve, Spectra, Spectrum
+from xmmframe.io.cards import drop_keywords, keyword_cards, set_keywords, with_longstrn
 from xmmframe.model.registry import register
 
 #: Time keywords copied to GTI extensions, with XMM defaults.

@@ -232,8 +232,33 @@ def read_ds9(path: str | os.PathLike[str]) -> list[Ds9Shape]:
         raise FileAccessError("no such region file", spath) from None
     except IsADirectoryError:
         raise FileAccessError("is a directory, not a region file", spath) from None
+    return parse_ds9(text, spath)
+
+
+def parse_ds9(text: str, source: str | None = None) -> list[Ds9Shape]:
+    """The shapes of ds9 region text (a file's content, or a string such as ``circle(1,2,3)``).
+
+    Statements are separated by new lines or ``;``; without a frame statement the
+    coordinates are ``physical``.  ``source`` names the text in error messages.
+
+    Raises
+    ------
+    xmmframe.errors.RegionFileError
+        On a shape or coordinate frame that cannot be read, naming the line; on text longer
+        than :data:`MAX_DS9_BYTES`.
+
+    Examples
+    --------
+    >>> shapes = parse_ds9("physical; circle(100,200,30) ; -circle(100,200,5)")
+    >>> [(type(s.region).__name__, s.frame, s.include) for s in shapes]
+    [('CirclePixelRegion', 'physical', True), ('CirclePixelRegion', 'physical', False)]
+    """
     from regions import Regions
 
+    spath = source
+    if len(text) > MAX_DS9_BYTES:
+        raise RegionFileError(f"{len(text)} characters is more than the {MAX_DS9_BYTES} ds9 region text may have",
+                              spath)
     shapes: list[Ds9Shape] = []
     frame = "physical"
     for number, line in enumerate(text.splitlines(), start=1):

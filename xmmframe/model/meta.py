@@ -1,7 +1,9 @@
 """Metadata of an event list: headers, columns, time system, sky WCS, GTIs, extensions, macros.
 
-:class:`EventMeta` is immutable.  It keeps every header card of the source file verbatim
-(so writing back loses nothing) and derives the facts analysis code needs from them.
+:class:`EventMeta` is immutable.  It keeps every header card of the source file verbatim, in
+order (so writing back loses nothing), and offers the facts analysis code needs as typed
+metadata (:attr:`EventMeta.metadata`, :mod:`xmmframe.model.metadata`), which ``io/`` reads from
+the cards.
 
 Examples
 --------
@@ -25,48 +27,13 @@ from astropy.io import fits
 
 from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import RawHdu, cards_to_header
+from xmmframe.model.metadata import ColumnInfo, EventListMetaData, Observation, SkyAxes, TimeSystem
 from xmmframe.model.registry import implementation
 
 if TYPE_CHECKING:
     from astropy.wcs import WCS
 
-#: Keywords that carry a selection macro (``#XMMEA_EM`` in selection expressions).
-_MACRO = re.compile(r"^XMMEA_[A-Z0-9]+$")
 _GTI_NAME = re.compile(r"^(STDGTI|GTI)(\d*)$")
-
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    """Per-column metadata of a FITS table column.
-
-    Attributes
-    ----------
-    name : str
-        Column name (TTYPE).
-    tform : str
-        FITS storage format (TFORM).
-    unit : str or None
-        TUNIT.
-    tlmin, tlmax : float or None
-        Legal minimum and maximum (TLMIN/TLMAX).
-    tnull : int or None
-        Stored value meaning "undefined".
-    comment : str
-        The TTYPE comment (a short description of the column).
-
-    Examples
-    --------
-    >>> ColumnInfo("PI", "1I", unit="CHAN", tlmin=0, tlmax=20479).tlmax
-    20479
-    """
-
-    name: str
-    tform: str
-    unit: str | None = None
-    tlmin: float | None = None
-    tlmax: float | None = None
-    tnull: int | None = None
-    comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,103 +95,99 @@ class EventMeta:
         value = self.keyword(name)
         return str(value).strip() if value is not None else None
 
-    # ------------------------------------------------------------------ observation facts
+    # ------------------------------------------------------------------ typed metadata
+
+    @cached_property
+    def metadata(self) -> EventListMetaData:
+        """The typed metadata the headers carry (observation, time system, sky axes, columns, macros)."""
+        return implementation("EventMeta.metadata")(self)
+
+    @property
+    def observation(self) -> Observation:
+        """Telescope, camera, mode, filter and identifiers."""
+        return self.metadata.observation
+
+    @property
+    def time(self) -> TimeSystem:
+        """Reference epoch, time system, TSTART/TSTOP and exposure."""
+        return self.metadata.time
 
     @property
     def instrument(self) -> str | None:
         """INSTRUME: ``EPN``, ``EMOS1`` or ``EMOS2``."""
-        return self._text("INSTRUME")
+        return self.observation.instrument
 
     @property
     def telescope(self) -> str | None:
         """TELESCOP (``XMM``)."""
-        return self._text("TELESCOP")
+        return self.observation.telescope
 
     @property
     def datamode(self) -> str | None:
         """DATAMODE (``IMAGING``, ``TIMING``, ...)."""
-        return self._text("DATAMODE")
+        return self.observation.datamode
 
     @property
     def submode(self) -> str | None:
         """SUBMODE (``PrimeFullWindow``, ...)."""
-        return self._text("SUBMODE")
+        return self.observation.submode
 
     @property
     def filter(self) -> str | None:
         """FILTER (``Thin1``, ``Medium``, ``Thick``, ...)."""
-        return self._text("FILTER")
+        return self.observation.filter
 
     @property
     def obs_id(self) -> str | None:
         """OBS_ID."""
-        return self._text("OBS_ID")
+        return self.observation.obs_id
 
     @property
     def expidstr(self) -> str | None:
         """EXPIDSTR, the exposure identifier (``S001``, ``U002``, ...)."""
-        return self._text("EXPIDSTR")
+        return self.observation.expidstr
 
     @property
     def tstart(self) -> float | None:
         """TSTART in seconds of mission time."""
-        value = self.keyword("TSTART")
-        return float(value) if value is not None else None
+        return self.time.tstart
 
     @property
     def tstop(self) -> float | None:
         """TSTOP in seconds of mission time."""
-        value = self.keyword("TSTOP")
-        return float(value) if value is not None else None
+        return self.time.tstop
 
     @property
     def mjdref(self) -> float:
         """MJDREF (or MJDREFI + MJDREFF); XMM's 50814.0 when absent."""
-        if self.keyword("MJDREF") is not None:
-            return float(self.keyword("MJDREF"))
-        if self.keyword("MJDREFI") is not None:
-            return float(self.keyword("MJDREFI")) + float(self.keyword("MJDREFF", 0.0))
-        return 50814.0
+        return self.time.mjdref
 
     @property
     def timesys(self) -> str:
         """TIMESYS (``TT`` for XMM)."""
-        return self._text("TIMESYS") or "TT"
+        return self.time.timesys
 
     @property
     def timeref(self) -> str:
         """TIMEREF (``LOCAL`` until barycentred)."""
-        return self._text("TIMEREF") or "LOCAL"
+        return self.time.timeref
 
     @property
     def exposure(self) -> float | None:
         """ONTIME of the table header (or EXPOSURE), seconds."""
-        for key in ("ONTIME", "EXPOSURE"):
-            value = self.keyword(key)
-            if value is not None:
-                return float(value)
-        return None
+        return self.time.exposure
+
+    @property
+    def calsrc(self) -> str | None:
+        """CALSRC: the calibration the file was made with."""
+        return self.metadata.calsrc
 
     # ------------------------------------------------------------------ columns
 
-    @cached_property
+    @property
     def columns(self) -> dict[str, ColumnInfo]:
         """Per-column metadata by column name, in file order."""
-        header = self.header
-        result: dict[str, ColumnInfo] = {}
-        for n in range(1, int(header.get("TFIELDS", 0)) + 1):
-            name = str(header.get(f"TTYPE{n}", f"COL{n}")).strip()
-            tnull = header.get(f"TNULL{n}")
-            result[name] = ColumnInfo(
-                name=name,
-                tform=str(header.get(f"TFORM{n}", "")).strip(),
-                unit=str(header[f"TUNIT{n}"]).strip() if f"TUNIT{n}" in header else None,
-                tlmin=_number(header.get(f"TLMIN{n}")),
-                tlmax=_number(header.get(f"TLMAX{n}")),
-                tnull=tnull if isinstance(tnull, int) and not isinstance(tnull, bool) else None,
-                comment=header.comments[f"TTYPE{n}"] if f"TTYPE{n}" in header else "",
-            )
-        return result
+        return self.metadata.columns
 
     @property
     def column_names(self) -> list[str]:
@@ -240,6 +203,11 @@ class EventMeta:
 
     # ------------------------------------------------------------------ sky coordinates
 
+    @property
+    def sky(self) -> SkyAxes | None:
+        """The projection of the sky pixel columns X/Y (None without sky axes)."""
+        return self.metadata.sky
+
     @cached_property
     def sky_wcs(self) -> "WCS | None":
         """Tangent-plane WCS of the sky pixel columns X/Y (1-based physical pixels).
@@ -249,36 +217,7 @@ class EventMeta:
         ``RADECSYS``/``RADESYS`` and ``EQUINOX`` (XMM files say FK5, J2000).  Use origin 1 with astropy:
         ``meta.sky_wcs.all_pix2world(x, y, 1)``.
         """
-        header = self.header
-        nx, ny = self.column_number("X"), self.column_number("Y")
-        if nx and ny and f"TCRVL{nx}" in header and f"TCRVL{ny}" in header:
-            values = {
-                what: [header.get(f"T{what}{n}") for n in (nx, ny)] for what in ("CTYP", "CRVL", "CDLT", "CRPX")
-            }
-        elif "REFXCRVL" in header or "REFXCRVL" in self.primary_header:
-            values = {
-                what: [self.keyword(f"REF{axis}{what}") for axis in ("X", "Y")]
-                for what in ("CTYP", "CRVL", "CDLT", "CRPX")
-            }
-        else:
-            return None
-        if any(v is None for v in values["CRVL"] + values["CDLT"] + values["CRPX"]):
-            return None
-        from astropy.wcs import WCS
-
-        wcs = WCS(naxis=2)
-        wcs.wcs.ctype = [str(v or "").strip() or default for v, default in zip(values["CTYP"], ("RA---TAN", "DEC--TAN"))]
-        wcs.wcs.crval = [float(v) for v in values["CRVL"]]
-        wcs.wcs.cdelt = [float(v) for v in values["CDLT"]]
-        wcs.wcs.crpix = [float(v) for v in values["CRPX"]]
-        wcs.wcs.cunit = ["deg", "deg"]
-        frame = self.keyword("RADESYS") or self.keyword("RADECSYS")
-        if frame:
-            wcs.wcs.radesys = str(frame).strip()
-        equinox = self.keyword("EQUINOX")
-        if isinstance(equinox, (int, float)) and not isinstance(equinox, bool):
-            wcs.wcs.equinox = float(equinox)
-        return wcs
+        return self.sky.wcs() if self.sky is not None else None
 
     # ------------------------------------------------------------------ other extensions
 
@@ -322,15 +261,10 @@ class EventMeta:
 
     # ------------------------------------------------------------------ selection macros
 
-    @cached_property
+    @property
     def macros(self) -> dict[str, str]:
         """Selection macros defined in the headers (``XMMEA_EM = '(FLAG & 0x766ba000) == 0'`` ...)."""
-        result: dict[str, str] = {}
-        for header in (self.primary_header, self.header):
-            for key, value in header.items():
-                if _MACRO.match(key) and isinstance(value, str):
-                    result[key] = value.strip()
-        return result
+        return self.metadata.macros
 
     # ------------------------------------------------------------------ derivation
 
@@ -346,12 +280,3 @@ class EventMeta:
         for key, value in values.items():
             header[key.upper()] = value
         return self.with_table_cards(tuple(card.image for card in header.cards))
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from xmmframe.errors import OdfError
-from xmmframe.model.odf import EPIC_INSTRUMENTS, ExposureRecord, OdfSummary
+from xmmframe.model.odf_set import EPIC_INSTRUMENTS, ExposureRecord, OdfSummary
 from xmmframe.model.registry import implementation
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -22,109 +22,21 @@ Examples
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 from astropy.io import fits
-from astropy.io.fits.verify import VerifyWarning
 from astropy.wcs import WCS
 
 from xmmframe.model.gti import GTI
-from xmmframe.model.hdu import CARD, cards_to_header
+from xmmframe.model.hdu import cards_to_header
 from xmmframe.model.registry import implementation
 
 if TYPE_CHECKING:
+    from xmmframe.model.metadata import ProductMetaData
     from xmmframe.model.responses import Arf, Rmf
-
-
-def keyword_cards(items: Iterable[tuple[str, Any, str]]) -> tuple[str, ...]:
-    """Card images of ``(keyword, value, comment)`` triples; long strings become CONTINUE cards.
-
-    ``HISTORY``/``COMMENT`` take the text as value.  A value of None is skipped.
-
-    Examples
-    --------
-    >>> keyword_cards([("EXPOSURE", 100.0, "[s] live time")])[0][:30]
-    'EXPOSURE=                100.0'
-    """
-    cards: list[str] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", VerifyWarning)  # comments too long for the value are cut, as wanted
-        for key, value, comment in items:
-            if value is None:
-                continue
-            image = fits.Card(key, value, comment).image
-            cards.extend(image[i : i + CARD] for i in range(0, len(image), CARD))
-    return tuple(cards)
-
-
-def _groups(cards: Iterable[str]) -> list[list[str]]:
-    groups: list[list[str]] = []
-    for card in cards:
-        if card.startswith("CONTINUE") and groups:
-            groups[-1].append(card)
-        else:
-            groups.append([card])
-    return groups
-
-
-def merge_cards(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
-    """``first`` followed by the cards of ``second`` whose keyword ``first`` does not set already.
-
-    HISTORY, COMMENT and blank cards of both are kept.
-    """
-    head = _groups(first)
-    present = {g[0][:8].strip() for g in head} - {"HISTORY", "COMMENT", ""}
-    tail = [g for g in _groups(second) if g[0][:8].strip() not in present]
-    return tuple(card for group in head + tail for card in group)
-
-
-def set_keywords(cards: Iterable[str], items: Iterable[tuple[str, Any, str]]) -> tuple[str, ...]:
-    """``cards`` with keywords set: replaced in place where present (CONTINUE cards included), else appended.
-
-    Examples
-    --------
-    >>> cards = keyword_cards([("ONTIME", 1.0, "s"), ("LIVETIME", 0.9, "s")])
-    >>> [c[:8] for c in set_keywords(cards, [("ONTIME", 2.0, "s"), ("EXPOSURE", 1.8, "s")])]
-    ['ONTIME  ', 'LIVETIME', 'EXPOSURE']
-    """
-    groups = _groups(cards)
-    index = {g[0][:8].strip(): i for i, g in reversed(list(enumerate(groups)))}
-    for key, value, comment in items:
-        new = list(keyword_cards([(key, value, comment)]))
-        if key in index:
-            groups[index[key]] = new
-        else:
-            index[key] = len(groups)
-            groups.append(new)
-    return tuple(card for group in groups for card in group)
-
-
-def with_longstrn(cards: Iterable[str]) -> tuple[str, ...]:
-    """``cards`` plus ``LONGSTRN = 'OGIP 1.0'`` when they use CONTINUE cards and do not declare it."""
-    cards = tuple(cards)
-    if any(c.startswith("CONTINUE") for c in cards) and not any(c.startswith("LONGSTRN") for c in cards):
-        cards += keyword_cards([("LONGSTRN", "OGIP 1.0", "The OGIP long string convention may be used")])
-    return cards
-
-
-def drop_keywords(cards: Iterable[str], keys: Iterable[str]) -> tuple[str, ...]:
-    """Cards without those of the given keywords (and the CONTINUE cards that follow them)."""
-    drop = {k.upper() for k in keys}
-    out: list[str] = []
-    skipping = False
-    for card in cards:
-        key = card[:8].strip()
-        if key == "CONTINUE" and skipping:
-            continue
-        skipping = key in drop
-        if not skipping:
-            out.append(card)
-    return tuple(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,6 +84,11 @@ class Product:
     def header(self) -> fits.Header:
         """The extra keywords of the main HDU as an astropy Header."""
         return cards_to_header(self.cards)
+
+    @property
+    def metadata(self) -> ProductMetaData:
+        """The typed metadata the header cards carry (observation, times, selection, provenance)."""
+        return implementation("Product.metadata")(self)
 
     def keyword(self, name: str, default: Any = None) -> Any:
         """A keyword from :attr:`cards`, else from :attr:`primary_cards`, else ``default``."""
@@ -263,7 +180,7 @@ class Spectrum(Product):
 
     def rmf(self, **options: Any) -> "Rmf":
         """The redistribution matrix for this spectrum (SAS rmfgen); see
-        :func:`xmmframe.products.responses.rmfgen` for the options.
+        :func:`xmmframe.products.rmf.rmfgen` for the options.
 
         Examples
         --------
@@ -273,7 +190,7 @@ class Spectrum(Product):
 
     def arf(self, **options: Any) -> "Arf":
         """The ancillary response for this spectrum (SAS arfgen); see
-        :func:`xmmframe.products.responses.arfgen` for the options.
+        :func:`xmmframe.products.arf.arfgen` for the options.
 
         Examples
         --------
@@ -531,5 +448,4 @@ class Image(Product):
         return implementation("Image.read")(path)
 
 
-__all__ = ["GtiTable", "Image", "LightCurve", "Product", "Spectra", "Spectrum", "drop_keywords", "keyword_cards",
-           "merge_cards", "set_keywords", "with_longstrn"]
+__all__ = ["GtiTable", "Image", "LightCurve", "Product", "Spectra", "Spectrum"]

@@ -27,13 +27,13 @@ from xmmframe.errors import OdfError
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.events import EventList
 from xmmframe.model.observation import Observation, instrument_code
-from xmmframe.model.odf import ExposureRecord
+from xmmframe.model.odf_set import ExposureRecord
 from xmmframe.model.provenance import Provenance
 from xmmframe.model.registry import register
 from xmmframe.proc.calibration import DetectorCalibration
 from xmmframe.proc.exposure import extensions, prepare_exposure
 from xmmframe.proc.header import event_meta
-from xmmframe.proc.layout import columns_for
+from xmmframe.proc.event_format import columns_for
 from xmmframe.proc.mos_events import mos_events
 from xmmframe.proc.pn_events import pn_events
 

@@ -24,7 +24,7 @@ from xmmframe.model.geometry import Camera, camera
 from xmmframe.model.hdu import RawHdu
 from xmmframe.model.mission_time import mission_seconds
 from xmmframe.model.observation import EVENT_KIND, FRAME_KIND, Observation
-from xmmframe.model.odf import EPIC_INSTRUMENTS, ExposureRecord
+from xmmframe.model.odf_set import EPIC_INSTRUMENTS, ExposureRecord
 from xmmframe.proc.badpix import combine, find_hot_pixels, pixel_counts
 from xmmframe.proc.calibration import DetectorCalibration, detector_calibration
 from xmmframe.proc.coordinates import SkyGrid
@@ -104,7 +104,7 @@ def prepare_exposure(
     first = str(event_files["PATH"][0])
     header = obs.header(first)
     aux_path = obs.path(code, FRAME_KIND, number)
-    from xmmframe.io.odf import read_constituent
+    from xmmframe.io.odf_directory import read_constituent
 
     aux = read_constituent(aux_path)
     if aux.height == 0:

@@ -10,7 +10,7 @@ attitude, ``AVRG_PNT = 'MEDIAN'``), the sky grid (``REFX*``/``REFY*``), the per-
 Examples
 --------
 >>> from xmmframe.proc.header import table_cards
->>> from xmmframe.proc.layout import ColumnSpec
+>>> from xmmframe.proc.event_format import ColumnSpec
 >>> import polars as pl
 >>> cards = table_cards("STDGTI01", [ColumnSpec("START", pl.Float64, "lower GTI boundary", "s")], {})
 >>> cards[8][:8], cards[-1][:8]
@@ -28,17 +28,16 @@ from xmmframe.io.fits_write import (
     TableHdu,
     encode_table,
     primary_template,
-    provenance_keywords,
     table_template,
 )
-from xmmframe.io.odf_write import keyword_cards
+from xmmframe.io.cards import provenance_keywords, sas_cards
 from xmmframe.model.flags import flag_keywords
 from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import RawHdu, creation_date
 from xmmframe.model.meta import EventMeta
 from xmmframe.model.provenance import Provenance
 from xmmframe.proc.coordinates import SkyGrid
-from xmmframe.proc.layout import ColumnSpec, column_cards
+from xmmframe.proc.event_format import ColumnSpec, column_cards
 
 _TIME_KEYWORDS: dict[str, tuple[object, str]] = {
     "TIMEUNIT": ("s", "All times in s unless specified otherwise"),
@@ -159,11 +158,11 @@ def table_cards(
         "GCOUNT": (1, "one data group (required keyword)"),
         "TFIELDS": (len(specs), "number of fields in each row"),
     }
-    cards = keyword_cards(head)
-    cards += keyword_cards({key: (value, text) for key, value, text in definitions})
-    cards += keyword_cards({"EXTNAME": (extname, comment)})
-    cards += keyword_cards(keywords)
-    cards += keyword_cards({key: (value, text) for key, value, text in ranges})
+    cards = sas_cards(head)
+    cards += sas_cards({key: (value, text) for key, value, text in definitions})
+    cards += sas_cards({"EXTNAME": (extname, comment)})
+    cards += sas_cards(keywords)
+    cards += sas_cards({key: (value, text) for key, value, text in ranges})
     return tuple(cards)
 
 
@@ -186,7 +185,7 @@ def primary_header(facts: ExposureFacts, history: list[str], provenance: Provena
             "HISTORY": history,
         }
     )
-    return RawHdu(tuple(base.cards) + tuple(keyword_cards(keywords)))
+    return RawHdu(tuple(base.cards) + tuple(sas_cards(keywords)))
 
 
 def events_cards(facts: ExposureFacts, specs: list[ColumnSpec]) -> tuple[str, ...]:
@@ -305,7 +304,7 @@ def calindex_hdu(entries: pl.DataFrame | None, calsrc: str, observation_date: st
         "ANALDATE": (creation_date(), ""),
         "CALSRC": (calsrc, "calibration source"),
     }
-    cards = table_template("CALINDEX") + tuple(keyword_cards(keywords))
+    cards = table_template("CALINDEX") + tuple(sas_cards(keywords))
     return encode_table(TableHdu(cards, frame))
 
 

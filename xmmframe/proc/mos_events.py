@@ -28,7 +28,7 @@ from xmmframe.proc.attcalc import det_columns, out_of_fov, uniform, with_det, wi
 from xmmframe.proc.badpix import neighbourhood_flags
 from xmmframe.proc.energy import correct_energy
 from xmmframe.proc.exposure import ExposureInput
-from xmmframe.proc.layout import ColumnSpec
+from xmmframe.proc.event_format import ColumnSpec
 
 #: Patterns at and above this are cosmic-ray like (COSMIC_RAY); the PPS list shows 0-25 after filtering.
 COSMIC_RAY_PATTERN = 26

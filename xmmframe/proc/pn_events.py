@@ -25,7 +25,7 @@ from xmmframe.proc.attcalc import det_columns, out_of_fov, with_det, with_sky
 from xmmframe.proc.badpix import badmap
 from xmmframe.proc.energy import correct_energy
 from xmmframe.proc.exposure import ExposureInput
-from xmmframe.proc.layout import ColumnSpec
+from xmmframe.proc.event_format import ColumnSpec
 from xmmframe.proc.patterns import reconstruct_patterns
 
 #: First transmitted row of pn full-frame modes (rows 1-12 at the readout node are not transmitted).

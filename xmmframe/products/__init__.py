@@ -1,14 +1,19 @@
 """Science products from event lists: spectra, light curves, images, GTIs from rates, evselect.
 
-Modules: :mod:`.binning` (the shared numba histogram kernels), :mod:`.selection` (what a
-selection means for products), :mod:`.dss` (data-subspace keywords), :mod:`.exposure` (per-CCD
+Modules: :mod:`.binning` (the shared numba histogram kernels), :mod:`.exposure` (per-CCD
 good times, ONTIME, LIVETIME, FRACEXP), :mod:`.context` (shared header cards),
 :mod:`.spectrum`, :mod:`.lightcurve`, :mod:`.image`, :mod:`.gti_from_rate` (tabgtigen and the
-flare recipe), :mod:`.lccorr` (epiclccorr's relative corrections), :mod:`.filtered` (the
-filtered event list), :mod:`.evselect` (one pass, many products), :mod:`.ccd_layout` (CCD
-footprints, bad pixels and field of view measured from an event list), :mod:`.backscale`
-(region areas, SAS backscale), :mod:`.resolution` and :mod:`.grouping` (SAS specgroup and
-grppha), :mod:`.epiclccorr` (SAS epiclccorr on existing curves) and :mod:`.quicklook` (plots).
+flare recipe), :mod:`.lightcurve_corrections` (epiclccorr's exposure, background, relative and
+absolute corrections), :mod:`.filtered` (the filtered event list), :mod:`.evselect` (one pass,
+many products), :mod:`.ccd_footprints` (CCD footprints, bad pixels and field of view measured
+from an event list), :mod:`.backscale` (region areas, SAS backscale), :mod:`.spectrum_context`
+(what responses read from a spectrum), :mod:`.rmf` and :mod:`.arf` (SAS rmfgen and arfgen),
+:mod:`.resolution` and :mod:`.grouping` (SAS specgroup and grppha), :mod:`.epiclccorr` (SAS
+epiclccorr on existing curves), :mod:`.merge` (event lists of several exposures as one, SAS merge),
+:mod:`.regionanalyse` (centred, signal-to-noise optimal source
+circles, SAS eregionanalyse) and :mod:`.quicklook` (plots).  What a selection means for a
+product and its data-subspace keywords are in :mod:`xmmframe.select.resolve` and
+:mod:`xmmframe.select.dss`.
 
 Examples
 --------
@@ -26,10 +31,14 @@ from xmmframe.products.evselect import EvselectResult, evselect
 from xmmframe.products.grouping import group_spectrum
 from xmmframe.products.gti_from_rate import FlareScreening, flare_gti, gti_from_table
 from xmmframe.products.image import make_image
-from xmmframe.products.lccorr import correct_lightcurve
+from xmmframe.products.lightcurve_corrections import correct_lightcurve
 from xmmframe.products.lightcurve import make_lightcurve
+from xmmframe.products.merge import merge_events
 from xmmframe.products.quicklook import save_quicklook
-from xmmframe.products.responses import arfgen, lightcurve_absolute_correction, rmfgen
+from xmmframe.products.arf import arfgen
+from xmmframe.products.lightcurve_corrections import lightcurve_absolute_correction
+from xmmframe.products.rmf import rmfgen
+from xmmframe.products.regionanalyse import RegionAnalysis, optimise_source_region
 from xmmframe.products.spectrum import make_spectra, make_spectrum
 
 __all__ = [
@@ -48,6 +57,9 @@ __all__ = [
     "make_lightcurve",
     "make_spectra",
     "make_spectrum",
+    "merge_events",
+    "optimise_source_region",
+    "RegionAnalysis",
     "region_area",
     "rmfgen",
     "save_quicklook",

@@ -6,7 +6,7 @@ SAS backscale (1.6) computes ``area = geometric_area - ccd_gaps - bad_pixels`` i
 the region and on a CCD (and inside the field of view, ``ignoreoutoffov``) adds its area; every
 bad pixel whose centre is in the region subtracts the area of a pixel.  xmmframe does the same
 (vectorised), with the CCD footprints, bad pixels and field of view measured from the event list
-(:mod:`xmmframe.products.ccd_layout`).  The grid starts at the lower corner of the region's
+(:mod:`xmmframe.products.ccd_footprints`).  The grid starts at the lower corner of the region's
 bounding box, so a circle gets the symmetric lattice count.
 
 Checked against SAS (tests/products/test_backscale.py):
@@ -40,10 +40,11 @@ import numpy as np
 import polars as pl
 
 from xmmframe.errors import ProductError
+from xmmframe.io.ogip import rewrite_table
 from xmmframe.model.events import EventList
 from xmmframe.model.products import Spectrum
 from xmmframe.model.registry import register
-from xmmframe.products.ccd_layout import CcdLayout
+from xmmframe.products.ccd_footprints import CcdLayout
 from xmmframe.select.shapes.base import Complement, Intersection, Union
 from xmmframe.select.shapes.circular import Annulus, Circle, Pie, Point
 from xmmframe.select.shapes.elliptical import Ellipse, EllipticAnnulus
@@ -171,7 +172,15 @@ def region_bounds(region: Any) -> tuple[float, float, float, float]:
 # ---------------------------------------------------------------------------- areas
 
 
-def _inside(region: Any, columns: tuple[str, str], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def inside_region(region: Any, columns: tuple[str, str], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether the points ``(x, y)`` (in ``columns``) are in ``region`` (a boolean array).
+
+    Examples
+    --------
+    >>> from xmmframe.select import Circle, Region
+    >>> inside_region(Region((Circle(0.0, 0.0, 1.0),)), ("X", "Y"), np.array([0.5, 2.0]), np.array([0.0, 0.0]))
+    array([ True, False])
+    """
     frame = pl.DataFrame({columns[0]: x, columns[1]: y})
     return frame.select(region.to_expr()).to_series().to_numpy()
 
@@ -219,7 +228,7 @@ def region_area(
     for first in range(0, ny, rows_per_chunk):
         ys = ymin + width * (np.arange(first, min(ny, first + rows_per_chunk)) + 0.5)
         gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
-        inside = _inside(region, columns, gx, gy)
+        inside = inside_region(region, columns, gx, gy)
         inside_total += int(inside.sum())
         if layout is not None:
             good = layout.on_ccd(gx[inside], gy[inside])
@@ -230,7 +239,7 @@ def region_area(
     if layout is None:
         return RegionArea(inside_total * element_area, inside_total * element_area, 0, 0.0, width)
     bx, by = layout.bad_pixel_positions()
-    bad = _inside(region, columns, bx, by) if bx.size else np.zeros(0, dtype=bool)
+    bad = inside_region(region, columns, bx, by) if bx.size else np.zeros(0, dtype=bool)
     if bx.size and ignore_out_of_fov:
         bad &= layout.fov.contains(bx, by)
     return RegionArea(inside_total * element_area, on_total * element_area, int(bad.sum()), layout.bad_pixel_area,
@@ -245,7 +254,7 @@ def default_resolution(keywords: Any) -> float:
 
 def spectrum_region(spectrum: Any) -> tuple[Any, tuple[str, str], dict[str, Any]]:
     """The extraction region, its columns and the header keywords of a spectrum or light curve (object or path)."""
-    from xmmframe.products.responses import SpectrumContext, spectrum_context
+    from xmmframe.products.spectrum_context import SpectrumContext, spectrum_context
 
     product = hasattr(spectrum, "cards") and hasattr(spectrum, "region")
     ctx = SpectrumContext.from_spectrum(spectrum) if product else spectrum_context(spectrum)
@@ -302,5 +311,34 @@ def backscale(
     return replace(spectrum, backscal=area.backscal)
 
 
-__all__ = ["RESOLUTION", "RegionArea", "backscale", "default_resolution", "region_area", "region_bounds",
+def backscale_file(
+    spectrum: str | os.PathLike[str],
+    events: EventList | str | os.PathLike[str] | None = None,
+    *,
+    withbadpixcorr: bool = True,
+    resolution: float | None = None,
+    ignore_out_of_fov: bool = True,
+    command: str | None = None,
+) -> RegionArea:
+    """Write BACKSCAL into a spectrum file in place (atomically), as SAS backscale does.
+
+    ``events`` is SAS ``badpixlocation`` (a path or an :class:`EventList`), ``command`` the
+    command line recorded in the header.  Returns the area.
+
+    Examples
+    --------
+    >>> backscale_file("src.pha", "M1_clean.fits").backscal                         # doctest: +SKIP
+    """
+    area = spectrum_area(spectrum, events, withbadpixcorr=withbadpixcorr, resolution=resolution,
+                         ignore_out_of_fov=ignore_out_of_fov)
+    protect = [events] if isinstance(events, (str, os.PathLike)) else []
+    rewrite_table(spectrum, spectrum, "SPECTRUM", overwrite=True, protect=protect,
+                  keywords=[("BACKSCAL", area.backscal, "Area of the extraction region (0.05 arcsec pixels)")],
+                  history=[f"xmmframe backscale: BACKSCAL {area.backscal:.0f} = {area.on_ccd:.0f} on CCDs",
+                           (f"  - {area.bad_pixels} bad pixels x {area.bad_pixel_area:.0f} (geometric "
+                            f"{area.geometric:.0f})")], command=command)
+    return area
+
+
+__all__ = ["RESOLUTION", "RegionArea", "backscale", "backscale_file", "default_resolution", "region_area", "region_bounds",
            "shape_bounds", "spectrum_area", "spectrum_region"]

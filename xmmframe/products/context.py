@@ -15,7 +15,6 @@ Examples
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,16 +23,16 @@ import numpy as np
 import polars as pl
 
 from xmmframe.errors import ProductError
-from xmmframe.io.fits_write import provenance_keywords
 from xmmframe.io.ogip import REGION_EXTNAME
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
-from xmmframe.model.products import GtiTable, drop_keywords, keyword_cards
+from xmmframe.model.products import GtiTable
+from xmmframe.io.cards import drop_keywords, keyword_cards, provenance_cards
 from xmmframe.model.provenance import Provenance
-from xmmframe.products.dss import DataSubspace
+from xmmframe.select.dss import DataSubspace
 from xmmframe.products.exposure import CcdTimes, ccd_times
-from xmmframe.products.selection import RegionShape, ResolvedSelection, resolve_selection
+from xmmframe.select.resolve import RegionShape, ResolvedSelection, resolve_selection
 
 #: Observation keywords copied from the event list to every product table (card images kept).
 OBSERVATION_KEYWORDS = ("TELESCOP", "INSTRUME", "FILTER", "DATAMODE", "SUBMODE", "OBS_ID", "EXP_ID", "EXPIDSTR",
@@ -136,20 +135,17 @@ class ProductContext:
         primary = self.meta.hdus[0].cards
         processing = {c[:8].strip() for c in primary if c[:8].strip().startswith(("XPROC", "XDAL"))}
         copied = drop_keywords(primary, (*_NOT_COPIED, *processing, "SIMPLE", "BITPIX", "NAXIS", "EXTEND"))
-        return copied + keyword_cards(provenance_keywords(self.provenance)) + self.history_cards()
+        return copied + provenance_cards(self.provenance)
 
     @property
     def provenance(self) -> Provenance:
-        """The task and command line that make the product."""
-        return Provenance(self.task, self.command or None)
+        """The task, command line, input and parameters that make the product."""
+        source = os.path.basename(self.meta.source) if self.meta.source else "events"
+        return Provenance(self.task, self.command or None, source=source, parameters=self.parameters)
 
     def history_cards(self) -> tuple[str, ...]:
         """HISTORY cards: the xmmframe call, the input and the parameters."""
-        source = os.path.basename(self.meta.source) if self.meta.source else "events"
-        text = self.provenance.created_from(source)
-        params = " ".join(f"{k}={v}" for k, v in self.parameters)
-        lines = textwrap.wrap(text, 70) + (textwrap.wrap(params, 70) if params else [])
-        return tuple(f"HISTORY {line}".ljust(80) for line in lines)
+        return keyword_cards([("HISTORY", line, "") for line in self.provenance.history])
 
     def gti_tables(self) -> tuple[GtiTable, ...]:
         """The GTI extensions products carry (the good times in effect, per CCD)."""

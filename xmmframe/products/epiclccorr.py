@@ -11,9 +11,9 @@ event list both were made from, and writes the corrected source rate.  The piece
   backscale does (:mod:`xmmframe.products.backscale`, bad pixels and chip gaps from the event
   list), else the geometric ratio of the regions;
 * the absolute factor ``C`` (``applyabsolutecorrections``):
-  :func:`xmmframe.products.responses.lightcurve_absolute_correction`;
+  :func:`xmmframe.products.lightcurve_corrections.lightcurve_absolute_correction`;
 * the relative corrections and the background subtraction:
-  :func:`xmmframe.products.lccorr.correct_lightcurve`.
+  :func:`xmmframe.products.lightcurve_corrections.correct_lightcurve`.
 
 The output follows the SAS file: ``RATE`` table (TIME, RATE, ERROR, FRACEXP, BACKV, BACKE),
 ``SRC_GTIS`` and ``BKG_GTIS`` tables (the runs of bins with ``FRACEXP > 0``, on the bin edges,
@@ -34,99 +34,27 @@ import re
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-import polars as pl
 
-from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
-from xmmframe.model.products import GtiTable, LightCurve, drop_keywords, set_keywords
-from xmmframe.products.binning import Axis
-from xmmframe.products.dss import DataSubspace
-from xmmframe.products.exposure import CcdTimes, current_gti_tables, fracexp_curve
+from xmmframe.model.provenance import Provenance
+from xmmframe.model.products import LightCurve
+from xmmframe.io.cards import drop_keywords, keyword_cards, provenance_keywords, set_keywords
+from xmmframe.select.dss import DataSubspace
+from xmmframe.products.lightcurve_corrections import (
+    correct_lightcurve,
+    curve_fracexp,
+    exposed_gti,
+    lightcurve_absolute_correction,
+    open_event_list,
+    region_area_ratio,
+)
 
 _DSS_KEY = re.compile(r"^(\d*DS(TYP|VAL|UNI|FORM|REF)\d+|MTYPE\d+|MFORM\d+)$")
 
 
 def _read_curve(curve: LightCurve | str | os.PathLike[str]) -> LightCurve:
     return curve if isinstance(curve, LightCurve) else LightCurve.read(curve)
-
-
-def _open(events: EventList | str | os.PathLike[str]) -> EventList:
-    from xmmframe.io.events import open_events
-
-    return events if isinstance(events, EventList) else open_events(events)
-
-
-def curve_gti_tables(curve: LightCurve, events: EventList) -> tuple[GtiTable, ...]:
-    """The per-CCD good times of a curve: its own GTI tables (by its DSS), else the event list's."""
-    by_name = {t.name.upper(): t for t in curve.gtis}
-    refs = DataSubspace.from_header(curve.header).time_tables()
-    tables = tuple(GtiTable(by_name[name].name, by_name[name].gti, ccd) for ccd, name in refs.items()
-                   if name in by_name)
-    if tables:
-        return tables
-    own = tuple(t for t in curve.gtis if t.ccd is not None)
-    return own if own else current_gti_tables(events.meta)
-
-
-def region_events_per_ccd(curve: LightCurve, events: EventList) -> dict[int, int]:
-    """Events of the list inside the curve's region, per CCD (all events without a region)."""
-    from xmmframe.products.backscale import spectrum_region
-
-    lazy = events.lazy
-    if curve.region is not None and curve.region.height:
-        region, _, _ = spectrum_region(curve)
-        lazy = lazy.filter(region.to_expr(events.meta))
-    counts = lazy.group_by("CCDNR").agg(pl.len().alias("N")).collect()
-    return {int(c): int(n) for c, n in zip(counts["CCDNR"].to_list(), counts["N"].to_list())}
-
-
-def curve_fracexp(curve: LightCurve, events: EventList | str | os.PathLike[str]) -> np.ndarray:
-    """Exposed fraction of each bin of an existing curve (epiclccorr's FRACEXP).
-
-    Examples
-    --------
-    >>> curve_fracexp(LightCurve.read("src.lc"), "M1_clean.fits")[:3]          # doctest: +SKIP
-    """
-    events = _open(events)
-    axis = Axis(curve.tstart, curve.timedel, len(curve))
-    if not np.allclose(axis.centres(), curve.time, rtol=0, atol=1e-6 * max(1.0, curve.timedel)):
-        raise ProductError("the light curve's TIME column is not on a regular grid from TSTART")
-    times = CcdTimes(curve_gti_tables(curve, events), {}, {})
-    return fracexp_curve(events.meta, times, axis, region_events_per_ccd(curve, events))
-
-
-def region_area_ratio(source: LightCurve, background: LightCurve,
-                      events: EventList | str | os.PathLike[str] | None) -> float | None:
-    """Background area over source area as backscale computes them (None without both regions)."""
-    from xmmframe.products.backscale import spectrum_area, spectrum_region
-    from xmmframe.products.ccd_layout import CcdLayout
-
-    if source.region is None or background.region is None or not source.region.height:
-        return None
-    layout = CcdLayout.from_events(events, spectrum_region(source)[1]) if events is not None else None
-    src = spectrum_area(source, withbadpixcorr=layout is not None, layout=layout)
-    bkg = spectrum_area(background, withbadpixcorr=layout is not None, layout=layout)
-    if src.backscal <= 0:
-        raise ProductError("the source region has no area on the detector")
-    return bkg.backscal / src.backscal
-
-
-def exposed_gti(curve: LightCurve, name: str) -> GtiTable:
-    """The bins with exposure (``FRACEXP > 0``) as good time intervals on the bin edges (SAS's SRC_GTIS).
-
-    Examples
-    --------
-    >>> curve = LightCurve(np.array([0.5, 1.5, 2.5]), np.zeros(3), np.zeros(3), 1.0, 0.0, 3.0,
-    ...                    fracexp=np.array([0.2, 0.0, 1.0]))
-    >>> exposed_gti(curve, "SRC_GTIS").gti.intervals
-    [(0.0, 1.0), (2.0, 3.0)]
-    """
-    exposed = np.concatenate([[0], (np.nan_to_num(curve.fracexp) > 0).astype(np.int8), [0]])
-    change = np.diff(exposed)
-    first, last = np.nonzero(change == 1)[0], np.nonzero(change == -1)[0]
-    return GtiTable(name, GTI(curve.tstart + first * curve.timedel, curve.tstart + last * curve.timedel), None)
 
 
 def _output_cards(source: LightCurve) -> tuple[str, ...]:
@@ -147,6 +75,7 @@ def epiclccorr(
     absolute: bool = False,
     calibration: Any = None,
     area_ratio: float | None = None,
+    command: str | None = None,
 ) -> LightCurve:
     """The corrected source light curve (SAS epiclccorr).
 
@@ -164,17 +93,18 @@ def epiclccorr(
         For the absolute corrections (default: the built-in set or SAS_CCF/SAS_CCFPATH).
     area_ratio : float, optional
         ``BKGRATIO`` to use instead of the backscale areas.
+    command : str, optional
+        The command line that runs the task: with it the primary header says the file was made
+        by xmmframe epiclccorr (``CREATOR``, ``DATE``, ``XPROC0``, replacing the source curve's
+        processing keywords) and HISTORY gives the command and the calibration files used.
 
     Returns
     -------
     LightCurve
         ``HDUCLAS2 = 'NET'`` with a background, ``'TOTAL'`` without.
     """
-    from xmmframe.products.lccorr import correct_lightcurve
-    from xmmframe.products.responses import lightcurve_absolute_correction
-
     path = os.fspath(events) if isinstance(events, (str, os.PathLike)) else None
-    events = _open(events)
+    events = open_event_list(events)
     src = _read_curve(source)
     src = replace(src, fracexp=curve_fracexp(src, events))
     gtis = [exposed_gti(src, "SRC_GTIS")]
@@ -197,7 +127,17 @@ def epiclccorr(
     net = correct_lightcurve(src, bkg, area_ratio=area_ratio, absolute=factor)
     cards = set_keywords(_output_cards(net), [("ABSCORR", factor, "Absolute correction factor applied to RATE"),
                                               ("CALSRC", calsrc, "Calibration used for the absolute correction")])
-    return replace(net, cards=cards, gtis=tuple(gtis))
+    net = replace(net, cards=cards, gtis=tuple(gtis))
+    return net if command is None else _made_by(net, command, calibration if absolute else None)
 
 
-__all__ = ["curve_fracexp", "curve_gti_tables", "epiclccorr", "exposed_gti", "region_area_ratio", "region_events_per_ccd"]
+def _made_by(net: LightCurve, command: str, calibration: Any) -> LightCurve:
+    """``net`` with the primary header and HISTORY of a file epiclccorr wrote from ``command``."""
+    history = [command, *(calibration.history() if calibration is not None else [])]
+    processing = {c[:8].strip() for c in net.primary_cards if c.startswith(("XPROC", "XDAL"))}
+    primary = set_keywords(drop_keywords(net.primary_cards, processing),
+                           provenance_keywords(Provenance("epiclccorr", command)))
+    return replace(net, primary_cards=primary, cards=net.cards + keyword_cards([("HISTORY", h, "") for h in history]))
+
+
+__all__ = ["epiclccorr"]

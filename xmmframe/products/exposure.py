@@ -42,7 +42,7 @@ from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
 from xmmframe.model.products import GtiTable
 from xmmframe.products.binning import Axis, interval_histogram
-from xmmframe.products.dss import DataSubspace
+from xmmframe.select.dss import DataSubspace
 
 _PRODUCT_GTI = re.compile(r"^GTI(\d{3})(\d{2})$")
 

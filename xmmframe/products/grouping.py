@@ -413,7 +413,7 @@ def group_spectrum(
 
 def _default_resolution(spectrum: Spectrum, rmf: Any, calibration: Any) -> Any:
     from xmmframe.products.resolution import calibration_resolution, rmf_resolution
-    from xmmframe.products.responses import SpectrumContext
+    from xmmframe.products.spectrum_context import SpectrumContext
 
     if rmf is not None:
         return rmf_resolution(rmf)

@@ -120,9 +120,8 @@ def tabgtigen(
     GTI(10 intervals, 21300.000 s)
     """
     from xmmframe.io.fits_scan import FitsTable
-    from xmmframe.io.fits_write import provenance_keywords
+    from xmmframe.io.cards import provenance_cards
     from xmmframe.io.ogip import write_gti
-    from xmmframe.model.products import keyword_cards
 
     source = FitsTable.open(table, hdu)
     header = source.info.header
@@ -134,7 +133,7 @@ def tabgtigen(
     gti = gti_from_table(frame, expression, timedel, prefraction, postfraction, mingtisize, time_column)
     if gtiset is not None:
         short = full.duration - gti.duration
-        primary = keyword_cards(provenance_keywords(Provenance("tabgtigen", command)))
+        primary = provenance_cards(Provenance("tabgtigen", command))
         write_gti(gti, gtiset, overwrite=overwrite, cards=source.info.cards, primary_cards=primary, extra=[
             ("MINGTISZ", float(mingtisize), "[s] minimum allowed GTI length"),
             ("SUMSHORT", float(short), "[s] sum of all GTIs shorter than MINGTISZ"),

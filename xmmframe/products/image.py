@@ -36,7 +36,8 @@ import polars as pl
 from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
-from xmmframe.model.products import Image, keyword_cards, merge_cards
+from xmmframe.model.products import Image
+from xmmframe.io.cards import keyword_cards, merge_cards
 from xmmframe.model.registry import register
 from xmmframe.products.binning import Axis, histogram
 from xmmframe.products.context import ProductContext, make_context

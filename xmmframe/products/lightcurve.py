@@ -33,7 +33,8 @@ import polars as pl
 from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
-from xmmframe.model.products import LightCurve, keyword_cards
+from xmmframe.model.products import LightCurve
+from xmmframe.io.cards import keyword_cards
 from xmmframe.model.registry import register
 from xmmframe.products.binning import Axis, histogram
 from xmmframe.products.context import ProductContext, make_context

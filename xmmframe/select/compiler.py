@@ -81,9 +81,10 @@ from xmmframe.select.nodes import (
     Unary,
 )
 from xmmframe.select.parser import parse
+from xmmframe.select.region import Region
 from xmmframe.select.shapes.catalog import SHAPES, build_shape
 from xmmframe.select.shapes.circular import Annulus, Circle
-from xmmframe.select.shapes.base import SimpleShape
+from xmmframe.select.shapes.base import Intersection, Shape, SimpleShape
 from xmmframe.select.shapes.rectangular import Box
 from xmmframe.select.shapes.shape_set import MIN_SHAPES, any_inside, supported
 
@@ -168,6 +169,62 @@ def compile_selection(
     compiler = _Compiler(meta, column_table(meta, columns), base_dir)
     with stack_room():
         return compiler.boolean(compiler.visit(tree), tree)
+
+
+def selection_region(selection: str, meta: EventMeta | None = None, *, columns: Any = None) -> Region:
+    """The region of a SAS spatial selection made of shape tests only.
+
+    ``||`` between shape tests adds include shapes, ``&& !shape`` excludes, ``&&`` between
+    shape tests intersects them; ``(RA,DEC)`` shapes are converted to X/Y through the sky WCS
+    of ``meta``.  This is the form of SAS ``srcexp``/``backexp`` parameters
+    (``(X,Y) in circle(...)``, ``(X,Y) in annulus(...) && !((X,Y) in circle(...))``).
+
+    Raises
+    ------
+    xmmframe.errors.UnsupportedSelectionError
+        When the selection holds anything but shape tests (column comparisons, gti(), ...).
+
+    Examples
+    --------
+    >>> region = selection_region("((X,Y) in circle(100,200,50) || (X,Y) in circle(400,200,50)) && !circle(100,200,5)")
+    >>> [str(s) for s in region.include], [str(s) for s in region.exclude]
+    (['(X,Y) in circle(100,200,50)', '(X,Y) in circle(400,200,50)'], ['(X,Y) in circle(100,200,5)'])
+    """
+    tree = parse(selection, MacroTable(meta))
+    compiler = _Compiler(meta, column_table(meta, columns), None)
+
+    def fail(node: Node) -> UnsupportedSelectionError:
+        return UnsupportedSelectionError(
+            f"a spatial region must consist of shape tests joined by ||, && and !; "
+            f"found {_describe(node)}{compiler.where(node)}")
+
+    def union(node: Node) -> list[Shape]:
+        if isinstance(node, ShapeTest):
+            return [compiler.shape(node)[0]]
+        if isinstance(node, Binary) and node.op == "||":
+            return [s for leaf in _chain(node) for s in union(leaf)]
+        if isinstance(node, Binary) and node.op == "&&":
+            parts = [union(leaf) for leaf in _chain(node)]
+            if all(len(p) == 1 for p in parts):
+                return [Intersection(tuple(p[0] for p in parts))]
+        raise fail(node)
+
+    include: list[Shape] = []
+    exclude: list[Shape] = []
+    leaves = _chain(tree) if isinstance(tree, Binary) and tree.op == "&&" else [tree]
+    positive = []
+    for leaf in leaves:
+        if isinstance(leaf, Unary) and leaf.op == "!":
+            exclude.extend(union(leaf.operand))
+        else:
+            positive.append(union(leaf))
+    if len(positive) == 1:
+        include = positive[0]
+    elif positive:
+        if not all(len(p) == 1 for p in positive):
+            raise fail(tree)
+        include = [Intersection(tuple(p[0] for p in positive))]
+    return Region(tuple(include), tuple(exclude), selection)
 
 
 @dataclass

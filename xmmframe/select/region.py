@@ -144,6 +144,41 @@ class Region:
         return cls(tuple(include), tuple(exclude), spath)
 
     @classmethod
+    def from_ds9(cls, text: str, columns: tuple[str, str] = ("X", "Y"), source: str = "") -> Region:
+        """A region from ds9 region text (``physical`` by default; ``fk5;`` etc. for sky coordinates).
+
+        Parameters
+        ----------
+        text : str
+            ds9 statements separated by ``;`` or new lines, e.g. ``'circle(24635.6,24158.8,200)'``
+            or ``'fk5; circle(263.65,-32.58,10")'``; ``-shape(...)`` excludes.
+        columns : (str, str)
+            The column pair the shapes apply to.
+        source : str
+            Where the text came from, for messages.
+
+        Raises
+        ------
+        xmmframe.errors.RegionFileError
+            When the text cannot be read or holds no shape.
+
+        Examples
+        --------
+        >>> Region.from_ds9("annulus(24635.6,24158.8,300,600); -circle(24000,24000,50)").to_sas()
+        '((X,Y) in annulus(24635.6,24158.8,300,600)) && !((X,Y) in circle(24000,24000,50))'
+        """
+        from xmmframe.io.regions import parse_ds9
+
+        include: list[Shape] = []
+        exclude: list[Shape] = []
+        for item in parse_ds9(text, source or None):
+            shape = _from_ds9(item, columns, source)
+            (include if item.include else exclude).append(shape)
+        if not include and not exclude:
+            raise RegionFileError(f"the ds9 region {text[:80]!r} has no shapes", source or None)
+        return cls(tuple(include), tuple(exclude), source)
+
+    @classmethod
     def from_frame(cls, frame: pl.DataFrame, columns: tuple[str, str] | None = None) -> Region:
         """A region from a FITS-region-like table in memory (SHAPE, X/Y or DETX/DETY, R, ROTANG,
         COMPONENT), such as the region a product records.

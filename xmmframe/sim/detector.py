@@ -29,7 +29,7 @@ from xmmframe.proc.calibration import DEAD, UPLINKED, DetectorCalibration
 from xmmframe.proc.patterns import reconstruct_patterns
 from xmmframe.sim.charge import deposit
 from xmmframe.sim.frames import FrameSchedule
-from xmmframe.sim.odf import MOS_RAW_SCHEMA
+from xmmframe.sim.constituents import MOS_RAW_SCHEMA
 from xmmframe.sim.photons import COMPONENTS, Hits
 from xmmframe.sim.response import response
 

@@ -25,7 +25,7 @@ import polars as pl
 from xmmframe.model.attitude import Attitude, format_sexagesimal
 from xmmframe.model.mission_time import mission_seconds
 from xmmframe.model.projection import tangent_to_sky
-from xmmframe.sim.odf import attitude_table
+from xmmframe.sim.constituents import attitude_table
 
 
 def simulate_attitude(

@@ -35,7 +35,7 @@ from xmmframe.model.attitude import Attitude
 from xmmframe.model.geometry import Camera
 from xmmframe.model.geometry import camera as camera_of
 from xmmframe.model.mission_time import mission_seconds, utc_string
-from xmmframe.model.odf import (
+from xmmframe.model.odf_set import (
     ConfigParameter,
     Configuration,
     DataQualityRecord,
@@ -47,7 +47,7 @@ from xmmframe.proc.calibration import FROM_CCF, HOT, DetectorCalibration, detect
 from xmmframe.sim.config import SimulationConfig, default_config
 from xmmframe.sim.detector import SATURATION, first_row, mos_onboard, transmit
 from xmmframe.sim.frames import FrameSchedule
-from xmmframe.sim.odf import (
+from xmmframe.sim.constituents import (
     MOS_RAW_SCHEMA,
     PN_RAW_SCHEMA,
     PROVENANCE,

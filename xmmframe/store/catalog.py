@@ -70,7 +70,7 @@ def catalog_row(meta: EventMeta, *, key: tuple[str, str, str], events: int, cell
     row: dict[str, Any] = {
         "obs_id": key[0], "instrume": key[1], "expid": key[2],
         "datamode": meta.datamode, "submode": meta.submode, "filter": meta.filter,
-        "object": meta._text("OBJECT"),
+        "object": meta.observation.target,
         "ra_pnt": _float(meta.keyword("RA_PNT")), "dec_pnt": _float(meta.keyword("DEC_PNT")),
         "pa_pnt": _float(meta.keyword("PA_PNT")),
         "tstart": tstart, "tstop": tstop, "mjd_start": mjd[0], "mjd_stop": mjd[1],

@@ -27,7 +27,7 @@ xmmframe measures it from the event list itself, which carries everything needed
 
 Examples
 --------
->>> from xmmframe.products.ccd_layout import CcdLayout
+>>> from xmmframe.products.ccd_footprints import CcdLayout
 >>> layout = CcdLayout.from_events("M1_clean.fits")                            # doctest: +SKIP
 >>> layout.on_ccd(np.array([24635.6]), np.array([24158.8])).tolist()          # doctest: +SKIP
 [True]

@@ -31,7 +31,9 @@ import polars as pl
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
-from xmmframe.products.dss import DssEntry, bit_pattern, range_text
+from xmmframe.select.dss import DssEntry, bit_pattern, range_text
+from xmmframe.select.macros import MacroTable
+from xmmframe.select.nodes import Binary, Column, GtiTest, InRanges, Macro, Number, ShapeTest, Unary
 
 #: Shapes recorded in a product's region table (centre and radii, unambiguous in the ASC layout);
 #: other shapes are recorded in SLCTEXPR only.
@@ -86,7 +88,6 @@ def expand_macros(text: str, meta: EventMeta) -> str:
     >>> expand_macros("#XMMEA_EM && PI>10000", events.meta)      # doctest: +SKIP
     '(FLAG & 0x766ba000) == 0 && PI>10000'
     """
-    from xmmframe.select.macros import MacroTable
 
     table = MacroTable(meta)
 
@@ -159,7 +160,6 @@ def resolve_selection(
 
 
 def _conjuncts(node: Any) -> list[Any]:
-    from xmmframe.select.nodes import Binary, Macro
 
     if isinstance(node, Macro) and node.body is not None:
         return _conjuncts(node.body)
@@ -169,7 +169,6 @@ def _conjuncts(node: Any) -> list[Any]:
 
 
 def _number(node: Any) -> float | int | None:
-    from xmmframe.select.nodes import Number, Unary
 
     if isinstance(node, Number):
         return node.value
@@ -180,7 +179,6 @@ def _number(node: Any) -> float | int | None:
 
 
 def _column(node: Any, meta: EventMeta) -> str | None:
-    from xmmframe.select.nodes import Column
 
     if not isinstance(node, Column):
         return None
@@ -199,7 +197,6 @@ def _describe(
     regions: list[RegionShape],
 ) -> None:
     """Add what one top-level term means to the lists (time selection, DSS entry or region)."""
-    from xmmframe.select.nodes import Binary, GtiTest, InRanges, ShapeTest
 
     if isinstance(node, GtiTest) and node.column.upper() == "TIME":
         block = node.file.block

@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from xmmframe.cli.demo_figure import Region
+>>> from xmmframe.sim.demo_figure import Region
 >>> Region(25921.0, 25921.0, 600.0, "source", "cyan").r
 600.0
 """

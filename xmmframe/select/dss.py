@@ -30,7 +30,7 @@ from typing import Any
 
 from astropy.io import fits
 
-from xmmframe.model.products import keyword_cards
+from xmmframe.io.cards import keyword_cards
 
 _DSS = re.compile(r"^(\d*)DS(TYP|VAL|UNI|FORM|REF)(\d+)$")
 _COMMENTS = {"TYP": "name", "VAL": "value", "UNI": "units", "FORM": "data type", "REF": "reference"}

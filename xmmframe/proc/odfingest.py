@@ -10,7 +10,7 @@ and the frame time - a subset of the real record, which also carries the on-boar
 
 Examples
 --------
->>> from xmmframe.io.odfingest import odfingest
+>>> from xmmframe.proc.odfingest import odfingest
 >>> path = odfingest("xmmframe-demo/odf", "xmmframe-demo/odf")         # doctest: +SKIP
 >>> path.endswith("SCX00000SUM.SAS")                                   # doctest: +SKIP
 True
@@ -25,11 +25,11 @@ import polars as pl
 
 from xmmframe._version import __version__
 from xmmframe.errors import OdfError
-from xmmframe.io.odf import constituent_header, locate_odf
+from xmmframe.io.odf_directory import constituent_header, index_constituents, locate_odf
 from xmmframe.io.odf_summary import format_summary_sas, read_summary, write_summary
 from xmmframe.model.hdu import creation_date
 from xmmframe.model.observation import Observation
-from xmmframe.model.odf import (
+from xmmframe.model.odf_set import (
     EPIC_INSTRUMENTS,
     ConfigParameter,
     Configuration,
@@ -110,8 +110,6 @@ def odfingest(odf: str | os.PathLike[str], outdir: str | os.PathLike[str] | None
             raise OdfError("odfingest needs the ODF's raw summary file *SUM.ASC", directory)
         summary_path = os.path.join(directory, sorted(asc)[-1])
     summary = read_summary(summary_path)
-    from xmmframe.io.odf import index_constituents
-
     obs = Observation(summary, directory, summary_path, index_constituents(directory, summary))
     instruments = []
     for code, record in summary.instruments.items():

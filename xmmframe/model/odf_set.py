@@ -21,7 +21,7 @@ them from the constituent names (exposures, CCDs, scheduled flag), without start
 
 Examples
 --------
->>> from xmmframe.model.odf import OdfFileName
+>>> from xmmframe.model.odf_set import OdfFileName
 >>> name = OdfFileName.parse("0229_0001730201_M1S00110IME.FIT")
 >>> name.instrument, name.exposure, name.ccd, name.node, name.kind
 ('M1', 1, 1, 0, 'IME')

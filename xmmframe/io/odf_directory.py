@@ -2,7 +2,7 @@
 
 :func:`open_odf` finds the summary (``*SUM.SAS`` written by odfingest first, else the raw
 ``*SUM.ASC``), parses it, indexes every constituent present by instrument, exposure, CCD and
-data type (from the ODF file-name convention, :class:`~xmmframe.model.odf.OdfFileName`) and
+data type (from the ODF file-name convention, :class:`~xmmframe.model.odf_set.OdfFileName`) and
 returns an :class:`~xmmframe.model.observation.Observation`.  A tar archive (``.tar``,
 ``.tar.gz``, ``.tgz``, also an archive holding the usual inner ``RRRR_OOOOOOOOOO.TAR``) is
 extracted into ``workdir`` (a new temporary directory by default) with tar's ``data`` filter.
@@ -37,7 +37,7 @@ from xmmframe.io.fits_structure import find_hdu, read_structure
 from xmmframe.io.odf_summary import read_summary
 from xmmframe.model.attitude import Attitude
 from xmmframe.model.observation import Observation
-from xmmframe.model.odf import OdfFileName, OdfSummary
+from xmmframe.model.odf_set import OdfFileName, OdfSummary
 from xmmframe.model.registry import register
 
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2")

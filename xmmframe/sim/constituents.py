@@ -15,7 +15,7 @@ columns ``FRAME CYCLE FTCOARSE FTFINE QUADRANT CCDID`` (one row per frame and CC
 
 Examples
 --------
->>> from xmmframe.sim.odf import exposure_keywords
+>>> from xmmframe.sim.constituents import exposure_keywords
 >>> sorted(exposure_keywords("EPN", "0999990101", 3, "S", "Medium", "PrimeFullWindowExtended",
 ...                          "2006-05-27T10:00:00", "2006-05-27T16:00:00", 1234, "X"))[:3]
 ['CREATOR', 'DATAMODE', 'DATE-END']

@@ -11,7 +11,7 @@ are written as numbers (the PPS file has the strings ``'1'``/``'51840'``).
 
 Examples
 --------
->>> from xmmframe.proc.layout import columns_for
+>>> from xmmframe.proc.event_format import columns_for
 >>> [c.name for c in columns_for("EPN")][-4:]
 ['PATTERN', 'PAT_ID', 'PAT_SEQ', 'CCDNR']
 """

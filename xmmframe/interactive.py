@@ -29,10 +29,7 @@ Examples
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -134,15 +131,10 @@ def role_region(text: str, role: str) -> Region | None:
     if not wanted:
         return None
     chosen = wanted + excluded
-    with tempfile.TemporaryDirectory(prefix="xmmframe-regions-") as folder:
-        path = os.path.join(folder, f"{role}.reg")
-        body = re.sub(r"(?im)^(\s*)image\b", r"\1physical", Regions(chosen).serialize(format="ds9"))
-        # regions writes an exclusion as the property "include=0"; ds9 (and xmmframe) read a leading "-"
-        lines = ["-" + line if _EXCLUDED.search(line) else line for line in body.splitlines()]
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + "\n")
-        region = Region.read(path)
-    return replace(region, source=f"{role} region")
+    body = re.sub(r"(?im)^(\s*)image\b", r"\1physical", Regions(chosen).serialize(format="ds9"))
+    # regions writes an exclusion as the property "include=0"; ds9 (and xmmframe) read a leading "-"
+    lines = ["-" + line if _EXCLUDED.search(line) else line for line in body.splitlines()]
+    return Region.from_ds9("\n".join(lines) + "\n", source=f"{role} region")
 
 
 class Viewer(anywidget.AnyWidget):

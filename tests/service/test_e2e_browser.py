@@ -35,7 +35,6 @@ from tests.browser import (brightest, browser_errors, canvas_to_viewport, drag, 
 from tests.sim.simulated import build
 
 pytestmark = pytest.mark.filterwarnings("ignore::xmmframe.errors.CalibrationWarning")
-pytest.importorskip("xmmframe.service.app", reason="the web service (xmmframe serve) is not in this tree")
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The exposure page's default selection for pn: FLAG #XMMEA_EP, PATTERN<=12, PI 500-10000 eV.

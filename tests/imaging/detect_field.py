@@ -20,7 +20,7 @@ import polars as pl
 
 from xmmframe.imaging.detect_images import DetectionImage, detection_image
 from xmmframe.imaging.expmap import exposure_map
-from xmmframe.io.odf import open_odf
+from xmmframe.io.odf_directory import open_odf
 from xmmframe.io.truth import read_truth
 from xmmframe.model.products import Image
 from xmmframe.proc.chain import emproc

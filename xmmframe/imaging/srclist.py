@@ -43,9 +43,10 @@ from xmmframe.imaging.bkgmap import cut_radius
 from xmmframe.imaging.detect_images import DetectionImage
 from xmmframe.imaging.mldetect import detection_likelihood
 from xmmframe.io.atomic import atomic_output
-from xmmframe.io.fits_write import TableHdu, provenance_keywords, write_hdus
+from xmmframe.io.cards import keyword_cards, provenance_keywords
+from xmmframe.io.fits_write import TableHdu, write_hdus
 from xmmframe.io.ogip import check_output, primary_hdu, table_cards
-from xmmframe.model.products import keyword_cards
+
 from xmmframe.model.provenance import Provenance
 
 #: Units and comments of the source-list columns (per-image columns take their base name's).

@@ -28,7 +28,11 @@ pixels or more inside the exposed area, ``scripts/derive_mos_azimuthal_vignettin
 is taken as energy independent and is therefore tested only on the 2-10 keV maps of the same
 observation (``tests/imaging/test_expmap.py``), which it was not fitted to.  Its dipole is
 1.3 % (MOS1) and 1.8 % (MOS2) per arcmin off axis, in the opposite DET directions of the two
-cameras.  With a CCF directory (``SAS_CCFPATH``) the factor is not applied.
+cameras.  With a CCF directory (``SAS_CCFPATH``) the factor is not applied.  It is applied to
+exposure maps only: the ARFs (:mod:`xmmframe.products.arf`) and the simulator still use the
+radial curve, so an exposure map of a simulated MOS observation carries a factor the simulated
+photons do not (up to +-15 % at 12' off axis; ``exposure_map(..., azimuthal_vignetting=False)``
+matches the simulator).
 
 Examples
 --------

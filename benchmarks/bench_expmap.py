@@ -4,7 +4,7 @@ Three measurements in one run:
 
 ``end to end``
     ``exposure_map`` of the XGA MOS1 0.5-2 keV map of obs 0201903501 (512 x 512 template,
-    9.5 ks MOS exposure, the real clean event list and ATTHK file; 4 x 4 samples per pixel):
+    9.5 ks MOS exposure, the real clean event list and ATTHK file; 8 x 8 samples per pixel, the default):
     event list opened, layout and detector-to-sky fit measured, attitude binned, summed.  Best
     of ``--repeat`` after one warm-up call (numba kernels cached).  Target: < 2 s.
 ``cost curve``
@@ -133,7 +133,7 @@ def main() -> None:
 
     end_to_end()  # warm-up: compile/load the numba kernels, fill OS caches
     best, median, emap = best_of(end_to_end, args.repeat)
-    print(f"\nend to end (512 x 512, 4 x 4 samples, {emap.keyword('NATTSTEP')} attitude step(s)): "
+    print(f"\nend to end (512 x 512, 8 x 8 samples, {emap.keyword('NATTSTEP')} attitude step(s)): "
           f"best {best:.3f} s, median {median:.3f} s (target < 2 s)")
     k_args = _kernel_inputs(512, 1)
     kbest, _, _ = best_of(lambda: _numba_sum(k_args), args.repeat)

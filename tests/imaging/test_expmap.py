@@ -3,15 +3,15 @@
 The MOS maps are made from the same clean event lists, attitude file and template images
 SAS used (the eexpmap command is in each map's XPROC0).  What is met and what is not:
 
-* median xmmframe/SAS inside the field within 2 %: met for all four maps (0.9997-1.0024);
+* median xmmframe/SAS inside the field within 2 %: met for all four maps (0.9994-1.0020);
 * zero-exposure footprint: all but 220-330 of the ~118 000 exposed pixels (< 0.3 %) agree to
   within one pixel's border (the rest: a FOV-edge patch where the clean list has few events,
   and one CCD edge 1-2 pixels off);
 * 95 % of the pixels within 5 %: the azimuthal MOS vignetting factor
   (:data:`xmmframe.imaging.vignetting.MOS_AZIMUTHAL`) was fitted to the two 0.5-2 keV maps, so
-  this is checked on the 2-10 keV maps only: MOS1 94.9 %, MOS2 92.6 % are within 5 % (before
-  the factor: 34 % and 28 %), 96.5 % within 10 %.  **The 95 % target is not met for MOS2 (and
-  is at the limit for MOS1).**  Per CCD, the median ratio after the factor is within 1 % of 1 on
+  this is checked on the 2-10 keV maps only: MOS1 96.5 %, MOS2 94.0 % are within 5 % (before
+  the factor and 8 x 8 sampling of each pixel: 34 % and 28 %), 97.3 % within 10 %, 99 % within
+  4' of the axis.  **The 95 % target is met for MOS1 and not for MOS2.**  Per CCD, the median ratio after the factor is within 1 % of 1 on
   every CCD in 0.5-2 keV and for MOS1 in 2-10 keV, but MOS2 in 2-10 keV keeps +3.4 % (CCD 5),
   +1.5 % (CCD 4), -1.1 % (CCD 2) and -2.3 % (CCD 7): the azimuthal term of MOS2 grows with
   energy (its radial-only per-CCD ratios spread 0.85-1.13 in 0.5-2 keV and 0.85-1.15 in
@@ -40,8 +40,10 @@ from xmmframe.model.products import Image
 OBS = "0201903501"
 BANDS = {"0.50-2.00": (500, 2000), "2.00-10.00": (2000, 10000)}
 CASES = [(cam, band) for cam in ("mos1", "mos2") for band in BANDS]
-#: Fraction of the pixels within 4' of the axis within 5 % of SAS in 2-10 keV (measured below).
-NEAR_AXIS_WITHIN5 = 0.95
+#: Fraction of the pixels within 5 % of SAS in 2-10 keV: whole field per camera, and within 4' of
+#: the axis (measured 0.990 and 0.993).
+WITHIN5 = {"mos1": 0.96, "mos2": 0.935}
+NEAR_AXIS_WITHIN5 = 0.985
 
 
 def _paths(refdata, cam: str, band: str) -> dict[str, str]:
@@ -80,14 +82,14 @@ def test_mos_map_against_sas(refdata, maps, cam, band):
     ours = maps[cam, band]
     assert ours.data.shape == sas.shape
     stats = _compare(ours.data.astype(np.float64), sas)
-    assert abs(stats["median"] - 1) < 0.005, stats  # measured 0.9997-1.0024
+    assert abs(stats["median"] - 1) < 0.005, stats  # measured 0.9994-1.0020
     # footprint: exposed pixels of one map farther than one pixel from the other's
     assert stats["sas_only"] + stats["ours_only"] < 0.004 * stats["exposed"], stats
     if band == "2.00-10.00":  # not used to derive the azimuthal factor (fitted in 0.5-2 keV)
         both = (sas > 0) & (ours.data > 0)
         ratio = ours.data[both] / sas[both]
-        assert np.mean(np.abs(ratio - 1) < 0.05) > 0.92, stats    # measured MOS1 0.949, MOS2 0.926
-        assert np.mean(np.abs(ratio - 1) < 0.10) > 0.96, stats    # measured 0.964, 0.966
+        assert np.mean(np.abs(ratio - 1) < 0.05) > WITHIN5[cam], stats   # measured MOS1 0.965, MOS2 0.940
+        assert np.mean(np.abs(ratio - 1) < 0.10) > 0.97, stats          # measured 0.974, 0.973
         # within 4' of the optical axis (SAS's XCEN/YCEN)
         yy, xx = np.mgrid[0:sas.shape[0], 0:sas.shape[1]]
         near = np.hypot(xx + 1 - sas_hdu.header["XCEN"], yy + 1 - sas_hdu.header["YCEN"]) * 4.35 / 60 < 4

@@ -129,6 +129,8 @@ def test_gtis_and_exposure_keywords(inputs, merged_file):
         assert header["TSTART"] == min(p[1]["TSTART"] for p in parts)
         assert header["TSTOP"] == max(p[1]["TSTOP"] for p in parts)
         assert header["OBS_ID"] == "0201901401"                     # the earliest exposure's
+        assert merged[0].header["CREATOR"].startswith("xmmframe merge") and header["CREATOR"] == merged[0].header["CREATOR"]
+        assert any("mos1_exp1_clean_evts.fits, mos1_exp1_clean_evts.fits" in h for h in header["HISTORY"])
         assert not any(k.startswith("DSTYP") and header[k] == "TIME" for k in header)
         assert not [h.name for h in merged if h.name.startswith("GTI0")]
 
@@ -171,5 +173,6 @@ def test_merge_cli(inputs, merged_file, tmp_path):
     command = ["merge", f"set1={inputs[0]}", f"set2={inputs[1]}", f"outset={out}", "mergedifferentobs=yes"]
     assert main(command) == 0
     assert xmmframe.open_events(out).collect().equals(xmmframe.open_events(merged_file).collect())
+    assert fits.getheader(out, "EVENTS")["XPROC0"].startswith("merge set1=")
     assert main(command) == 1                                       # exists, no clobber
     assert main(["merge", f"set1={inputs[0]}", f"set2={inputs[1]}", f"outset={tmp_path / 'x.fits'}"]) == 1

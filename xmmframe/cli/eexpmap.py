@@ -36,7 +36,7 @@ PARAMS = (
     Param("withdetcoords", False, "bool", "the template is a DETX/DETY image"),
     Param("attrebin", 4.0, "float", "largest pointing change within an attitude step (arcsec)"),
     Param("usefastpixelization", False, "bool", "one sample per pixel (else subpixels x subpixels)"),
-    Param("subpixels", 4, "int", "samples per pixel along each axis"),
+    Param("subpixels", 8, "int", "samples per pixel along each axis"),
     Param("usedlimap", False, "bool", "(no; yes is not supported)"),
 )
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from xmmframe.cli.sas_params import Param, SasArguments, add_task, refuse_existing
+from xmmframe.cli.sas_params import Param, SasArguments, add_task, command_text, refuse_existing
 from xmmframe.errors import MergeWarning
 
 PARAMS = (
@@ -46,7 +46,8 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MergeWarning)
         merged = merge_events([open_events(first), open_events(second)],
-                              merge_different_obs=values["mergedifferentobs"], **radec)
+                              merge_different_obs=values["mergedifferentobs"],
+                              command=command_text("merge", args.parameters), **radec)
     for warning in caught:
         print(f"merge: warning: {warning.message}")
     merged.write_fits(output)

@@ -28,7 +28,11 @@ pixels or more inside the exposed area, ``scripts/derive_mos_azimuthal_vignettin
 is taken as energy independent and is therefore tested only on the 2-10 keV maps of the same
 observation (``tests/imaging/test_expmap.py``), which it was not fitted to.  Its dipole is
 1.3 % (MOS1) and 1.8 % (MOS2) per arcmin off axis, in the opposite DET directions of the two
-cameras.  With a CCF directory (``SAS_CCFPATH``) the factor is not applied.
+cameras.  With a CCF directory (``SAS_CCFPATH``) the factor is not applied.  It is applied to
+exposure maps only: the ARFs (:mod:`xmmframe.products.arf`) and the simulator still use the
+radial curve, so an exposure map of a simulated MOS observation carries a factor the simulated
+photons do not (up to +-15 % at 12' off axis; ``exposure_map(..., azimuthal_vignetting=False)``
+matches the simulator).
 
 Examples
 --------
@@ -58,10 +62,10 @@ TABLE_EXTENT = 30.0
 #: Azimuthal factor coefficients ``a1 b1 c1 d1 e1 a2 b2 c2 d2 e2`` per MOS camera (see the module
 #: text: derived from the 0.5-2 keV SAS maps of obs 0201903501).
 MOS_AZIMUTHAL: dict[str, tuple[float, ...]] = {
-    "EMOS1": (1.0392e-03, 2.6755e-03, 1.2327e-02, -8.9681e-04, 1.0640e-03,
-              -1.3996e-04, -1.8628e-04, 3.1552e-05, 8.4949e-05, 1.4536e-05),
-    "EMOS2": (1.5286e-04, -4.2025e-03, -1.7133e-02, -1.0774e-03, 8.5755e-04,
-              -6.6530e-05, -5.3079e-04, 7.2723e-04, -2.3845e-05, 1.1709e-05),
+    "EMOS1": (9.3632e-04, 2.7381e-03, 1.2274e-02, -9.2384e-04, 1.1491e-03,
+              -1.3210e-04, -1.9103e-04, 4.0800e-05, 8.3958e-05, 7.6217e-06),
+    "EMOS2": (6.5407e-05, -4.2362e-03, -1.7205e-02, -1.0413e-03, 8.5333e-04,
+              -6.1041e-05, -5.3015e-04, 7.3123e-04, -2.7678e-05, 1.3363e-05),
 }
 #: No azimuthal factor.
 NO_AZIMUTHAL = (0.0,) * 10

@@ -26,8 +26,9 @@ different INSTRUME or FILTER gives a warning, and lists of different observation
   TSTART/TSTOP updated), ``BADPIXnn`` the union of the rows, ``OFFSETS``, ``CALINDEX`` and any
   other extension the earliest list's.
 * **Keywords**: ``TSTART``/``DATE-OBS`` of the earliest list, ``TSTOP``/``DATE-END`` of the
-  latest; ``OBS_ID``, ``EXPIDSTR`` and the rest are the earliest list's; HISTORY cards name
-  every input (observation, exposure, TSTART-TSTOP).
+  latest; ``OBS_ID``, ``EXPIDSTR`` and the rest are the earliest list's; ``CREATOR`` (and
+  ``XPROC0`` from the command line) say xmmframe merge made the file, and HISTORY cards name
+  every input (file, observation, exposure, TSTART-TSTOP).
 
 Examples
 --------
@@ -41,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -56,8 +58,9 @@ from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import RawHdu
 from xmmframe.model.meta import EventMeta
-from xmmframe.io.cards import keyword_cards, set_keywords
+from xmmframe.io.cards import keyword_cards, provenance_keywords, set_keywords
 from xmmframe.model.products import GtiTable
+from xmmframe.model.provenance import Provenance
 from xmmframe.select.dss import DataSubspace
 from xmmframe.products.exposure import ccd_times
 from xmmframe.products.filtered import without_dss
@@ -202,6 +205,7 @@ def merge_events(
     ra: float | None = None,
     dec: float | None = None,
     merge_different_obs: bool = False,
+    command: str | None = None,
 ) -> EventList:
     """Concatenate event lists of one instrument and mode into one, in TIME order (SAS merge).
 
@@ -214,6 +218,8 @@ def merge_events(
         differ (default: their mean).
     merge_different_obs : bool
         Allow lists of different observations (SAS ``mergedifferentobs``).
+    command : str, optional
+        The command line, recorded as ``XPROC0``.
 
     Returns
     -------
@@ -267,12 +273,17 @@ def merge_events(
         if first.keyword("REFXCRVL") is not None:
             items += [("REFXCRVL", target[0], "merge: common sky reference"),
                       ("REFYCRVL", target[1], "merge: common sky reference")]
-    cards = set_keywords(cards, items)
-    history = [f"merge: {len(lists)} event lists in TIME order"] + [
+    names = ", ".join(os.path.basename(e.meta.source) if e.meta.source else "events" for e in lists)
+    made = Provenance("merge", command, source=names)
+    made_by = provenance_keywords(made)
+    cards = set_keywords(cards, [*items, *made_by])
+    history = [*made.history] + [
         f"merge: {_text(e.meta, 'OBS_ID')} {_text(e.meta, 'INSTRUME')} {_text(e.meta, 'EXPIDSTR')} "
         f"{e.meta.tstart}-{e.meta.tstop}" for e in lists]
     cards = cards + keyword_cards([("HISTORY", line, "") for line in history])
     extensions = _merged_extensions(lists, gtis, livetime, cards)
     extensions[first.table_index] = RawHdu(cards)
+    primary = extensions[0]
+    extensions[0] = RawHdu(set_keywords(primary.cards, made_by), primary.data)
     meta = replace(first, hdus=tuple(extensions), source=None)
     return EventList(lazy, meta)

@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from xmmframe.model.events import EventList
 from xmmframe.products.evselect import evselect
 from xmmframe.products.quicklook import save_quicklook
 from xmmframe.store import Store
@@ -69,15 +70,23 @@ class ExposureViews:
                 self._memory.popitem(last=False)
             return value
 
+    def events(self, obs_id: str, instrume: str, expid: str) -> EventList:
+        """The exposure's events in the store's row order (the views do not depend on the order;
+        restoring the ingested order would sort every event)."""
+        ingested = self.store.events(obs_id, instrume, expid)
+        schema = ingested.lazy.collect_schema()
+        lazy = self.store.scan(obs_id, instrume, expid).select(list(schema.names())).cast(dict(schema))
+        return EventList(lazy, ingested.meta)
+
     def image_json(self, obs_id: str, instrume: str, expid: str, bin: float) -> bytes:
         """The viewer's image payload as JSON bytes."""
         return self._remember(("image", obs_id, instrume, expid, bin), lambda: json.dumps(
-            image_payload(self.store.events(obs_id, instrume, expid), bin=bin)).encode())
+            image_payload(self.events(obs_id, instrume, expid), bin=bin)).encode())
 
     def lightcurve_json(self, obs_id: str, instrume: str, expid: str, bin: float) -> bytes:
         """The viewer's flare light-curve payload as JSON bytes."""
         return self._remember(("lightcurve", obs_id, instrume, expid, bin), lambda: json.dumps(
-            lightcurve_payload(self.store.events(obs_id, instrume, expid), timebin=bin)).encode())
+            lightcurve_payload(self.events(obs_id, instrume, expid), timebin=bin)).encode())
 
     def image_file(self, obs_id: str, instrume: str, expid: str, bin: float, kind: str) -> str:
         """The path of the exposure's FITS image (``kind='fits'``) or its PNG quick look (``'png'``)."""
@@ -85,7 +94,7 @@ class ExposureViews:
         fits_path, png_path = f"{stem}.fits", f"{stem}.png"
         with self._lock(("file", stem)):
             if not os.path.exists(fits_path):
-                evselect(self.store.events(obs_id, instrume, expid), None, image=fits_path, overwrite=True,
+                evselect(self.events(obs_id, instrume, expid), None, image=fits_path, overwrite=True,
                          image_options={"xcolumn": "X", "ycolumn": "Y", "bin": (bin, bin)})
             if kind == "png" and not os.path.exists(png_path):
                 save_quicklook(fits_path, png_path, overwrite=True)

@@ -77,7 +77,7 @@ def _kernel_inputs(n: int, steps: int) -> tuple:
     fov_radius = np.full(180, 17500.0)
     vig = np.linspace(1.0, 0.3, 601)
     return (px, py, jac, 4, affines, ccd_affine, size, masked, exposure, 0.0, 0.0, fov_radius, 0.0, 0.0,
-            0.05 / 60.0, 0.05, vig)
+            0.05 / 60.0, 0.05, vig, np.zeros(10))
 
 
 def _numba_sum(args: tuple) -> np.ndarray:
@@ -89,7 +89,7 @@ def _numba_sum(args: tuple) -> np.ndarray:
 def _numpy_sum(args: tuple) -> np.ndarray:
     """The same sum with numpy arrays: sub-pixel offsets, steps and CCDs looped in Python."""
     (px, py, jac, sub, steps, ccd_affine, size, masked, exposure, fx, fy, fov_radius, ax, ay, scale, vstep,
-     vig) = args
+     vig, _azimuth) = args  # the synthetic layout has no azimuthal term (zeros)
     out = np.zeros(px.shape)
     nsec = fov_radius.size
     offsets = (np.arange(sub) + 0.5) / sub - 0.5

@@ -12,6 +12,9 @@ It runs ``xmmframe demo`` into a scratch folder, then the product tests that rea
 ``../shared/refdata`` (``tests/products``, ``tests/cli``, ``tests/imaging``) with a fixed pytest
 ``--basetemp``, and hashes every file below both folders, by path relative to them.  With
 ``--compare`` it prints the files that are new, gone or different and exits 1 if there are any.
+The products of the SAS-style commands record their command line (``XPROC0``), input paths
+included: compare trees whose ``../shared/refdata`` is spelled the same (e.g. both checked out
+side by side, or both exported into the same parent folder).
 """
 
 from __future__ import annotations

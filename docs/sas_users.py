@@ -50,6 +50,7 @@ PYTHON_CALLS: dict[str, tuple[str, str]] = {
     "eregionanalyse": ("xmmframe.products.optimise_source_region",
                        'optimise_source_region(events, "circle(24635.6,24158.8,400)", '
                        '"annulus(24635.6,24158.8,1000,2000)").ds9'),
+    "merge": ("xmmframe.products.merge_events", 'merge_events([events1, events2]).write_fits("merged.fits")'),
 }
 
 #: Keywords that do not follow from the names (the CLI's own conversion, e.g. cli/evselect.py
@@ -80,6 +81,8 @@ KEYWORDS: dict[str, dict[str, str]] = {
     "emosaic": {"imagesets": "images", "exposuresets": "expmaps", "minfraction": "min_fraction"},
     "eregionanalyse": {"imageset": "events", "table": "events", "srcexp": "source", "backexp": "background",
                        "expression": "selection"},
+    "merge": {"set1": "lists[0]", "set2": "lists[1]", "outset": "write_fits(path)",
+              "mergedifferentobs": "merge_different_obs"},
     "specgroup": {"spectrumset": "spectrum", "ratioabovebgnd": "ratio_above_background",
                   "backgndset": "background", "rmfset": "rmf", "grouptemplate": "template"},
     "epiclccorr": {"srctslist": "source", "eventlist": "events", "bkgtslist": "background",

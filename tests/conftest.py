@@ -1,8 +1,8 @@
-"""Shared fixtures: the reference data folder and the fitsverify tool.
+"""Shared fixtures: the reference data folder, the fitsverify tool and a headless Chromium.
 
-Tests that need ``../shared/refdata`` or ``fitsverify`` skip with the reason when they are
-missing, unless ``XMMFRAME_REQUIRE_REFDATA=1`` / ``XMMFRAME_REQUIRE_FITSVERIFY=1`` is set (CI),
-which turns the skip into a failure.
+Tests that need ``../shared/refdata``, ``fitsverify`` or the browser skip with the reason when
+they are missing, unless ``XMMFRAME_REQUIRE_REFDATA=1`` / ``XMMFRAME_REQUIRE_FITSVERIFY=1`` /
+``XMMFRAME_REQUIRE_BROWSER=1`` is set (CI), which turns the skip into a failure.
 """
 
 from __future__ import annotations
@@ -58,3 +58,41 @@ def funtools() -> dict[str, str]:
     if None in programs.values():
         _missing("the funtools programs fundisp/funcnts/funcen (Debian package funtools)", "XMMFRAME_REQUIRE_FUNTOOLS")
     return programs  # type: ignore[return-value]
+
+
+#: Debian's chromium and chromium-driver packages (nothing is downloaded at run time).
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory):
+    """A headless Chromium driven by selenium (system chromium + chromedriver, fresh profile).
+
+    Downloads go to ``driver.download_dir``.
+    """
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        _missing("Chromium and chromedriver (Debian packages chromium, chromium-driver)",
+                 "XMMFRAME_REQUIRE_BROWSER")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _missing("selenium (pip install selenium)", "XMMFRAME_REQUIRE_BROWSER")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    downloads = tmp_path_factory.mktemp("chromium-downloads")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+                 f"--user-data-dir={profile}", "--window-size=1300,1000", "--force-device-scale-factor=1"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.download_dir = downloads
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()

@@ -57,7 +57,7 @@ __all__ = ["GTI", "ColumnInfo", "EventList", "EventMeta", "errors", "open_events
 _PROVIDERS = {
     "xmmframe.io.events": ("EventList.write_fits",),
     "xmmframe.io.fits_scan": ("EventMeta.extensions",),
-    "xmmframe.io.header_meta": ("EventMeta.metadata",),
+    "xmmframe.io.header_meta": ("EventMeta.metadata", "Product.metadata"),
     "xmmframe.io.odf_directory": ("Observation.attitude", "Observation.header", "Observation.scan_constituent"),
     "xmmframe.io.ogip": ("GTI.read", "Image.read", "Image.write", "LightCurve.read", "LightCurve.write",
                          "Spectra.read", "Spectra.write", "Spectrum.read", "Spectrum.write"),

@@ -193,5 +193,9 @@ class RequestError(XmmframeError):
         super().__init__(message, path)
 
 
+class MergeWarning(UserWarning):
+    """Event lists being merged differ in a way the merged list may not represent (INSTRUME, FILTER)."""
+
+
 class CalibrationWarning(UserWarning):
     """Calibration that is usable but not authoritative (e.g. xmmframe's built-in set)."""

@@ -125,3 +125,18 @@ def test_bad_input_is_a_clear_error(exec_store, tmp_path):
         map_exposures(exec_store, count_events, workers=0)
     with pytest.raises(StoreError, match="no exposure covers the cone RA 10.00000 Dec 10.00000"):
         cone_exposures(exec_store, 10.0, 10.0, 0.1)
+
+
+def test_local_pool_shares_the_cpus_between_the_polars_thread_pools_of_its_workers(monkeypatch):
+    import os
+
+    from xmmframe.exec.backends import POLARS_THREADS, default_workers, local_pool
+
+    monkeypatch.delenv(POLARS_THREADS, raising=False)
+    with local_pool(2) as pool:
+        sizes = {pool.submit(pl.thread_pool_size).result() for _ in range(4)}
+    assert sizes == {max(1, default_workers() // 2)}
+    assert POLARS_THREADS not in os.environ  # set for the spawn only
+    monkeypatch.setenv(POLARS_THREADS, "3")  # the user's setting wins
+    with local_pool(2) as pool:
+        assert pool.submit(pl.thread_pool_size).result() == 3

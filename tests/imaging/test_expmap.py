@@ -3,14 +3,22 @@
 The MOS maps are made from the same clean event lists, attitude file and template images
 SAS used (the eexpmap command is in each map's XPROC0).  What is met and what is not:
 
-* median xmmframe/SAS inside the field within 2 %: met for all four maps (1.005-1.011);
+* median xmmframe/SAS inside the field within 2 %: met for all four maps (0.9997-1.0024);
 * zero-exposure footprint: all but 220-330 of the ~118 000 exposed pixels (< 0.3 %) agree to
   within one pixel's border (the rest: a FOV-edge patch where the clean list has few events,
   and one CCD edge 1-2 pixels off);
-* 95 % of the pixels within 5 %: **not met** (28-34 % are; 54-65 % within 10 %): the built-in
-  MOS vignetting has no azimuthal (RGA) term, which leaves a dipole fixed to the telescopes
-  growing to +-14 % at 10' (see :mod:`xmmframe.imaging.expmap`).  Within 4' of the optical
-  axis, where it is small, 77-87 % of the pixels are within 5 % and that is asserted.
+* 95 % of the pixels within 5 %: the azimuthal MOS vignetting factor
+  (:data:`xmmframe.imaging.vignetting.MOS_AZIMUTHAL`) was fitted to the two 0.5-2 keV maps, so
+  this is checked on the 2-10 keV maps only: MOS1 94.9 %, MOS2 92.6 % are within 5 % (before
+  the factor: 34 % and 28 %), 96.5 % within 10 %.  **The 95 % target is not met for MOS2 (and
+  is at the limit for MOS1).**  Per CCD, the median ratio after the factor is within 1 % of 1 on
+  every CCD in 0.5-2 keV and for MOS1 in 2-10 keV, but MOS2 in 2-10 keV keeps +3.4 % (CCD 5),
+  +1.5 % (CCD 4), -1.1 % (CCD 2) and -2.3 % (CCD 7): the azimuthal term of MOS2 grows with
+  energy (its radial-only per-CCD ratios spread 0.85-1.13 in 0.5-2 keV and 0.85-1.15 in
+  2-10 keV), which one fitted band cannot give and the 2-10 keV map may not be fitted to.
+  The other pixels off by more than 5 % are at the CCD borders and field edge (partly exposed
+  pixels) and along single detector columns where SAS has less exposure than xmmframe (columns
+  SAS masks or treats as bad-pixel neighbours that the event list's BADPIXnn do not give).
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from xmmframe.model.products import Image
 OBS = "0201903501"
 BANDS = {"0.50-2.00": (500, 2000), "2.00-10.00": (2000, 10000)}
 CASES = [(cam, band) for cam in ("mos1", "mos2") for band in BANDS]
+#: Fraction of the pixels within 4' of the axis within 5 % of SAS in 2-10 keV (measured below).
+NEAR_AXIS_WITHIN5 = 0.95
 
 
 def _paths(refdata, cam: str, band: str) -> dict[str, str]:
@@ -70,15 +80,19 @@ def test_mos_map_against_sas(refdata, maps, cam, band):
     ours = maps[cam, band]
     assert ours.data.shape == sas.shape
     stats = _compare(ours.data.astype(np.float64), sas)
-    assert abs(stats["median"] - 1) < 0.02, stats
+    assert abs(stats["median"] - 1) < 0.005, stats  # measured 0.9997-1.0024
     # footprint: exposed pixels of one map farther than one pixel from the other's
     assert stats["sas_only"] + stats["ours_only"] < 0.004 * stats["exposed"], stats
-    # within 4' of the optical axis (SAS's XCEN/YCEN) the azimuthal vignetting term is small
-    yy, xx = np.mgrid[0:sas.shape[0], 0:sas.shape[1]]
-    near = np.hypot(xx + 1 - sas_hdu.header["XCEN"], yy + 1 - sas_hdu.header["YCEN"]) * 4.35 / 60 < 4
-    both = near & (sas > 0) & (ours.data > 0)
-    ratio = ours.data[both] / sas[both]
-    assert np.mean(np.abs(ratio - 1) < 0.05) > 0.75  # measured 0.77-0.87
+    if band == "2.00-10.00":  # not used to derive the azimuthal factor (fitted in 0.5-2 keV)
+        both = (sas > 0) & (ours.data > 0)
+        ratio = ours.data[both] / sas[both]
+        assert np.mean(np.abs(ratio - 1) < 0.05) > 0.92, stats    # measured MOS1 0.949, MOS2 0.926
+        assert np.mean(np.abs(ratio - 1) < 0.10) > 0.96, stats    # measured 0.964, 0.966
+        # within 4' of the optical axis (SAS's XCEN/YCEN)
+        yy, xx = np.mgrid[0:sas.shape[0], 0:sas.shape[1]]
+        near = np.hypot(xx + 1 - sas_hdu.header["XCEN"], yy + 1 - sas_hdu.header["YCEN"]) * 4.35 / 60 < 4
+        inner = near & both
+        assert np.mean(np.abs(ours.data[inner] / sas[inner] - 1) < 0.05) > NEAR_AXIS_WITHIN5, stats
     # header: what SAS writes
     assert ours.exposure == pytest.approx(sas_hdu.header["EXPOSURE"], rel=1e-12)
     for key in ("CRPIX1", "CRVAL1", "CDELT1", "CRPIX2", "CRVAL2", "CDELT2"):
@@ -204,3 +218,21 @@ def test_detector_to_sky_fit_reproduces_the_event_positions(refdata):
     back = frame.sky_to_det_affine(one)[0]
     forward = frame.det_to_sky_affine(one.ra, one.dec, one.pa)[0]
     np.testing.assert_allclose(back[:, :2] @ forward[:, :2], np.eye(2), atol=1e-12)
+
+
+def test_azimuthal_factor_in_the_kernel():
+    """The compiled sum applies the azimuthal factor exactly as :func:`azimuthal_factor` writes it."""
+    from xmmframe.imaging.expmap_kernel import accumulate
+    from xmmframe.imaging.vignetting import MOS_AZIMUTHAL, azimuthal_factor
+
+    coefficients = np.asarray(MOS_AZIMUTHAL["EMOS2"])
+    ccd = np.array([[[0.001, 0.0, 20.0], [0.0, 0.001, 20.0]]])     # DET -> RAW: 40 x 40 pixels of 1000
+    for det in ((12000.0, 0.0), (-5000.0, 9000.0), (0.0, -15000.0)):
+        out = np.zeros((1, 1))
+        accumulate(np.full((1, 1), det[0]), np.full((1, 1), det[1]), np.array([1.0, 0.0, 0.0, 1.0]), 1,
+                   np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]]), ccd, np.array([[40, 40]]),
+                   np.zeros((1, 42, 42), np.uint8), np.array([[100.0]]), 0.0, 0.0, np.full(8, 1e9),
+                   0.0, 0.0, 0.05 / 60.0, 1.0, np.ones(2), coefficients, out)
+        expected = 100.0 * float(azimuthal_factor(coefficients, np.array(det[0]), np.array(det[1])))
+        assert out[0, 0] == pytest.approx(expected, rel=1e-12)
+        assert abs(expected / 100.0 - 1) > 0.01                       # the factor is not trivial there

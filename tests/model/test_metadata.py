@@ -57,3 +57,22 @@ def test_parquet_round_trip_keeps_the_metadata(refdata, tmp_path):
     events.write_parquet(tmp_path / "e.parquet")
     back = xmmframe.open_events(tmp_path / "e.parquet").meta
     assert back.metadata == events.meta.metadata
+
+
+def test_product_metadata_round_trip(refdata, tmp_path, monkeypatch):
+    """A spectrum made from real events says, read back, what it was made from and how."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    events = xmmframe.open_events(refdata / "exod/0001730201/M1_clean.fits")
+    events.spectrum(selection="PATTERN<=4 && PI in [500:2000]").write(tmp_path / "s.pha")
+    back = xmmframe.Spectrum.read(tmp_path / "s.pha").metadata
+    with fits.open(tmp_path / "s.pha") as hdul:  # astropy as the peer reader
+        primary, spectrum = hdul[0].header, hdul["SPECTRUM"].header
+    assert back.observation == events.meta.observation
+    assert back.selection == spectrum["SLCTEXPR"] and "PATTERN<=4" in back.selection
+    assert back.provenance.creator == primary["CREATOR"] == f"xmmframe spectrum (xmmframe-{xmmframe.__version__})"
+    assert back.provenance.date == primary["DATE"] == "2023-11-14T22:13:20"
+    assert back.time.mjdref == events.meta.mjdref
+
+
+def test_files_of_other_programs_have_no_provenance(refdata):
+    assert xmmframe.open_events(refdata / MIEVLI).meta.metadata.provenance is None

@@ -179,7 +179,7 @@ def test_cli_prints_sas_report(simulated, capsys):
     assert simulated.events["EPN"].filter(library.sas).filter(SELECTION).count() == library.counts
 
 
-def test_cli_errors(simulated, capsys):
+def test_cli_errors(simulated, capsys, tmp_path):
     from xmmframe.cli.main import main
 
     path = simulated.event_files["EPN"]
@@ -189,3 +189,7 @@ def test_cli_errors(simulated, capsys):
     assert "holds no event" in capsys.readouterr().err
     assert main(["eregionanalyse", "srcexp=(X,Y) in CIRCLE(1,1,5)"]) == 1
     assert "imageset" in capsys.readouterr().err
+    image = simulated.events["EPN"].image(bin=80)
+    image.write(tmp_path / "image.fits")
+    assert main(["eregionanalyse", f"imageset={tmp_path / 'image.fits'}", "srcexp=(X,Y) in CIRCLE(1,1,5)"]) == 1
+    assert "holds no event list" in capsys.readouterr().err

@@ -63,6 +63,9 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     if method not in ("psf", "counts"):
         raise ParameterError(f"eregionanalyse: method must be psf or counts, got {values['method']!r}")
     events = open_events(path)
+    if not {"X", "Y"} <= {c.upper() for c in events.columns}:
+        raise ParameterError(f"eregionanalyse: {path} holds no event list (its table {events.meta.table.name or ''} "
+                             "has no X/Y columns): give the event list the image was made from")
     source = selection_region(values.require("srcexp"), events.meta)
     background = None if _unset(values["backexp"]) else selection_region(values["backexp"], events.meta)
     result = optimise_source_region(events, source, background, selection=values["expression"] or None,

@@ -18,11 +18,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import traceback
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from typing import Any
 
 from xmmframe.errors import ParameterError
@@ -48,7 +49,42 @@ def _check_workers(workers: int | None) -> int:
     return int(workers)
 
 
-def local_pool(workers: int | None = None) -> ProcessPoolExecutor:
+#: Environment variable that sets the size of Polars' thread pool when Polars is imported.
+POLARS_THREADS = "POLARS_MAX_THREADS"
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """``os.environ[name] = value`` inside the block, unless the user has set it already."""
+    if name in os.environ:
+        yield
+        return
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
+
+
+class LocalPool(ProcessPoolExecutor):
+    """A pool of spawned worker processes whose Polars thread pools share the CPUs between them.
+
+    Each worker gets ``POLARS_MAX_THREADS = max(1, CPUs // workers)`` (unless the variable is
+    set already): with as many workers as CPUs, a worker's Polars threads would otherwise
+    compete with the other workers for the same cores.  Workers are spawned inside
+    :meth:`submit`, so the variable is set there, for the spawn only.
+    """
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self.threads = max(1, default_workers() // workers)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:  # type: ignore[override]
+        with _environment(POLARS_THREADS, str(self.threads)):
+            return super().submit(fn, *args, **kwargs)
+
+
+def local_pool(workers: int | None = None) -> LocalPool:
     """A pool of ``workers`` spawned processes (default: one per available CPU), to reuse across runs.
 
     Examples
@@ -57,7 +93,7 @@ def local_pool(workers: int | None = None) -> ProcessPoolExecutor:
     ...     first = map_exposures(store, FlareTask(), executor=pool)
     ...     second = map_exposures(store, ImageTask(), executor=pool)
     """
-    return ProcessPoolExecutor(max_workers=_check_workers(workers), mp_context=multiprocessing.get_context("spawn"))
+    return LocalPool(_check_workers(workers))
 
 
 def _collect(pool: Executor, tasks: Sequence[Task], on_done: OnDone, on_lost: OnLost) -> list[Any]:

@@ -27,14 +27,18 @@ Differences from SAS, and where they come from:
   calibration has no spatial QE or filter variation, so they are 1 here.
 * The optical axis (vignetting centre) is a built-in constant per camera
   (:data:`~xmmframe.imaging.vignetting.OPTICAL_AXIS`; SAS: calibration files).
-* Without ``SAS_CCFPATH`` the MOS vignetting is the built-in one (XRT1/XRT2 = the radial XRT3
-  curve): the vignetting of the MOS telescopes also depends on the azimuth about the optical
-  axis (the RGA behind the mirror).  The SAS MOS maps of obs 0201903501 show it: about their
-  ``XCEN/YCEN`` their vignetting has a dipole of 2 % at 2', 4 % at 5', 10-14 % at 10-12' off
-  axis, towards the same sky direction in MOS1 and MOS2 (whose cameras are turned 90 degrees to
-  each other: the term is fixed to the telescopes, as the RGAs are), with a quadrupole below 2 %.
-  xmmframe's radial vignetting leaves that dipole in the ratio, while the median over the field
-  agrees to 1 %.
+* Without ``SAS_CCFPATH`` the MOS vignetting is the built-in one: the radial XRT3 curve (XRT1/XRT2)
+  times an azimuthal factor (:data:`~xmmframe.imaging.vignetting.MOS_AZIMUTHAL`) for the RGA
+  behind the MOS mirrors.  That factor is the one calibration quantity here **derived from SAS
+  maps**: fitted to the 0.5-2 keV SAS 13.5 maps of obs 0201903501 (see
+  :mod:`xmmframe.imaging.vignetting`), and checked on the 2-10 keV maps only.  Without it the
+  ratio to SAS had a dipole fixed to the telescopes (2 % at 2', 4 % at 5', 10-14 % at 10-12' off
+  axis) and 28-34 % of the pixels were within 5 %; with it 93-95 % of the 2-10 keV pixels are
+  (98 % within 4' of the axis).  The factor is energy independent; the MOS2 2-10 keV map shows
+  its azimuthal term larger at high energy (per-CCD ratios up to +3.4 % / -2.3 % remain there,
+  against < 1 % in 0.5-2 keV and for MOS1).  The rest is at CCD borders and the field edge
+  (partly exposed pixels) and along single detector columns where SAS has less exposure (columns
+  SAS masks that the event list's BADPIXnn do not give).
 * On the XGA maps the SAS values on axis are 1 % above the CCD's LIVETInn (9404 s against
   9301.5 s for MOS1 CCD 1); xmmframe's totals are LIVETInn exactly.
 
@@ -65,7 +69,13 @@ from xmmframe.errors import ParameterError, ProductError
 from xmmframe.imaging.attitude_steps import AttitudeSteps, attitude_steps
 from xmmframe.imaging.detector_sky import DetectorSky
 from xmmframe.imaging.expmap_kernel import accumulate
-from xmmframe.imaging.vignetting import DET_ARCMIN, OPTICAL_AXIS, band_energy, vignetting_table
+from xmmframe.imaging.vignetting import (
+    DET_ARCMIN,
+    OPTICAL_AXIS,
+    azimuthal_coefficients,
+    band_energy,
+    vignetting_table,
+)
 from xmmframe.io.events import open_events
 from xmmframe.io.cards import keyword_cards, provenance_keywords
 from xmmframe.io.odf_directory import read_attitude
@@ -127,6 +137,7 @@ def exposure_map(
     subpixels: int = 4,
     mask_neighbours: bool | None = None,
     optical_axis: tuple[float, float] | None = None,
+    azimuthal_vignetting: bool = True,
     shape: tuple[int, int] | None = None,
     calibration: Calibration | None = None,
     command: str | None = None,
@@ -159,6 +170,9 @@ def exposure_map(
     optical_axis : (float, float), optional
         Vignetting centre in DETX/DETY; default :data:`~xmmframe.imaging.vignetting.OPTICAL_AXIS`
         of the camera (the DET origin for an unknown one).
+    azimuthal_vignetting : bool
+        With the built-in calibration, multiply the MOS vignetting by its azimuthal factor
+        (:data:`~xmmframe.imaging.vignetting.MOS_AZIMUTHAL`); False: the radial curve alone.
     calibration : Calibration, optional
         Default: ``Calibration.open`` for the observation date (built-in set without SAS_CCF/SAS_CCFPATH).
     command : str, optional
@@ -218,6 +232,8 @@ def exposure_map(
         cal = calibration if calibration is not None else Calibration.open(observation_date=_date(meta))
         mirror = cal.mirror_area(str(meta.instrument or "").strip())
     vig_step, vig = vignetting_table(mirror, energy)
+    builtin = cal is not None and cal.calsrc == BUILTIN_CALSRC and azimuthal_vignetting
+    azimuth = azimuthal_coefficients(str(meta.instrument or ""), builtin)
     if optical_axis is None:
         optical_axis = OPTICAL_AXIS.get(str(meta.instrument or "").strip().upper(), (0.0, 0.0))
     ccd_affine, ccd_size, masked = _ccd_arrays(layout, mask_neighbours)
@@ -225,7 +241,7 @@ def exposure_map(
     accumulate(grid.px, grid.py, grid.jacobian, int(subpixels), np.ascontiguousarray(affines, np.float64),
                ccd_affine, ccd_size, masked, np.ascontiguousarray(live), float(fov.x), float(fov.y),
                np.ascontiguousarray(fov.radius, np.float64), float(optical_axis[0]), float(optical_axis[1]),
-               DET_ARCMIN, vig_step, vig, out)
+               DET_ARCMIN, vig_step, vig, azimuth, out)
     cards = _cards(meta, grid, frame, steps, optical_axis, attitude, cal, command, mask_neighbours, pimin, pimax,
                    withvignetting, withdetcoords, attrebin)
     return ExposureMap(data=out.astype(np.float32), exposure=times.max_ontime, cards=cards)

@@ -14,7 +14,7 @@ Examples
 ...            np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]]),
 ...            np.array([[[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]]), np.array([[2, 2]]),
 ...            np.zeros((1, 4, 4), np.uint8), np.array([[10.0]]), 0.0, 0.0, np.full(8, 100.0),
-...            0.0, 0.0, 1.0, 1.0, np.ones(2), out)
+...            0.0, 0.0, 1.0, 1.0, np.ones(2), np.zeros(10), out)
 >>> out.tolist()
 [[10.0]]
 """
@@ -31,7 +31,7 @@ import numpy as np
 def accumulate(px: np.ndarray, py: np.ndarray, jacobian: np.ndarray, sub: int, steps: np.ndarray,
                ccd_affine: np.ndarray, ccd_size: np.ndarray, masked: np.ndarray, exposure: np.ndarray,
                fov_x: float, fov_y: float, fov_radius: np.ndarray, axis_x: float, axis_y: float,
-               det_to_arcmin: float, vig_step: float, vig_table: np.ndarray,
+               det_to_arcmin: float, vig_step: float, vig_table: np.ndarray, vig_azimuth: np.ndarray,
                out: np.ndarray) -> None:  # pragma: no cover - compiled
     """Add the exposure of every pixel to ``out`` (``(ny, nx)``).
 
@@ -59,6 +59,11 @@ def accumulate(px: np.ndarray, py: np.ndarray, jacobian: np.ndarray, sub: int, s
         Optical axis (DET) and the detector scale, for the off-axis angle.
     vig_step, vig_table : float, (T,) array
         Vignetting at off-axis angles ``k * vig_step`` arcmin (linear in between, last value beyond).
+    vig_azimuth : (10,) array
+        Azimuthal factor ``exp(sum_k theta^k (a_k + b_k cos phi + c_k sin phi + d_k cos 2phi +
+        e_k sin 2phi))``, k = 1, 2 (theta in arcmin, phi the DET angle about the optical axis),
+        coefficients in the order ``a1 b1 c1 d1 e1 a2 b2 c2 d2 e2``; all zero: none
+        (:func:`xmmframe.imaging.vignetting.azimuthal_factor`).
     out : (ny, nx) array
         Accumulator.
     """
@@ -71,6 +76,10 @@ def accumulate(px: np.ndarray, py: np.ndarray, jacobian: np.ndarray, sub: int, s
     inner = fov_radius.min() ** 2  # inside every sector: no angle needed
     outer = fov_radius.max() ** 2
     last = 0  # the CCD of the previous point: neighbouring points mostly share it
+    azimuthal = False
+    for q in range(vig_azimuth.size):
+        if vig_azimuth[q] != 0.0:
+            azimuthal = True
     for j in range(ny):
         for i in range(nx):
             total = 0.0
@@ -101,13 +110,25 @@ def accumulate(px: np.ndarray, py: np.ndarray, jacobian: np.ndarray, sub: int, s
                             last = c
                             if masked[c, int(rx + 0.5), int(ry + 0.5)]:
                                 break
-                            theta = math.sqrt((dx - axis_x) ** 2 + (dy - axis_y) ** 2) * det_to_arcmin / vig_step
+                            ax, ay = dx - axis_x, dy - axis_y
+                            radius = math.sqrt(ax * ax + ay * ay)
+                            theta = radius * det_to_arcmin / vig_step
                             t0 = int(theta)
                             if t0 >= ntab - 1:
                                 vig = vig_table[ntab - 1]
                             else:
                                 w = theta - t0
                                 vig = vig_table[t0] * (1.0 - w) + vig_table[t0 + 1] * w
+                            if azimuthal and radius > 0.0:
+                                cphi, sphi = ax / radius, ay / radius
+                                c2, s2 = cphi * cphi - sphi * sphi, 2.0 * cphi * sphi
+                                t1 = radius * det_to_arcmin
+                                t2 = t1 * t1
+                                vig *= math.exp(
+                                    t1 * (vig_azimuth[0] + vig_azimuth[1] * cphi + vig_azimuth[2] * sphi
+                                          + vig_azimuth[3] * c2 + vig_azimuth[4] * s2)
+                                    + t2 * (vig_azimuth[5] + vig_azimuth[6] * cphi + vig_azimuth[7] * sphi
+                                            + vig_azimuth[8] * c2 + vig_azimuth[9] * s2))
                             total += exposure[c, k] * vig
                             break
             out[j, i] += total * weight

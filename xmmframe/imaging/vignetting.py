@@ -12,8 +12,23 @@ built-in set; the values here are:
   that point, 20 % about the DET origin).
 * MOS: the DET origin.  The SAS MOS maps of obs 0201903501 peak 15"-60" from it (their
   ``XCEN/YCEN``); their shape further off axis is dominated by the azimuthal vignetting of the
-  RGA-carrying MOS telescopes (Mateos et al. 2009, A&A 496, 879), which the built-in calibration
-  does not describe.
+  RGA-carrying MOS telescopes (Mateos et al. 2009, A&A 496, 879).
+
+**Azimuthal MOS vignetting** (:data:`MOS_AZIMUTHAL`, built-in calibration only).  The built-in
+XRT1/XRT2 vignetting is the radial XRT3 curve; the MOS telescopes' vignetting also depends on
+the azimuth about the optical axis (the RGA behind the mirror).  No public table of it is in
+the built-in set, so the factor
+
+    ``exp(sum_k theta^k (a_k + b_k cos phi + c_k sin phi + d_k cos 2phi + e_k sin 2phi))``, k = 1, 2
+
+(theta in arcmin from the optical axis, phi the angle in DETX/DETY) was **derived from the SAS
+13.5 eexpmap maps of obs 0201903501 in the 0.5-2 keV band** (MOS1 map for EMOS1, MOS2 map for
+EMOS2): a least-squares fit of ``log(SAS / xmmframe radial-only map)`` over the pixels two
+pixels or more inside the exposed area, ``scripts/derive_mos_azimuthal_vignetting.py``.  It
+is taken as energy independent and is therefore tested only on the 2-10 keV maps of the same
+observation (``tests/imaging/test_expmap.py``), which it was not fitted to.  Its dipole is
+1.3 % (MOS1) and 1.8 % (MOS2) per arcmin off axis, in the opposite DET directions of the two
+cameras.  With a CCF directory (``SAS_CCFPATH``) the factor is not applied.
 
 Examples
 --------
@@ -40,6 +55,51 @@ TABLE_STEP = 0.05
 TABLE_EXTENT = 30.0
 
 
+#: Azimuthal factor coefficients ``a1 b1 c1 d1 e1 a2 b2 c2 d2 e2`` per MOS camera (see the module
+#: text: derived from the 0.5-2 keV SAS maps of obs 0201903501).
+MOS_AZIMUTHAL: dict[str, tuple[float, ...]] = {
+    "EMOS1": (1.0392e-03, 2.6755e-03, 1.2327e-02, -8.9681e-04, 1.0640e-03,
+              -1.3996e-04, -1.8628e-04, 3.1552e-05, 8.4949e-05, 1.4536e-05),
+    "EMOS2": (1.5286e-04, -4.2025e-03, -1.7133e-02, -1.0774e-03, 8.5755e-04,
+              -6.6530e-05, -5.3079e-04, 7.2723e-04, -2.3845e-05, 1.1709e-05),
+}
+#: No azimuthal factor.
+NO_AZIMUTHAL = (0.0,) * 10
+
+
+def azimuthal_coefficients(instrument: str, builtin: bool) -> np.ndarray:
+    """The azimuthal-factor coefficients of a camera (zeros for pn, or with real CCFs).
+
+    Examples
+    --------
+    >>> azimuthal_coefficients("EPN", True).tolist() == [0.0] * 10
+    True
+    """
+    values = MOS_AZIMUTHAL.get(instrument.strip().upper(), NO_AZIMUTHAL) if builtin else NO_AZIMUTHAL
+    return np.asarray(values, dtype=np.float64)
+
+
+def azimuthal_factor(coefficients: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """The azimuthal factor at DET offsets ``(dx, dy)`` (DET units) from the optical axis.
+
+    The same expression as the exposure-map kernel (:mod:`xmmframe.imaging.expmap_kernel`).
+
+    Examples
+    --------
+    >>> coefficients = np.zeros(10); coefficients[1] = 0.01          # 1 % per arcmin towards +DETX
+    >>> azimuthal_factor(coefficients, np.array([1200.0, -1200.0]), np.array([0.0, 0.0])).round(4).tolist()
+    [1.0101, 0.99]
+    """
+    dx, dy = np.asarray(dx, dtype=np.float64), np.asarray(dy, dtype=np.float64)
+    radius = np.hypot(dx, dy)
+    phi = np.arctan2(dy, dx)
+    terms = np.stack([np.ones_like(phi), np.cos(phi), np.sin(phi), np.cos(2 * phi), np.sin(2 * phi)])
+    theta = radius * DET_ARCMIN
+    c = np.asarray(coefficients, dtype=np.float64)
+    exponent = theta * np.tensordot(c[:5], terms, axes=1) + theta**2 * np.tensordot(c[5:], terms, axes=1)
+    return np.exp(exponent)
+
+
 def band_energy(pimin: float, pimax: float) -> float:
     """The energy (keV) at which a PI band's vignetting is evaluated: the band centre.
 
@@ -64,4 +124,5 @@ def vignetting_table(mirror: MirrorArea | None, energy_kev: float) -> tuple[floa
     return TABLE_STEP, np.asarray(mirror.vignetting_factor(energy_kev, theta), dtype=np.float64)
 
 
-__all__ = ["DET_ARCMIN", "OPTICAL_AXIS", "TABLE_EXTENT", "TABLE_STEP", "band_energy", "vignetting_table"]
+__all__ = ["DET_ARCMIN", "MOS_AZIMUTHAL", "OPTICAL_AXIS", "TABLE_EXTENT", "TABLE_STEP", "azimuthal_coefficients",
+           "azimuthal_factor", "band_energy", "vignetting_table"]

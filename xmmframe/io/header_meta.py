@@ -1,8 +1,9 @@
-"""Reading typed event-list metadata (:mod:`xmmframe.model.metadata`) from FITS header cards.
+"""Reading typed metadata (:mod:`xmmframe.model.metadata`) from FITS header cards.
 
 :func:`event_list_metadata` implements ``EventMeta.metadata``: the observation, time system, sky
-axes of X/Y, per-column metadata, selection macros and calibration source of an event list, read
-from its main table's header (then the primary header).
+axes of X/Y, per-column metadata, selection macros, calibration source and provenance of an event
+list, read from its main table's header (then the primary header).  :func:`product_metadata`
+implements ``Product.metadata`` likewise for spectra, light curves and images.
 
 Examples
 --------
@@ -20,23 +21,36 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from astropy.io import fits
 
 from xmmframe.model.meta import EventMeta
-from xmmframe.model.metadata import XMM_MJDREF, ColumnInfo, EventListMetaData, Observation, SkyAxes, TimeSystem
+from xmmframe.model.metadata import (
+    XMM_MJDREF,
+    ColumnInfo,
+    EventListMetaData,
+    Observation,
+    ProductMetaData,
+    SkyAxes,
+    TimeSystem,
+)
+from xmmframe.model.products import Product
+from xmmframe.model.provenance import Provenance
 from xmmframe.model.registry import register
 
+#: ``CREATOR`` of the files xmmframe writes (:attr:`Provenance.creator`).
+_CREATOR = re.compile(r"^xmmframe (?P<task>\S+) \(xmmframe-(?P<version>[^)]+)\)$")
 #: Keywords that carry a selection macro (``#XMMEA_EM`` in selection expressions).
 _MACRO = re.compile(r"^XMMEA_[A-Z0-9]+$")
 
 
 class _Keywords:
-    """Keyword look-up in the main table header, then the primary header (:meth:`EventMeta.keyword`)."""
+    """Keyword look-up in the main header, then the primary header (``EventMeta.keyword``, ``Product.keyword``)."""
 
-    def __init__(self, meta: EventMeta) -> None:
-        self.get = meta.keyword
+    def __init__(self, keyword: Callable[..., Any]) -> None:
+        self.get = keyword
 
     def text(self, name: str) -> str | None:
         value = self.get(name)
@@ -136,6 +150,23 @@ def macros(table: fits.Header, primary: fits.Header) -> dict[str, str]:
     return result
 
 
+def provenance(keys: _Keywords) -> Provenance | None:
+    """How xmmframe made the file, from ``CREATOR``, ``XPROC0`` and ``DATE``; None for other programs' files.
+
+    Examples
+    --------
+    >>> made = provenance(_Keywords({"CREATOR": "xmmframe rmfgen (xmmframe-0.1.0)", "DATE": "2023-11-14T22:13:20"}.get))
+    >>> made.task, made.version, made.date
+    ('rmfgen', '0.1.0', '2023-11-14T22:13:20')
+    >>> provenance(_Keywords({"CREATOR": "evselect (evselect-3.68)"}.get)) is None
+    True
+    """
+    match = _CREATOR.match(keys.text("CREATOR") or "")
+    if match is None:
+        return None
+    return Provenance(match["task"], command=keys.text("XPROC0"), version=match["version"], date=keys.text("DATE"))
+
+
 @register("EventMeta.metadata")
 def event_list_metadata(meta: EventMeta) -> EventListMetaData:
     """The typed metadata of an event list, read from its headers.
@@ -150,8 +181,36 @@ def event_list_metadata(meta: EventMeta) -> EventListMetaData:
     EventListMetaData
     """
     table, primary = meta.header, meta.primary_header
-    keys = _Keywords(meta)
+    keys = _Keywords(meta.keyword)
     found = columns(table)
     return EventListMetaData(observation=observation(keys), time=time_system(keys),
                              sky=sky_axes(keys, table, list(found)), columns=found,
-                             macros=macros(table, primary), calsrc=keys.text("CALSRC"))
+                             macros=macros(table, primary), calsrc=keys.text("CALSRC"), provenance=provenance(keys))
+
+
+@register("Product.metadata")
+def product_metadata(product: Product) -> ProductMetaData:
+    """The typed metadata of a spectrum, light curve or image, read from its header cards.
+
+    Parameters
+    ----------
+    product : Product
+        The product (its main and primary header cards).
+
+    Returns
+    -------
+    ProductMetaData
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmmframe.io.cards import keyword_cards
+    >>> from xmmframe.model.products import Spectrum
+    >>> spec = Spectrum(channel=np.arange(2), counts=np.array([1, 2]), exposure=10.0,
+    ...                 cards=keyword_cards([("INSTRUME", "EPN", ""), ("SLCTEXPR", "PATTERN<=4", "")]))
+    >>> spec.metadata.observation.instrument, spec.metadata.selection
+    ('EPN', 'PATTERN<=4')
+    """
+    keys = _Keywords(product.keyword)
+    return ProductMetaData(observation=observation(keys), time=time_system(keys), selection=keys.text("SLCTEXPR"),
+                           calsrc=keys.text("CALSRC"), provenance=provenance(keys))

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from xmmframe.errors import OutputError, ParquetMetadataError, StoreError
@@ -42,6 +43,32 @@ def write_event_file(path: str, frame: pl.DataFrame, row_group_rows: int, option
     options = writer_options(frame) if options is None else options
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, table.schema, **options) as writer:
         writer.write_table(table, row_group_size=row_group_rows)
+
+
+def write_hot_file(path: str, table: pa.Table) -> None:
+    """Write query columns as one uncompressed Arrow IPC record batch (atomically), for memory mapping."""
+    batch = table.combine_chunks().to_batches(max_chunksize=max(table.num_rows, 1))
+    with atomic_path(path) as tmp, pa.OSFile(tmp, "wb") as sink, \
+            ipc.new_file(sink, table.schema, options=ipc.IpcWriteOptions(compression=None)) as writer:
+        for part in batch:
+            writer.write_batch(part)
+
+
+def open_hot_file(path: str) -> pa.RecordBatch | None:
+    """The record batch of a query-column file, memory-mapped (no copy); None when there is no such file."""
+    try:
+        source = pa.memory_map(path, "r")
+    except FileNotFoundError:
+        return None
+    try:
+        reader = ipc.open_file(source)
+        if reader.num_record_batches == 0:
+            return pa.RecordBatch.from_pylist([], schema=reader.schema)
+        if reader.num_record_batches != 1:
+            raise StoreError("query-column file holds more than one record batch", path)
+        return reader.get_batch(0)
+    except pa.ArrowException as err:
+        raise StoreError(f"cannot read the query-column file: {err}", path) from None
 
 
 #: Key of the primary and main-table header cards, kept apart so that selections compile

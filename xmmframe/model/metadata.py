@@ -1,4 +1,5 @@
-"""Typed metadata of event lists: observation, time system, sky axes, columns, macros, calibration.
+"""Typed metadata of event lists and products: observation, time system, sky axes, columns, macros,
+selection, calibration and provenance.
 
 Declarative, immutable dataclasses (as gammapy's ``EventListMetaData``): what analysis code needs
 to know about an event list, as typed fields rather than header cards.  :mod:`xmmframe.io.header_meta`
@@ -15,7 +16,7 @@ Examples
 >>> TimeSystem(tstart=1.0e8, tstop=1.0e8 + 3.0e4).elapsed
 30000.0
 >>> sky = SkyAxes(crval=(263.66, -32.56), cdelt=(-1.3888889e-05, 1.3888889e-05), crpix=(25921.0, 25921.0))
->>> [round(float(v), 2) for v in sky.wcs().all_pix2world([25921.0], [25921.0], 1)]
+>>> [round(float(v[0]), 2) for v in sky.wcs().all_pix2world([25921.0], [25921.0], 1)]
 [263.66, -32.56]
 """
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from astropy.wcs import WCS
+
+from xmmframe.model.provenance import Provenance
 
 #: XMM-Newton's mission reference epoch, MJD (1998-01-01T00:00:00 TT).
 XMM_MJDREF = 50814.0
@@ -197,6 +200,9 @@ class EventListMetaData:
         Selection macros defined in the headers (``XMMEA_EM = '(FLAG & 0x766ba000) == 0'`` ...).
     calsrc : str or None
         ``CALSRC``: which calibration made the file (``xmmframe-builtin`` for the built-in set).
+    provenance : Provenance or None
+        How xmmframe made the file (``CREATOR``, ``XPROC0``, ``DATE``); None for files made by
+        other programs (SAS, the PPS).
 
     Examples
     --------
@@ -211,3 +217,34 @@ class EventListMetaData:
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     macros: dict[str, str] = field(default_factory=dict)
     calsrc: str | None = None
+    provenance: Provenance | None = None
+
+
+@dataclass(frozen=True)
+class ProductMetaData:
+    """What a product's headers say, typed: the observation, times, selection and how it was made.
+
+    Attributes
+    ----------
+    observation : Observation
+        Telescope, camera, mode, filter, identifiers (copied from the event list).
+    time : TimeSystem
+        Reference epoch, time system, start and stop.
+    selection : str or None
+        ``SLCTEXPR``: the selection expression the events were filtered with (macros expanded).
+    calsrc : str or None
+        ``CALSRC``: the calibration the product was made with.
+    provenance : Provenance or None
+        How xmmframe made the product (``CREATOR``, ``XPROC0``, ``DATE``); None for other programs' files.
+
+    Examples
+    --------
+    >>> ProductMetaData(Observation(instrument="EPN"), selection="PATTERN<=4").selection
+    'PATTERN<=4'
+    """
+
+    observation: Observation = field(default_factory=Observation)
+    time: TimeSystem = field(default_factory=TimeSystem)
+    selection: str | None = None
+    calsrc: str | None = None
+    provenance: Provenance | None = None

@@ -35,6 +35,7 @@ from xmmframe.model.hdu import cards_to_header
 from xmmframe.model.registry import implementation
 
 if TYPE_CHECKING:
+    from xmmframe.model.metadata import ProductMetaData
     from xmmframe.model.responses import Arf, Rmf
 
 
@@ -83,6 +84,11 @@ class Product:
     def header(self) -> fits.Header:
         """The extra keywords of the main HDU as an astropy Header."""
         return cards_to_header(self.cards)
+
+    @property
+    def metadata(self) -> ProductMetaData:
+        """The typed metadata the header cards carry (observation, times, selection, provenance)."""
+        return implementation("Product.metadata")(self)
 
     def keyword(self, name: str, default: Any = None) -> Any:
         """A keyword from :attr:`cards`, else from :attr:`primary_cards`, else ``default``."""

@@ -9,7 +9,8 @@ many products), :mod:`.ccd_footprints` (CCD footprints, bad pixels and field of 
 from an event list), :mod:`.backscale` (region areas, SAS backscale), :mod:`.spectrum_context`
 (what responses read from a spectrum), :mod:`.rmf` and :mod:`.arf` (SAS rmfgen and arfgen),
 :mod:`.resolution` and :mod:`.grouping` (SAS specgroup and grppha), :mod:`.epiclccorr` (SAS
-epiclccorr on existing curves), :mod:`.regionanalyse` (centred, signal-to-noise optimal source
+epiclccorr on existing curves), :mod:`.merge` (event lists of several exposures as one, SAS merge),
+:mod:`.regionanalyse` (centred, signal-to-noise optimal source
 circles, SAS eregionanalyse) and :mod:`.quicklook` (plots).  What a selection means for a
 product and its data-subspace keywords are in :mod:`xmmframe.select.resolve` and
 :mod:`xmmframe.select.dss`.
@@ -32,6 +33,7 @@ from xmmframe.products.gti_from_rate import FlareScreening, flare_gti, gti_from_
 from xmmframe.products.image import make_image
 from xmmframe.products.lightcurve_corrections import correct_lightcurve
 from xmmframe.products.lightcurve import make_lightcurve
+from xmmframe.products.merge import merge_events
 from xmmframe.products.quicklook import save_quicklook
 from xmmframe.products.arf import arfgen
 from xmmframe.products.lightcurve_corrections import lightcurve_absolute_correction
@@ -55,6 +57,7 @@ __all__ = [
     "make_lightcurve",
     "make_spectra",
     "make_spectrum",
+    "merge_events",
     "optimise_source_region",
     "RegionAnalysis",
     "region_area",

@@ -35,6 +35,7 @@ import polars as pl
 from xmmframe.errors import ProductError
 from xmmframe.model.products import Image, LightCurve, Spectra, Spectrum
 from xmmframe.io.cards import drop_keywords, keyword_cards
+from xmmframe.model.provenance import Provenance
 from xmmframe.model.responses import Arf, Rmf
 from xmmframe.products.binning import Axis, histogram
 
@@ -248,7 +249,7 @@ def sum_spectra(
                 if key in ("TELESCOP", "INSTRUME", "FILTER", "CHANTYPE", "CALSRC")}
     if len(instruments) > 1:
         keywords["INSTRUME"] = "EPIC"
-    keywords |= {"HDUCLAS3": "FULL", "LO_THRES": 0.0, "CREATOR": "xmmframe sum_spectra"}
+    keywords |= {"HDUCLAS3": "FULL", "LO_THRES": 0.0, "CREATOR": Provenance("sum_spectra").creator}
     rsp = Rmf.from_dense(first.energ_lo, first.energ_hi, response, first.e_min, first.e_max,
                          first_channel=first.first_channel, keywords=keywords)
     background = None

@@ -38,7 +38,7 @@ from xmmframe.products.exposure import filter_frames, frame_table
 _DSS_CARD = re.compile(r"^(\d*DS(TYP|VAL|UNI|FORM|REF)\d+|MTYPE\d+|MFORM\d+)$")
 
 
-def _without_dss(cards: tuple[str, ...]) -> tuple[list[str], int]:
+def without_dss(cards: tuple[str, ...]) -> tuple[list[str], int]:
     """Cards without DSS keywords, and where the first DSS card was."""
     out: list[str] = []
     position = -1
@@ -59,7 +59,7 @@ def events_cards(context: ProductContext, write_dss: bool = True, update_exposur
     """The EVENTS header of the filtered list."""
     cards = context.meta.cards
     if write_dss:
-        kept, at = _without_dss(cards)
+        kept, at = without_dss(cards)
         region = REGION_EXTNAME if context.selection.regions else None
         cards = tuple(kept[:at]) + context.dss_with_region(region).cards() + tuple(kept[at:])
     items: list[tuple[str, Any, str]] = []

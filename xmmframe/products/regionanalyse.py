@@ -44,7 +44,7 @@ Examples
 ...                               "annulus(24635.6,24158.8,1000,2000)",
 ...                               selection="#XMMEA_EM && PATTERN<=12 && PI in [500:10000]")  # doctest: +SKIP
 >>> best.ds9, round(best.snr, 1)                                              # doctest: +SKIP
-('circle(24635.64,24158.12,612)', 48.3)
+('circle(24754.39,24050.62,860)', 83.1)
 """
 
 from __future__ import annotations

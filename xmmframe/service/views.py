@@ -25,13 +25,9 @@ from typing import Any
 from xmmframe.model.events import EventList
 from xmmframe.products.evselect import evselect
 from xmmframe.products.quicklook import save_quicklook
+from xmmframe.service.viewdata import image_payload, lightcurve_payload
 from xmmframe.store import Store
 from xmmframe.store.layout import exposure_key
-
-try:
-    from xmmframe.service.viewdata import image_payload, lightcurve_payload
-except ImportError:  # the viewer's payload module is not installed with this tree
-    from xmmframe.service._viewdata_standin import image_payload, lightcurve_payload
 
 VIEWS_DIR = ".views"
 _CACHED = 32

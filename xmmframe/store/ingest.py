@@ -43,6 +43,7 @@ from xmmframe.io.fits_structure import read_structure
 from xmmframe.model.events import EventList
 from xmmframe.store import layout
 from xmmframe.store.catalog import catalog_frame, catalog_row
+from xmmframe.store.hot import write_hot_file
 from xmmframe.store.sky import healpix_index, pixels_to_sky
 
 #: Threads writing the files of one exposure (pyarrow encodes each file on one thread).
@@ -185,10 +186,17 @@ def stage_exposure(events: EventList, root: str, staging: str, source: str) -> S
     parts = [(cell, stored.slice(int(a), int(b - a))) for cell, a, b in zip(cell_list, starts, stops)]
     finals = [layout.event_file(root, cell, name, token) for cell, _ in parts]
     staged_names = [os.path.join(staging, f"{cell}-{os.path.basename(final)}") for (cell, _), final in zip(parts, finals)]
+    hot_finals = [os.path.join(root, layout.hot_file(os.path.relpath(final, root))) for final in finals]
+    hot_staged = [name[: -len(".parquet")] + ".arrow" for name in staged_names]
+
+    def write(job: tuple[str, str, str, pl.DataFrame]) -> None:
+        staged_name, hot_name, final, part = job
+        store_files.write_event_file(staged_name, part, layout.ROW_GROUP_ROWS, options)
+        write_hot_file(hot_name, part, os.path.basename(final))
+
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        list(pool.map(lambda job: store_files.write_event_file(job[0], job[1], layout.ROW_GROUP_ROWS, options),
-                      zip(staged_names, (part for _, part in parts))))
-    moves = list(zip(staged_names, finals))
+        list(pool.map(write, zip(staged_names, hot_staged, finals, (part for _, part in parts))))
+    moves = list(zip(staged_names, finals)) + list(zip(hot_staged, hot_finals))
     cell_events = [part.height for _, part in parts]
     files = [os.path.relpath(final, root) for final in finals]
     schema = store_files.read_exposure_schema(moves[0][0]) if moves else None
@@ -227,8 +235,10 @@ def _clean_up(root: str, catalog: pl.DataFrame | None) -> None:
     if catalog is not None:
         listed = {os.path.join(root, f) for f in catalog["files"].explode().drop_nulls()}
         listed |= {os.path.join(root, f) for f in catalog["header"]}
-    for folder in (layout.DATASET_DIR, layout.EXPOSURES_DIR):
-        unlisted = [p for p in store_files.list_files(os.path.join(root, folder), ".parquet") if p not in listed]
+        listed |= {os.path.join(root, layout.hot_file(f)) for f in catalog["files"].explode().drop_nulls()}
+    for folder, suffix in ((layout.DATASET_DIR, ".parquet"), (layout.EXPOSURES_DIR, ".parquet"),
+                           (layout.HOT_DIR, ".arrow")):
+        unlisted = [p for p in store_files.list_files(os.path.join(root, folder), suffix) if p not in listed]
         store_files.remove_files(unlisted)
 
 
@@ -267,6 +277,7 @@ def commit(root: str, staged: StagedExposure) -> None:
                     & (pl.col("expid") == staged.key[2]))
             for old in catalog.filter(same).iter_rows(named=True):
                 old_files += [os.path.join(root, f) for f in old["files"]] + [os.path.join(root, old["header"])]
+                old_files += [os.path.join(root, layout.hot_file(f)) for f in old["files"]]
             new_catalog = pl.concat([catalog.filter(~same), new_catalog]).sort("obs_id", "instrume", "expid")
         common = os.path.join(root, layout.DATASET_DIR, "_common_metadata")
         schema = _unify(store_files.read_schema(common), staged.schema)

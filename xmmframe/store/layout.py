@@ -10,6 +10,8 @@ An event store is one directory that is at once xmmframe's archive of exposures 
       dataset/_common_metadata              the Arrow schema shared by every event file
       dataset/Norder=7/Dir=0/Npix=<cell>/<OBS_ID>_<INSTRUME>_<EXPID>-<token>.parquet
       exposures/<OBS_ID>_<INSTRUME>_<EXPID>-<token>.parquet    FITS headers and extensions (no rows)
+      hot/Norder=7/Dir=0/Npix=<cell>/<OBS_ID>_<INSTRUME>_<EXPID>-<token>.arrow
+                                            query columns of each event file (see xmmframe.store.hot)
       .lock                                 taken by ingest while it commits
 
 Why one layout and not a HATS view beside per-exposure files: the events of an exposure are
@@ -63,6 +65,7 @@ STORE_COLUMNS = (*KEY_COLUMNS, RA_COLUMN, DEC_COLUMN, INDEX_COLUMN, ROW_COLUMN)
 CATALOG_FILE = "_catalog.parquet"
 LOCK_FILE = ".lock"
 DATASET_DIR = "dataset"
+HOT_DIR = "hot"
 EXPOSURES_DIR = "exposures"
 STAGING_DIR = ".staging"
 
@@ -88,6 +91,23 @@ def cell_directory(root: str | os.PathLike[str], cell: int) -> str:
 def event_file(root: str | os.PathLike[str], cell: int, key: str, token: str) -> str:
     """The file of one exposure's events in one sky cell."""
     return os.path.join(cell_directory(root, cell), f"{key}-{token}.parquet")
+
+
+def hot_file(event_path: str) -> str:
+    """The query-column file of an event file (a path relative to the store root, or absolute under it).
+
+    It mirrors the event file's place under ``hot/`` instead of ``dataset/``, so that HATS
+    readers listing a cell's directory see Parquet files only.
+
+    Examples
+    --------
+    >>> hot_file("dataset/Norder=7/Dir=0/Npix=5/k-t.parquet")
+    'hot/Norder=7/Dir=0/Npix=5/k-t.arrow'
+    """
+    head, marker, tail = event_path.rpartition(DATASET_DIR + os.sep)
+    if not marker:
+        raise ValueError(f"not an event file of a store: {event_path}")
+    return head + HOT_DIR + os.sep + tail[: -len(".parquet")] + ".arrow"
 
 
 def exposure_file(root: str | os.PathLike[str], key: str, token: str) -> str:

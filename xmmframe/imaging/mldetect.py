@@ -1,0 +1,366 @@
+"""Maximum-likelihood PSF fit of source candidates (SAS ``emldetect``).
+
+Each candidate of a box list is fitted in a window around it, simultaneously in every band and
+camera: a common position and one count rate per image, the model being the background map
+plus the sources fitted before it (so close pairs are fitted one after the other, brightest
+first) plus the source's PSF times the exposure map.  The PSF is the calibration's King
+profile (``XRTn_XPSF``; built-in set without ``SAS_CCFPATH``) of each camera at the band's
+centre energy and the candidate's off-axis angle, integrated over the pixel.  The fit
+minimises the Cash statistic ``C = 2 sum(m - n ln m)`` (kernel:
+:mod:`xmmframe.imaging.mldetect_kernel`) by Fisher scoring within bounds.
+
+**Detection likelihood** (SAS's definition): with ``dC = C_null - C_best`` (null hypothesis: no
+source, the model is the background alone), ``DET_ML = -ln P`` where ``P = Q(nu/2, dC/2)`` is the
+probability of the null hypothesis, ``Q`` the regularised upper incomplete gamma function and
+``nu`` the number of fitted parameters (2 for the position plus one rate per image).  Per
+image (band or camera) the same with that image's ``dC`` and ``nu = 3``.
+
+**Errors** from the inverse of the Fisher matrix of ``ln L`` at the best fit: ``RADEC_ERR`` =
+``sqrt(sigma_x^2 + sigma_y^2)`` (arcsec; SAS adds no systematic error), ``RATE_ERR`` per image.
+
+**Rates** are counts/s of the whole PSF (normalised within the PSF's ``EE_NORM`` radius,
+300") at the exposure map's exposure: vignetting-corrected when the map includes vignetting,
+as SAS's are.  ``RATE`` is the sum over the cameras of each camera's rate summed over bands
+(the 4XMM ``EP_..._RATE`` convention).
+
+Candidates are fitted smallest box first, most likely first within a box size; a fit that
+converges within ``min_separation`` of a source already accepted, or with no counts, is
+dropped.  Further passes refit every accepted source with all the others in the model (so a
+source fitted early is not biased by a neighbour found later), until a pass drops none.  Extent (``fitextent``) is not fitted: every source is fitted as a point
+source (``EXT`` = 0).
+
+Examples
+--------
+>>> from xmmframe.imaging.mldetect import ml_detect
+>>> sources = ml_detect(images, box_list, mlmin=10)                 # doctest: +SKIP
+>>> sources.select("RA", "DEC", "RATE", "DET_ML").head(3)           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.special import gammaincc, gammaln
+
+from xmmframe.ccf.access import Calibration
+from xmmframe.errors import ParameterError
+from xmmframe.imaging.detect_images import DetectionImage, check_grid
+from xmmframe.imaging.mldetect_kernel import cash_window, psf_pixels
+
+#: PSF samples per pixel along each axis.
+SUBPIXELS = 3
+#: A fitted source's model is subtracted from its neighbours' fits out to the radius holding this PSF fraction.
+MODEL_EEF = 0.97
+#: Most refit passes (a pass that drops no source ends them).
+REFIT_PASSES = 4
+
+
+def detection_likelihood(delta_c: np.ndarray | float, dof: int) -> np.ndarray:
+    """``-ln Q(dof/2, dC/2)``: SAS's detection likelihood of a Cash-statistic improvement.
+
+    Where ``Q`` underflows the leading term of its asymptotic series is used.
+
+    Examples
+    --------
+    >>> round(float(detection_likelihood(20.0, 3)), 3)
+    8.681
+    >>> bool(detection_likelihood(3000.0, 4) > 1400)
+    True
+    """
+    x = np.maximum(np.asarray(delta_c, dtype=np.float64), 0.0) / 2.0
+    a = dof / 2.0
+    with np.errstate(divide="ignore"):
+        q = gammaincc(a, x)
+        asymptotic = -((a - 1.0) * np.log(np.maximum(x, 1e-300)) - x - gammaln(a))
+        return np.where(q > 1e-250, -np.log(np.maximum(q, 1e-300)), asymptotic)
+
+
+@dataclass(frozen=True)
+class _Window:
+    j0: int
+    j1: int
+    i0: int
+    i1: int
+
+    def cut(self, array: np.ndarray) -> np.ndarray:
+        return array[self.j0:self.j1, self.i0:self.i1]
+
+
+@dataclass(frozen=True)
+class _Psf:
+    rc2: np.ndarray       # per image, pixels^2
+    alpha: np.ndarray
+    inv_norm: np.ndarray  # per image: pixel area / (integral within EE_NORM), in pixel units
+
+
+def _psf(images: Sequence[DetectionImage], cal: Calibration, x: float, y: float) -> _Psf:
+    rc2, alpha, inv = [], [], []
+    for img in images:
+        pix = img.pixel_arcsec
+        theta = math.hypot(x - img.axis[0], y - img.axis[1]) * pix / 60.0  # type: ignore[index]
+        model = cal.psf(img.instrument)
+        rc, a = (float(v) for v in model.parameters(img.energy_kev, theta))
+        rc_pix = rc / pix
+        total = math.pi * rc_pix**2 / (a - 1.0) * (1.0 - (1.0 + (model.ee_norm / rc) ** 2) ** (1.0 - a))
+        rc2.append(rc_pix**2)
+        alpha.append(a)
+        inv.append(1.0 / total)
+    return _Psf(np.array(rc2), np.array(alpha), np.array(inv))
+
+
+def _fit_radius(images: Sequence[DetectionImage], cal: Calibration, ecut: float) -> int:
+    """Window half-size (pixels): the radius holding ``ecut`` of the on-axis PSF, 4..60 pixels."""
+    radii = np.linspace(1.0, 200.0, 400)
+    best = 0.0
+    for img in images:
+        ee = cal.psf(img.instrument).encircled_energy(radii, img.energy_kev)
+        above = np.nonzero(ee >= ecut)[0]
+        best = max(best, (radii[above[0]] if above.size else radii[-1]) / img.pixel_arcsec)
+    return int(np.clip(np.ceil(best), 4, 60))
+
+
+def ml_detect(
+    images: Sequence[DetectionImage],
+    candidates: pl.DataFrame,
+    *,
+    mlmin: float = 10.0,
+    ecut: float = 0.8,
+    min_separation: float = 15.0,
+    nmaxfit: int | None = None,
+    calibration: Calibration | None = None,
+) -> pl.DataFrame:
+    """PSF fit of each candidate in all images at once (SAS emldetect).
+
+    Parameters
+    ----------
+    images : sequence of DetectionImage
+        Bands and cameras on one grid, each with its ``background`` map.
+    candidates : polars.DataFrame
+        A box list (:func:`~xmmframe.imaging.boxdetect.box_detect`): ``X_IMA``, ``Y_IMA`` (1-based),
+        ``LIKE``, ``RATE``; fitted in order of decreasing ``LIKE``.
+    mlmin : float
+        Smallest ``DET_ML`` kept.
+    ecut : float
+        Fit window: the radius holding this fraction of the PSF (SAS ``ecut``).
+    min_separation : float
+        A fit ending closer than this (arcsec) to a source already kept is a duplicate.
+    nmaxfit : int, optional
+        Fit at most this many candidates.
+    calibration : Calibration, optional
+        PSF calibration (default: the built-in set).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per source, most likely first: ``X_IMA``, ``Y_IMA`` (1-based), ``X_IMA_ERR``,
+        ``Y_IMA_ERR`` (pixels), ``RA``, ``DEC`` (deg), ``RADEC_ERR`` (arcsec), ``RATE``,
+        ``RATE_ERR`` (counts/s), ``DET_ML``, ``SCTS`` (source counts), ``BG_MAP`` (background counts
+        per pixel at the source), ``EXT``, ``OFFAX`` (arcmin) and per image ``k`` (1-based)
+        ``RATE_k``, ``RATE_ERR_k``, ``DET_ML_k``, ``SCTS_k`` and ``DC_k`` (the image's ``C_null - C_best``).
+
+    Raises
+    ------
+    ParameterError
+        For images without background maps or on different grids.
+    """
+    check_grid(images)
+    if any(i.background is None for i in images):
+        raise ParameterError("emldetect needs a background map for every image (bkgimagesets)")
+    cal = calibration if calibration is not None else Calibration.builtin_set()
+    fitter = _Fitter(images, cal, _fit_radius(images, cal, ecut), _fit_radius(images, cal, MODEL_EEF))
+    separation = min_separation / images[0].pixel_arcsec
+    # smallest boxes first (point sources), most likely first within a box size
+    ordered = candidates.sort(["BOX_SIZE", "LIKE"], descending=[False, True]) if "BOX_SIZE" in candidates.columns \
+        else candidates.sort("LIKE", descending=True)
+    if nmaxfit is not None:
+        ordered = ordered.head(nmaxfit)
+    fits: list[_Fit] = []
+    for cx, cy in ordered.select("X_IMA", "Y_IMA").iter_rows():
+        fit = fitter.fit(float(cx) - 1.0, float(cy) - 1.0)
+        if fit is None or fit.det_ml < mlmin or _near(fit, fits, separation):
+            continue
+        fits.append(fit)
+        fitter.add(fit, 1.0)
+    # further passes: each source refitted with all the others in the model, until none is dropped
+    refined = fits
+    for _ in range(REFIT_PASSES):
+        previous, refined = refined, []
+        for fit in previous:
+            fitter.add(fit, -1.0)
+            again = fitter.fit(fit.x, fit.y)
+            if again is None or again.det_ml < mlmin or _near(again, refined, separation):
+                continue
+            refined.append(again)
+            fitter.add(again, 1.0)
+        if len(refined) == len(previous):
+            break
+    return _table([f.row for f in refined], images)
+
+
+def _near(fit: "_Fit", others: Sequence["_Fit"], distance: float) -> bool:
+    return any((fit.x - o.x) ** 2 + (fit.y - o.y) ** 2 < distance**2 for o in others)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    x: float               # 0-based image pixel
+    y: float
+    det_ml: float
+    counts: np.ndarray     # source counts per image at the window's reference exposure
+    ref: np.ndarray
+    window: _Window
+    psf: _Psf
+    row: dict[str, float]
+
+
+class _Fitter:
+    """Fits one source at a time against the background plus the sources added so far."""
+
+    def __init__(self, images: Sequence[DetectionImage], cal: Calibration, half: int, model_half: int) -> None:
+        self.images = images
+        self.cal = cal
+        self.half = half
+        self.model_half = model_half
+        self.counts = np.stack([i.counts for i in images])
+        self.background = np.stack([i.background for i in images])  # type: ignore[misc]
+        self.models = np.zeros_like(self.background)
+
+    def add(self, fit: _Fit, sign: float) -> None:
+        """Add (``sign`` 1) or remove (-1) a fitted source's model counts."""
+        h = self.model_half
+        ci, cj = int(round(fit.x)), int(round(fit.y))
+        full_y, full_x = self.images[0].shape
+        win = _Window(max(cj - h, 0), min(cj + h + 1, full_y), max(ci - h, 0), min(ci + h + 1, full_x))
+        ny, nx = win.j1 - win.j0, win.i1 - win.i0
+        for k, img in enumerate(self.images):
+            shape = psf_pixels(ny, nx, fit.x - win.i0, fit.y - win.j0, float(fit.psf.rc2[k]), float(fit.psf.alpha[k]),
+                               float(fit.psf.inv_norm[k]), SUBPIXELS)
+            self.models[k, win.j0:win.j1, win.i0:win.i1] += sign * fit.counts[k] * win.cut(img.exposure) / fit.ref[k] \
+                * shape
+
+    def fit(self, x: float, y: float) -> _Fit | None:
+        """The best fit of a source starting at ``(x, y)`` (0-based pixels); None without exposure or counts."""
+        images, half = self.images, self.half
+        nimg = len(images)
+        ny, nx = images[0].shape
+        ci, cj = int(round(x)), int(round(y))
+        win = _Window(max(cj - half, 0), min(cj + half + 1, ny), max(ci - half, 0), min(ci + half + 1, nx))
+        if win.j1 - win.j0 < 3 or win.i1 - win.i0 < 3:
+            return None
+        n_w = np.ascontiguousarray(self.counts[:, win.j0:win.j1, win.i0:win.i1])
+        b_w = np.ascontiguousarray(np.clip(self.background[:, win.j0:win.j1, win.i0:win.i1]
+                                           + self.models[:, win.j0:win.j1, win.i0:win.i1], 0.0, None))
+        e_raw = np.stack([win.cut(i.exposure) for i in images])
+        ref = np.array([max(float(e.max()), 1e-30) for e in e_raw])
+        if not (e_raw > 0).any():
+            return None
+        e_w = np.ascontiguousarray(e_raw / ref[:, None, None])
+        psf = _psf(images, self.cal, x, y)
+        excess = np.clip((n_w - b_w).sum(axis=(1, 2)), 1.0, None)
+        start = np.concatenate([[x - win.i0, y - win.j0], excess])
+        size = (win.i1 - win.i0, win.j1 - win.j0)
+        lower = np.array([max(start[0] - half / 2, -0.5), max(start[1] - half / 2, -0.5)] + [0.0] * nimg)
+        upper = np.array([min(start[0] + half / 2, size[0] - 0.5), min(start[1] + half / 2, size[1] - 0.5)]
+                         + [np.inf] * nimg)
+        theta = _fisher_scoring(n_w, b_w, e_w, psf, start, lower, upper)
+        c_best, _, fisher, per_best = _cash(n_w, b_w, e_w, psf, theta)
+        _, _, _, per_null = _cash(n_w, b_w, e_w, psf, np.concatenate([theta[:2], np.zeros(nimg)]))
+        scts = theta[2:]
+        if scts.sum() <= 0:
+            return None
+        fx, fy = float(theta[0]) + win.i0, float(theta[1]) + win.j0
+        det_ml = float(detection_likelihood(per_null.sum() - c_best, 2 + nimg))
+        cov = _covariance(fisher)
+        rate = scts / ref
+        rate_err = np.sqrt(np.clip(np.diag(cov)[2:], 0.0, None)) / ref
+        pix = images[0].pixel_arcsec
+        jj, ii = min(max(int(round(fy)), 0), ny - 1), min(max(int(round(fx)), 0), nx - 1)
+        row: dict[str, float] = {
+            "X_IMA": fx + 1.0, "Y_IMA": fy + 1.0,
+            "X_IMA_ERR": float(np.sqrt(max(cov[0, 0], 0.0))), "Y_IMA_ERR": float(np.sqrt(max(cov[1, 1], 0.0))),
+            "DET_ML": det_ml, "SCTS": float(scts.sum()), "BG_MAP": float(self.background[:, jj, ii].sum()),
+            "EXT": 0.0,
+            "OFFAX": math.hypot(fx - images[0].axis[0], fy - images[0].axis[1]) * pix / 60.0,  # type: ignore[index]
+        }
+        row["RADEC_ERR"] = math.hypot(row["X_IMA_ERR"], row["Y_IMA_ERR"]) * pix
+        for k in range(nimg):
+            delta = float(max(per_null[k] - per_best[k], 0.0))
+            row[f"RATE_{k + 1}"] = float(rate[k])
+            row[f"RATE_ERR_{k + 1}"] = float(rate_err[k])
+            row[f"DET_ML_{k + 1}"] = float(detection_likelihood(delta, 3))
+            row[f"SCTS_{k + 1}"] = float(scts[k])
+            row[f"DC_{k + 1}"] = delta
+        return _Fit(fx, fy, det_ml, scts.copy(), ref, win, psf, row)
+
+
+def _cash(n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray, psf: _Psf, theta: np.ndarray
+          ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    return cash_window(n_w, b_w, e_w, float(theta[0]), float(theta[1]), np.ascontiguousarray(theta[2:]), psf.rc2,
+                       psf.alpha, psf.inv_norm, SUBPIXELS)
+
+
+def _fisher_scoring(n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray, psf: _Psf, start: np.ndarray,
+                    lower: np.ndarray, upper: np.ndarray, iterations: int = 50) -> np.ndarray:
+    """Minimise the Cash statistic by Fisher scoring (Newton steps with the expected Hessian) within bounds.
+
+    Each step solves ``F d = -grad C / 2``, is clipped to the bounds and halved until ``C`` decreases;
+    the fit stops when ``C`` changes by less than 1e-6.
+    """
+    theta = np.clip(start, lower, upper)
+    value, grad, fisher, _ = _cash(n_w, b_w, e_w, psf, theta)
+    for _ in range(iterations):
+        regular = fisher + np.diag(np.where(np.diag(fisher) > 0, 1e-9 * np.diag(fisher), 1.0))
+        try:
+            step = np.linalg.solve(regular, -0.5 * grad)
+        except np.linalg.LinAlgError:
+            break
+        improved = False
+        for _ in range(30):
+            trial = np.clip(theta + step, lower, upper)
+            t_value, t_grad, t_fisher, _ = _cash(n_w, b_w, e_w, psf, trial)
+            if t_value <= value:
+                improved = True
+                break
+            step = step / 2.0
+        if not improved:
+            break
+        change = value - t_value
+        theta, value, grad, fisher = trial, t_value, t_grad, t_fisher
+        if change < 1e-6:
+            break
+    return theta
+
+
+def _covariance(fisher: np.ndarray) -> np.ndarray:
+    active = np.diag(fisher) > 0
+    cov = np.zeros_like(fisher)
+    if active.any():
+        sub = fisher[np.ix_(active, active)]
+        try:
+            cov[np.ix_(active, active)] = np.linalg.inv(sub)
+        except np.linalg.LinAlgError:
+            cov[np.ix_(active, active)] = np.linalg.pinv(sub)
+    return cov
+
+
+def _table(rows: list[dict[str, float]], images: Sequence[DetectionImage]) -> pl.DataFrame:
+    nimg = len(images)
+    per_image = [f"{name}_{k + 1}" for k in range(nimg) for name in ("RATE", "RATE_ERR", "DET_ML", "SCTS", "DC")]
+    columns = ["X_IMA", "Y_IMA", "X_IMA_ERR", "Y_IMA_ERR", "RADEC_ERR", "DET_ML", "SCTS", "BG_MAP", "EXT", "OFFAX",
+               *per_image]
+    frame = pl.DataFrame({c: [r[c] for r in rows] for c in columns}, schema={c: pl.Float64 for c in columns})
+    ra, dec = images[0].wcs.celestial.all_pix2world(frame["X_IMA"].to_numpy() - 1.0,
+                                                    frame["Y_IMA"].to_numpy() - 1.0, 0) if frame.height else (
+        np.zeros(0), np.zeros(0))
+    rate = sum((frame[f"RATE_{k + 1}"] for k in range(nimg)), pl.Series(np.zeros(frame.height)))
+    var = sum((frame[f"RATE_ERR_{k + 1}"] ** 2 for k in range(nimg)), pl.Series(np.zeros(frame.height)))
+    frame = frame.with_columns(pl.Series("RA", np.asarray(ra, np.float64)), pl.Series("DEC", np.asarray(dec, np.float64)),
+                               pl.Series("RATE", rate.to_numpy()), pl.Series("RATE_ERR", np.sqrt(var.to_numpy())))
+    return frame.sort("DET_ML", descending=True)
+
+
+__all__ = ["MODEL_EEF", "SUBPIXELS", "detection_likelihood", "ml_detect"]

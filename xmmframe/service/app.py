@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
 from urllib.parse import parse_qs
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -233,6 +234,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service.jobs.recover()
         service.queue.start()
+        threading.Thread(target=service.views.warm_up, name="xmmframe-views-warm-up", daemon=True).start()
         try:
             yield
         finally:

@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from xmmframe.errors import XmmframeError
 from xmmframe.model.events import EventList
 from xmmframe.products.evselect import evselect
 from xmmframe.products.quicklook import save_quicklook
@@ -73,6 +74,18 @@ class ExposureViews:
         schema = ingested.lazy.collect_schema()
         lazy = self.store.scan(obs_id, instrume, expid).select(list(schema.names())).cast(dict(schema))
         return EventList(lazy, ingested.meta)
+
+    def warm_up(self) -> None:
+        """Make the image view of the store's smallest exposure, so that the binning kernels are
+        loaded before the first page asks for a view (run in a thread when the server starts)."""
+        catalog = self.store.catalog()
+        if catalog.height == 0:
+            return
+        row = catalog.sort("events").row(0, named=True)
+        try:
+            self.image_json(row["obs_id"], row["instrume"], row["expid"], 80.0)
+        except XmmframeError:  # a damaged exposure: its page will say so
+            return
 
     def image_json(self, obs_id: str, instrume: str, expid: str, bin: float) -> bytes:
         """The viewer's image payload as JSON bytes."""

@@ -122,6 +122,7 @@ class Service:
                               max_jobs=max_jobs, limits=self.limits)
         self.views = ExposureViews(store, self.jobs_dir)
         self.gate = Gate(token)
+        self._accept = threading.Lock()
 
     # ------------------------------------------------------------------ jobs
 
@@ -133,11 +134,12 @@ class Service:
         """Check a job request, record it and queue it; returns the job id."""
         spec = parse_job_request(body, self.limits)
         resolved = resolve_job(self.store, spec, self.limits)
-        if self.jobs.active_count(client) >= self.limits.max_client_jobs:
-            raise RequestError(f"{client} has {self.limits.max_client_jobs} jobs queued or running, the limit: "
-                               "wait for some to finish", 429)
-        job_id = uuid.uuid4().hex
-        self.jobs.create(job_id, client, spec.to_dict() | {"expid": resolved.expid})
+        with self._accept:  # the count and the new record in one step: concurrent requests cannot pass the limit
+            if self.jobs.active_count(client) >= self.limits.max_client_jobs:
+                raise RequestError(f"{client} has {self.limits.max_client_jobs} jobs queued or running, the limit: "
+                                   "wait for some to finish", 429)
+            job_id = uuid.uuid4().hex
+            self.jobs.create(job_id, client, spec.to_dict() | {"expid": resolved.expid})
         self.queue.submit(job_id, resolved)
         return job_id
 

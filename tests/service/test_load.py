@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from tests.service.conftest import INSTRUMENT, OBS
+from xmmframe.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 JOB = {"obs_id": OBS, "instrume": INSTRUMENT, "expression": "PATTERN<=12", "products": ["image"],
@@ -123,5 +124,11 @@ def test_fifty_jobs_thousand_polls_and_a_restart(service_store, tmp_path):
             for job_id in finished:
                 name = "image.fits"
                 assert client.get(f"/api/jobs/{job_id}/files/{name}").content[:6] == b"SIMPLE"
+        # xmmframe submit (the Client) against the restarted server
+        out = tmp_path / "downloads"
+        assert main(["submit", url, "--obs", OBS, "--instrument", INSTRUMENT, "--expression", "PATTERN<=12",
+                     "--products", "image", "--out", str(out), "--archive"]) == 0
+        assert (out / "products.tar.gz").read_bytes()[:2] == b"\x1f\x8b"
+        assert main(["submit", url, "--obs", OBS, "--instrument", INSTRUMENT, "--products", "spectrum"]) == 1
     finally:
         crash(server)

@@ -61,7 +61,7 @@ def test_exposure_page_and_form_submission(api, event_file, tmp_path):
     assert job["request"]["selection"] == EXPRESSION
     assert job_id in client.get("/jobs").text
     job_page = client.get(f"/jobs/{job_id}").text
-    assert f'"/api/jobs/" + id' in job_page and "src.pha" in job_page
+    assert '"/api/jobs/" + id' in job_page and "src.pha" in job_page
     log = client.get(f"/api/jobs/{job_id}/log").text
     assert "src.pha" in log and "done in" in log
     # the spectrum is the library's for the same selection, region and GTI

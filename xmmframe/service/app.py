@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
 from urllib.parse import parse_qs
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -121,6 +122,7 @@ class Service:
                               max_jobs=max_jobs, limits=self.limits)
         self.views = ExposureViews(store, self.jobs_dir)
         self.gate = Gate(token)
+        self._accept = threading.Lock()
 
     # ------------------------------------------------------------------ jobs
 
@@ -132,11 +134,12 @@ class Service:
         """Check a job request, record it and queue it; returns the job id."""
         spec = parse_job_request(body, self.limits)
         resolved = resolve_job(self.store, spec, self.limits)
-        if self.jobs.active_count(client) >= self.limits.max_client_jobs:
-            raise RequestError(f"{client} has {self.limits.max_client_jobs} jobs queued or running, the limit: "
-                               "wait for some to finish", 429)
-        job_id = uuid.uuid4().hex
-        self.jobs.create(job_id, client, spec.to_dict() | {"expid": resolved.expid})
+        with self._accept:  # the count and the new record in one step: concurrent requests cannot pass the limit
+            if self.jobs.active_count(client) >= self.limits.max_client_jobs:
+                raise RequestError(f"{client} has {self.limits.max_client_jobs} jobs queued or running, the limit: "
+                                   "wait for some to finish", 429)
+            job_id = uuid.uuid4().hex
+            self.jobs.create(job_id, client, spec.to_dict() | {"expid": resolved.expid})
         self.queue.submit(job_id, resolved)
         return job_id
 
@@ -233,6 +236,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service.jobs.recover()
         service.queue.start()
+        threading.Thread(target=service.views.warm_up, name="xmmframe-views-warm-up", daemon=True).start()
         try:
             yield
         finally:

@@ -22,12 +22,13 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from xmmframe.errors import XmmframeError
+from xmmframe.model.events import EventList
 from xmmframe.products.evselect import evselect
 from xmmframe.products.quicklook import save_quicklook
+from xmmframe.service.viewdata import image_payload, lightcurve_payload
 from xmmframe.store import Store
 from xmmframe.store.layout import exposure_key
-
-from xmmframe.service.viewdata import image_payload, lightcurve_payload
 
 VIEWS_DIR = ".views"
 _CACHED = 32
@@ -66,15 +67,35 @@ class ExposureViews:
                 self._memory.popitem(last=False)
             return value
 
+    def events(self, obs_id: str, instrume: str, expid: str) -> EventList:
+        """The exposure's events in the store's row order (the views do not depend on the order;
+        restoring the ingested order would sort every event)."""
+        ingested = self.store.events(obs_id, instrume, expid)
+        schema = ingested.lazy.collect_schema()
+        lazy = self.store.scan(obs_id, instrume, expid).select(list(schema.names())).cast(dict(schema))
+        return EventList(lazy, ingested.meta)
+
+    def warm_up(self) -> None:
+        """Make the image view of the store's smallest exposure, so that the binning kernels are
+        loaded before the first page asks for a view (run in a thread when the server starts)."""
+        catalog = self.store.catalog()
+        if catalog.height == 0:
+            return
+        row = catalog.sort("events").row(0, named=True)
+        try:
+            self.image_json(row["obs_id"], row["instrume"], row["expid"], 80.0)
+        except XmmframeError:  # a damaged exposure: its page will say so
+            return
+
     def image_json(self, obs_id: str, instrume: str, expid: str, bin: float) -> bytes:
         """The viewer's image payload as JSON bytes."""
         return self._remember(("image", obs_id, instrume, expid, bin), lambda: json.dumps(
-            image_payload(self.store.events(obs_id, instrume, expid), bin=bin)).encode())
+            image_payload(self.events(obs_id, instrume, expid), bin=bin)).encode())
 
     def lightcurve_json(self, obs_id: str, instrume: str, expid: str, bin: float) -> bytes:
         """The viewer's flare light-curve payload as JSON bytes."""
         return self._remember(("lightcurve", obs_id, instrume, expid, bin), lambda: json.dumps(
-            lightcurve_payload(self.store.events(obs_id, instrume, expid), timebin=bin)).encode())
+            lightcurve_payload(self.events(obs_id, instrume, expid), timebin=bin)).encode())
 
     def image_file(self, obs_id: str, instrume: str, expid: str, bin: float, kind: str) -> str:
         """The path of the exposure's FITS image (``kind='fits'``) or its PNG quick look (``'png'``)."""
@@ -82,7 +103,7 @@ class ExposureViews:
         fits_path, png_path = f"{stem}.fits", f"{stem}.png"
         with self._lock(("file", stem)):
             if not os.path.exists(fits_path):
-                evselect(self.store.events(obs_id, instrume, expid), None, image=fits_path, overwrite=True,
+                evselect(self.events(obs_id, instrume, expid), None, image=fits_path, overwrite=True,
                          image_options={"xcolumn": "X", "ycolumn": "Y", "bin": (bin, bin)})
             if kind == "png" and not os.path.exists(png_path):
                 save_quicklook(fits_path, png_path, overwrite=True)

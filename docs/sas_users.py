@@ -47,6 +47,10 @@ PYTHON_CALLS: dict[str, tuple[str, str]] = {
     "eexpmap": ("xmmframe.exposure_map",
                 'xmmframe.exposure_map(events, image, attitude="atthk.fits", pimin=500, pimax=2000)'),
     "emosaic": ("xmmframe.mosaic", 'xmmframe.mosaic(images, expmaps).rate'),
+    "edetect_chain": ("xmmframe.imaging.detect_chain.detect_sources",
+                      'detect_sources([detection_image("m1_img.fits", "m1_exp.fits")]).sources.write("emllist.fits")'),
+    "epatplot": ("xmmframe.products.pileup.pattern_fractions",
+                 'pattern_fractions(events, isolated_pattern_model("EPN"), center=(x, y), radius=40).summary()'),
 }
 
 #: Keywords that do not follow from the names (the CLI's own conversion, e.g. cli/evselect.py
@@ -80,6 +84,10 @@ KEYWORDS: dict[str, dict[str, str]] = {
     "epiclccorr": {"srctslist": "source", "eventlist": "events", "bkgtslist": "background",
                    "applyabsolutecorrections": "absolute"},
     "odfingest": {"odfdir": "odf"},
+    "edetect_chain": {"imagesets": "images", "likemin": "mlmin", "eboxl_likemin": "likemin",
+                      "eboxm_likemin": "box_likemin"},
+    "epatplot": {"set": "events", "srcradius": "radius", "expression": "selection",
+                 "pileupnumberenergyrange": "band"},
 }
 
 

@@ -28,7 +28,7 @@ from xmmframe.errors import XmmframeError
 #: Modules of xmmframe.cli that register subcommands, in the order they are listed in --help.
 COMMAND_MODULES = ("info", "convert", "ingest", "query", "stack", "evselect", "tabgtigen", "cifbuild", "rmfgen",
                    "arfgen", "backscale", "specgroup", "epiclccorr", "quicklook", "odfingest", "epproc", "simulate",
-                   "eexpmap", "emosaic", "demo")
+                   "eexpmap", "emosaic", "edetect_chain", "epatplot", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

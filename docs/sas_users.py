@@ -51,6 +51,10 @@ PYTHON_CALLS: dict[str, tuple[str, str]] = {
                        'optimise_source_region(events, "circle(24635.6,24158.8,400)", '
                        '"annulus(24635.6,24158.8,1000,2000)").ds9'),
     "merge": ("xmmframe.products.merge_events", 'merge_events([events1, events2]).write_fits("merged.fits")'),
+    "edetect_chain": ("xmmframe.imaging.detect_chain.detect_sources",
+                      'detect_sources([detection_image("m1_img.fits", "m1_exp.fits")]).sources.write("emllist.fits")'),
+    "epatplot": ("xmmframe.products.pileup.pattern_fractions",
+                 'pattern_fractions(events, isolated_pattern_model("EPN"), center=(x, y), radius=40).summary()'),
 }
 
 #: Keywords that do not follow from the names (the CLI's own conversion, e.g. cli/evselect.py
@@ -88,6 +92,10 @@ KEYWORDS: dict[str, dict[str, str]] = {
     "epiclccorr": {"srctslist": "source", "eventlist": "events", "bkgtslist": "background",
                    "applyabsolutecorrections": "absolute"},
     "odfingest": {"odfdir": "odf"},
+    "edetect_chain": {"imagesets": "images", "likemin": "mlmin", "eboxl_likemin": "likemin",
+                      "eboxm_likemin": "box_likemin"},
+    "epatplot": {"set": "events", "srcradius": "radius", "expression": "selection",
+                 "pileupnumberenergyrange": "band"},
 }
 
 

@@ -228,4 +228,22 @@ def _card_value(cards: Sequence[str], key: str) -> Any:
     return None
 
 
-__all__ = ["COLUMN_UNITS", "SourceList", "source_list"]
+
+
+
+def write_box_list(frame: pl.DataFrame, path: str | os.PathLike[str], overwrite: bool = False) -> None:
+    """Write a box-detection list (:func:`~xmmframe.imaging.boxdetect.box_detect`) as a FITS table ``SRCLIST``.
+
+    Examples
+    --------
+    >>> write_box_list(box_detect(images), "eboxlist_l.fits")       # doctest: +SKIP
+    """
+    check_output(path, overwrite)
+    units = {"X_IMA": ("pixel", "image x (1-based)"), "Y_IMA": ("pixel", "image y (1-based)"),
+             "BOX_CTS": ("count", "counts in the box"), "BG_CTS": ("count", "background expected in the box"),
+             "LIKE": (None, "box likelihood -ln P"), "BOX_SIZE": ("pixel", "box size"),
+             "RATE": ("count/s", "box rate corrected for the PSF fraction"), "EXPOSURE": ("s", "mean exposure")}
+    cards = table_cards("SRCLIST", frame, units, keywords=keyword_cards(
+        [*provenance_keywords(Provenance("eboxdetect")), ("NSRC", frame.height, "number of candidates")]))
+    write_hdus(path, [primary_hdu(), TableHdu(cards, frame)])
+__all__ = ["COLUMN_UNITS", "SourceList", "source_list", "write_box_list"]

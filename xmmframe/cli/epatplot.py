@@ -14,7 +14,7 @@ Examples
 .. code-block:: console
 
     $ xmmframe epatplot set=pn_clean.fits plotfile=epat.png srcx=25921 srcy=25900 srcradius=40
-    0.5-2.0 keV observed-to-model singles fraction: 0.968 +/- 0.006; doubles fraction: 1.139 +/- 0.028
+    0.5-2.0 keV observed-to-model singles fraction: 0.980 +/- 0.004; doubles fraction: 1.081 +/- 0.016
 """
 
 from __future__ import annotations

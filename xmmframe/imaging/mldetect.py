@@ -55,6 +55,8 @@ from xmmframe.imaging.mldetect_kernel import cash_window, psf_pixels
 SUBPIXELS = 3
 #: A fitted source's model is subtracted from its neighbours' fits out to the radius holding this PSF fraction.
 MODEL_EEF = 0.97
+#: Candidates whose rates alone (at the box position) reach less than this fraction of ``mlmin`` are not fitted.
+SCREEN = 0.3
 #: Most refit passes (a pass that drops no source ends them).
 REFIT_PASSES = 4
 
@@ -180,7 +182,7 @@ def ml_detect(
         ordered = ordered.head(nmaxfit)
     fits: list[_Fit] = []
     for cx, cy in ordered.select("X_IMA", "Y_IMA").iter_rows():
-        fit = fitter.fit(float(cx) - 1.0, float(cy) - 1.0)
+        fit = fitter.fit(float(cx) - 1.0, float(cy) - 1.0, screen=SCREEN * mlmin)
         if fit is None or fit.det_ml < mlmin or _near(fit, fits, separation):
             continue
         fits.append(fit)
@@ -242,8 +244,12 @@ class _Fitter:
             self.models[k, win.j0:win.j1, win.i0:win.i1] += sign * fit.counts[k] * win.cut(img.exposure) / fit.ref[k] \
                 * shape
 
-    def fit(self, x: float, y: float) -> _Fit | None:
-        """The best fit of a source starting at ``(x, y)`` (0-based pixels); None without exposure or counts."""
+    def fit(self, x: float, y: float, screen: float = 0.0) -> _Fit | None:
+        """The best fit of a source starting at ``(x, y)`` (0-based pixels); None without exposure or counts.
+
+        With ``screen``, a candidate whose rates fitted at the start position give a detection
+        likelihood below ``screen`` is not fitted further (None).
+        """
         images, half = self.images, self.half
         nimg = len(images)
         ny, nx = images[0].shape
@@ -266,6 +272,14 @@ class _Fitter:
         lower = np.array([max(start[0] - half / 2, -0.5), max(start[1] - half / 2, -0.5)] + [0.0] * nimg)
         upper = np.array([min(start[0] + half / 2, size[0] - 0.5), min(start[1] + half / 2, size[1] - 0.5)]
                          + [np.inf] * nimg)
+        if screen > 0:  # rates alone at the start position: hopeless candidates are not fitted
+            fixed_lo, fixed_hi = lower.copy(), upper.copy()
+            fixed_lo[:2] = fixed_hi[:2] = start[:2]
+            trial = _fisher_scoring(n_w, b_w, e_w, psf, start, fixed_lo, fixed_hi, iterations=4, tolerance=0.01)
+            c_trial = _cash(n_w, b_w, e_w, psf, trial)[0]
+            c_zero = _cash(n_w, b_w, e_w, psf, np.concatenate([trial[:2], np.zeros(nimg)]))[0]
+            if float(detection_likelihood(c_zero - c_trial, 2 + nimg)) < screen:
+                return None
         theta = _fisher_scoring(n_w, b_w, e_w, psf, start, lower, upper)
         c_best, _, fisher, per_best = _cash(n_w, b_w, e_w, psf, theta)
         _, _, _, per_null = _cash(n_w, b_w, e_w, psf, np.concatenate([theta[:2], np.zeros(nimg)]))
@@ -304,11 +318,12 @@ def _cash(n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray, psf: _Psf, theta: n
 
 
 def _fisher_scoring(n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray, psf: _Psf, start: np.ndarray,
-                    lower: np.ndarray, upper: np.ndarray, iterations: int = 50) -> np.ndarray:
+                    lower: np.ndarray, upper: np.ndarray, iterations: int = 50, tolerance: float = 1e-4
+                    ) -> np.ndarray:
     """Minimise the Cash statistic by Fisher scoring (Newton steps with the expected Hessian) within bounds.
 
     Each step solves ``F d = -grad C / 2``, is clipped to the bounds and halved until ``C`` decreases;
-    the fit stops when ``C`` changes by less than 1e-6.
+    the fit stops when ``C`` changes by less than ``tolerance``.
     """
     theta = np.clip(start, lower, upper)
     value, grad, fisher, _ = _cash(n_w, b_w, e_w, psf, theta)
@@ -330,7 +345,7 @@ def _fisher_scoring(n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray, psf: _Psf
             break
         change = value - t_value
         theta, value, grad, fisher = trial, t_value, t_grad, t_fisher
-        if change < 1e-6:
+        if change < tolerance:
             break
     return theta
 
@@ -363,4 +378,4 @@ def _table(rows: list[dict[str, float]], images: Sequence[DetectionImage]) -> pl
     return frame.sort("DET_ML", descending=True)
 
 
-__all__ = ["MODEL_EEF", "SUBPIXELS", "detection_likelihood", "ml_detect"]
+__all__ = ["MODEL_EEF", "SCREEN", "SUBPIXELS", "detection_likelihood", "ml_detect"]

@@ -336,7 +336,7 @@ def recommend_annulus(
     --------
     >>> advice = recommend_annulus(events, model, (25900.0, 25880.0), 40.0)     # doctest: +SKIP
     >>> advice.inner_radius                                                        # doctest: +SKIP
-    10.0
+    5.0
     """
     if step <= 0 or radius <= step:
         raise ParameterError(f"annulus step ({step}\") must be positive and below the radius ({radius}\")")

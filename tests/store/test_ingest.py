@@ -18,6 +18,7 @@ import xmmframe
 from xmmframe.cli.main import main
 
 from .conftest import brute_force_cone
+from .test_histogram import PEERED, numpy_spectrum
 
 #: Columns that differ between two ingests of the same files (file tokens, ingest time).
 VOLATILE = ("files", "header", "ingested")
@@ -123,6 +124,10 @@ def test_kill_9_leaves_the_pre_ingest_answers(three, event_files, tmp_path, dela
     expected = sum(brute_force_cone(event_files[tuple(k)], 149.5905, -11.06, 0.1).size
                    for k in catalog.select("obs_id", "instrume", "expid").iter_rows())
     assert found == expected
+    keys = catalog.select("obs_id", "instrume", "expid").iter_rows()
+    selection = "(PATTERN<=4)&&(FLAG==0)&&(PI in [200:12000])"  # the kernel over the query-column files
+    np.testing.assert_array_equal(store.spectrum(selection), numpy_spectrum(
+        [event_files[tuple(k)] for k in keys], PEERED[selection]))
     xmmframe.ingest([*big, three[0], three[2]], root)  # finishing the ingest gives the clean store
     xmmframe.ingest([three[0], *big, three[2]], clean)
     assert_same_content(root, clean)

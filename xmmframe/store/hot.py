@@ -46,7 +46,7 @@ from xmmframe.store import layout
 
 #: Columns stored in query-column files (those present in an event list).
 HOT_COLUMNS = ("PI", "PATTERN", "FLAG", "X", "Y", "TIME", layout.INDEX_COLUMN)
-#: Rows per block of the per-block bounds.
+#: Rows per block of the per-block bounds (a multiple of 8: blocks start on a byte of the validity bitmaps).
 BLOCK_ROWS = 1 << 14
 _META_KEY = b"xmmframe.hot"
 #: Integer types tried, narrowest first.
@@ -128,6 +128,8 @@ class HotColumns:
     bounds : dict
         Column name -> (minima, maxima) per block of ``block_rows`` rows (None: no number).
     block_rows : int
+    complete : dict
+        Column name -> per block, True when the block has no null (columns in ``validity``).
     """
 
     rows: int
@@ -135,6 +137,27 @@ class HotColumns:
     validity: dict[str, np.ndarray]
     bounds: dict[str, tuple[list, list]]
     block_rows: int
+    complete: dict[str, np.ndarray]
+
+
+def complete_blocks(bitmap: np.ndarray, rows: int, block_rows: int) -> np.ndarray:
+    """Per block of ``block_rows`` (a multiple of 8), whether every row of it is valid in an Arrow bitmap.
+
+    Examples
+    --------
+    >>> complete_blocks(np.packbits([1] * 16 + [1, 0] + [1] * 6, bitorder="little"), 24, 8).tolist()
+    [True, True, False]
+    """
+    count = (rows + block_rows - 1) // block_rows
+    full = np.zeros(count, dtype=bool)
+    whole_bytes = rows // 8
+    per_block = block_rows // 8
+    for k in range(count):
+        first, last = k * per_block, min((k + 1) * per_block, whole_bytes)
+        tail = rows % 8 if (k + 1) * block_rows >= rows else 0
+        full[k] = bool(np.all(bitmap[first:last] == 0xFF)) and (
+            tail == 0 or (int(bitmap[whole_bytes]) & ((1 << tail) - 1)) == (1 << tail) - 1)
+    return full
 
 
 def read_hot(path: str, rows: int, event_name: str) -> HotColumns | None:
@@ -162,4 +185,6 @@ def read_hot(path: str, rows: int, event_name: str) -> HotColumns | None:
         if column.null_count and buffers[0] is not None:
             validity[name] = np.frombuffer(buffers[0], dtype=np.uint8, count=(rows + 7) // 8)
     bounds = {name: (b[0], b[1]) for name, b in meta.get("bounds", {}).items()}
-    return HotColumns(rows, values, validity, bounds, int(meta.get("block_rows", BLOCK_ROWS)))
+    block_rows = int(meta.get("block_rows", BLOCK_ROWS))
+    complete = {name: complete_blocks(bitmap, rows, block_rows) for name, bitmap in validity.items()}
+    return HotColumns(rows, values, validity, bounds, block_rows, complete)

@@ -497,9 +497,8 @@ def _load(source: str) -> Callable[..., int]:
 _NO_NULLS = np.ones(1, dtype=np.uint8)
 
 
-def blocks(program: Program, bounds: Mapping[str, tuple[list, list]], rows: int, block_rows: int
-           ) -> list[tuple[int, int]]:
-    """Row ranges ``[start, stop)`` of the blocks whose bounds can meet every bound of the program (merged)."""
+def kept_blocks(program: Program, bounds: Mapping[str, tuple[list, list]], rows: int, block_rows: int) -> np.ndarray:
+    """Indexes of the blocks whose bounds can meet every bound of the program."""
     count = (rows + block_rows - 1) // block_rows
     keep = np.ones(count, dtype=bool)
     for column, low, high in program.bounds:
@@ -509,14 +508,25 @@ def blocks(program: Program, bounds: Mapping[str, tuple[list, list]], rows: int,
         lo = np.array([math.inf if v is None else v for v in mins], dtype=np.float64)
         hi = np.array([-math.inf if v is None else v for v in maxs], dtype=np.float64)
         keep &= (hi >= low) & (lo <= high)
+    return np.flatnonzero(keep)
+
+
+def block_ranges(indexes: np.ndarray, rows: int, block_rows: int) -> list[tuple[int, int]]:
+    """Row ranges ``[start, stop)`` of blocks (sorted indexes), neighbours merged."""
     ranges: list[tuple[int, int]] = []
-    for k in np.flatnonzero(keep):
+    for k in indexes:
         start, stop = int(k) * block_rows, min(rows, (int(k) + 1) * block_rows)
         if ranges and ranges[-1][1] == start:
             ranges[-1] = (ranges[-1][0], stop)
         else:
             ranges.append((start, stop))
     return ranges
+
+
+def blocks(program: Program, bounds: Mapping[str, tuple[list, list]], rows: int, block_rows: int
+           ) -> list[tuple[int, int]]:
+    """Row ranges ``[start, stop)`` of the blocks whose bounds can meet every bound of the program (merged)."""
+    return block_ranges(kept_blocks(program, bounds, rows, block_rows), rows, block_rows)
 
 
 def run(

@@ -42,7 +42,7 @@ from xmmframe.select.macros import MacroTable
 from xmmframe.select.parser import parse
 from xmmframe.store.catalog import CATALOG_SCHEMA
 from xmmframe.store.hot import HOT_COLUMNS, HotColumns, read_hot
-from xmmframe.store.kernel import Program, Unsupported, blocks, run, translate
+from xmmframe.store.kernel import Program, Unsupported, block_ranges, kept_blocks, run, translate
 from xmmframe.store.sky import cone_cells, cone_index_ranges
 
 #: Mission time zero of XMM-Newton (MJDREF, TT).
@@ -455,9 +455,14 @@ class Store:
 
         def work(index: int) -> None:
             for program, hot in jobs[index::workers]:
-                ranges = blocks(program, hot.bounds, hot.rows, hot.block_rows)
-                run(program, hot.values, hot.validity, column, ranges, low=low, high=high, width=width,
-                    counts=partial[index])
+                kept = kept_blocks(program, hot.bounds, hot.rows, hot.block_rows)
+                with_nulls = [name for name in (*program.columns, column) if name in hot.validity]
+                # Blocks without a null in the columns read run the kernel without validity tests.
+                clean = np.logical_and.reduce([hot.complete[name][kept] for name in with_nulls]) \
+                    if with_nulls else np.ones(kept.size, dtype=bool)
+                for part, validity in ((kept[~clean], hot.validity), (kept[clean], {})):
+                    run(program, hot.values, validity, column, block_ranges(part, hot.rows, hot.block_rows),
+                        low=low, high=high, width=width, counts=partial[index])
 
         if workers == 1:
             work(0)

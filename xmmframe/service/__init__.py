@@ -15,9 +15,23 @@ Examples
 >>> app = create_app("store", "jobs", token=None, max_jobs=2)                    # doctest: +SKIP
 """
 
-from xmmframe.service.app import create_app
-from xmmframe.service.client import Client
-from xmmframe.service.jobspec import JobSpec, parse_job_request
-from xmmframe.service.limits import ServiceLimits
+from importlib import import_module
+from typing import Any
 
-__all__ = ["Client", "JobSpec", "ServiceLimits", "create_app", "parse_job_request"]
+#: Public names and the module that holds each: loaded on first use, so that the viewer's
+#: payloads (:mod:`.viewdata`, used by the Jupyter widget) need no web framework.
+_PUBLIC = {
+    "Client": "xmmframe.service.client",
+    "JobSpec": "xmmframe.service.jobspec",
+    "ServiceLimits": "xmmframe.service.limits",
+    "create_app": "xmmframe.service.app",
+    "parse_job_request": "xmmframe.service.jobspec",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

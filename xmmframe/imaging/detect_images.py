@@ -33,6 +33,7 @@ import numpy as np
 from astropy.wcs import WCS, WCSCOMPARE_ANCILLARY, FITSFixedWarning
 
 from xmmframe.errors import ParameterError, ProductError
+from xmmframe.imaging.mosaic import image_sky_wcs
 from xmmframe.imaging.vignetting import band_energy
 from xmmframe.model.products import Image
 
@@ -113,18 +114,6 @@ class DetectionImage:
         return (np.asarray(x) + 1.0 - ltv1) / ltm1, (np.asarray(y) + 1.0 - ltv2) / ltm2
 
 
-def _celestial(image: Image, what: str) -> WCS:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FITSFixedWarning)
-            wcs = WCS(image.header).celestial
-    except Exception as err:  # noqa: BLE001 - any WCS problem of an input
-        raise ProductError(f"{what} has no usable sky WCS: {err}") from None
-    if not wcs.has_celestial:
-        raise ProductError(f"{what} has no sky WCS (CTYPE1/2 RA---TAN, DEC--TAN)")
-    return wcs
-
-
 def _axis(image: Image, expmap: Image | None, wcs: WCS) -> tuple[float, float] | None:
     if expmap is not None and expmap.keyword("XCEN") is not None and expmap.keyword("YCEN") is not None:
         return float(expmap.keyword("XCEN")) - 1.0, float(expmap.keyword("YCEN")) - 1.0
@@ -184,7 +173,7 @@ def detection_image(
     """
     counts = Image.read(image) if isinstance(image, (str, os.PathLike)) else image
     source = os.fspath(image) if isinstance(image, (str, os.PathLike)) else "the counts image"
-    wcs = _celestial(counts, source)
+    wcs = image_sky_wcs(counts, source)
     emap: Image | None = None
     if isinstance(expmap, (str, os.PathLike)):
         emap = Image.read(expmap)

@@ -93,7 +93,18 @@ def _read(item: ImageLike) -> Image:
     return Image.read(item) if isinstance(item, (str, os.PathLike)) else item
 
 
-def _wcs(image: Image, what: str) -> WCS:
+def image_sky_wcs(image: Image, what: str) -> WCS:
+    """The celestial WCS of an image, or a :class:`ProductError` naming ``what`` the image is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xmmframe.model.products import Image
+    >>> image_sky_wcs(Image(np.zeros((2, 2)), ()), "the image")
+    Traceback (most recent call last):
+    ...
+    xmmframe.errors.ProductError: the image has no sky WCS (CTYPE1/2 RA---TAN, DEC--TAN)
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
@@ -189,7 +200,7 @@ def mosaic(
         raise ParameterError(f"{len(weights)} weights for {len(map_list)} exposure maps")
     template = (image_list or map_list)[0]
     if wcs is None:
-        out_wcs, out_shape = _wcs(template, "the first input"), template.data.shape
+        out_wcs, out_shape = image_sky_wcs(template, "the first input"), template.data.shape
     else:
         if shape is None:
             if wcs.pixel_shape is None:
@@ -200,13 +211,13 @@ def mosaic(
     if image_list:
         counts = np.zeros(out_shape)
         for n, image in enumerate(image_list, 1):
-            counts += _move(image, _wcs(image, f"image {n}"), out_wcs, out_shape)
+            counts += _move(image, image_sky_wcs(image, f"image {n}"), out_wcs, out_shape)
     exposure = None
     if map_list:
         exposure = np.zeros(out_shape)
         for n, emap in enumerate(map_list, 1):
             factor = 1.0 if weights is None else float(weights[n - 1])
-            exposure += factor * _sample(emap, _wcs(emap, f"exposure map {n}"), out_wcs, out_shape)
+            exposure += factor * _sample(emap, image_sky_wcs(emap, f"exposure map {n}"), out_wcs, out_shape)
     mask = (exposure >= min_fraction * exposure.max()) & (exposure > 0) if exposure is not None else np.ones(
         out_shape, bool)
     rate = None

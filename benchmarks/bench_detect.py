@@ -47,7 +47,7 @@ from xmmframe.imaging.detect_images import DetectionImage, detection_image
 from xmmframe.imaging.expmap import exposure_map
 from xmmframe.imaging.mosaic import mosaic
 from xmmframe.io.events import open_events
-from xmmframe.io.odf import open_odf
+from xmmframe.io.odf_directory import open_odf
 from xmmframe.io.truth import read_truth
 from xmmframe.proc.chain import emproc, epproc
 from xmmframe.sim import PointSource, SimulationConfig, simulate

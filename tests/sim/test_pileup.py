@@ -27,7 +27,7 @@ import pytest
 
 from xmmframe.cli.main import main
 from xmmframe.io.events import open_events
-from xmmframe.io.odf import open_odf
+from xmmframe.io.odf_directory import open_odf
 from xmmframe.io.truth import read_truth
 from xmmframe.proc.chain import epproc
 from xmmframe.products.pileup import pattern_fractions, recommend_annulus

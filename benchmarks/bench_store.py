@@ -261,6 +261,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ingest-workers", type=int, default=2, help="ingest worker processes (default 2)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the store and unindexed layout of an earlier run (no ingest timing)")
+    parser.add_argument("--ingest-only", action="store_true", help="measure the ingest (and its peer) only")
     parser.add_argument("--no-record", action="store_true", help="do not append the results to RESULTS.md")
     args = parser.parse_args(argv)
     events_per = int(args.events)
@@ -275,6 +276,15 @@ def main(argv: list[str] | None = None) -> None:
     reuse = args.reuse and all(os.path.isdir(root) for root in (store_root, old_root))
     if not reuse:
         ingest_wall, ingest_cpu, ingest_peak, old_wall, old_cpu, old_peak = _ingest(files, args, store_root, old_root)
+    ingest_row = [] if reuse else [
+        ["ingest", f"{ingest_wall:.1f} s ({ingest_cpu:.0f} CPU s, {ingest_cpu / args.exposures:.2f} per exposure), "
+         f"{total / ingest_wall / 1e6:.2f} M events/s, peak RSS {ingest_peak:.0f} MB",
+         f"unindexed write {old_wall:.1f} s ({old_cpu:.0f} CPU s), peak {old_peak:.0f} MB", f"{old_wall / ingest_wall:.2f}x"]]
+    if args.ingest_only:
+        if reuse:
+            raise SystemExit("--ingest-only measures the ingest: do not combine it with --reuse")
+        _report(args, argv, total, ingest_row)
+        return
     import polars as pl
 
     import xmmframe
@@ -310,11 +320,7 @@ def main(argv: list[str] | None = None) -> None:
           f"first call {spec_first:.2f} s), store Polars {spec_polars:.3f} s ({polars_cpu:.3f} CPU s), "
           f"unindexed {spec_old:.3f} s, astropy {spec_astropy:.2f} s ({int(reference.sum())} events selected)")
 
-    rows = [] if reuse else [
-        ["ingest", f"{ingest_wall:.1f} s ({ingest_cpu:.0f} CPU s), {total / ingest_wall / 1e6:.2f} M events/s, "
-         f"peak RSS {ingest_peak:.0f} MB",
-         f"unindexed write {old_wall:.1f} s ({old_cpu:.0f} CPU s), peak {old_peak:.0f} MB", f"{old_wall / ingest_wall:.2f}x"]]
-    rows += [
+    rows = ingest_row + [
         ["cone 5' (best)", f"{cone_store:.3f} s", f"astropy {cone_astropy:.1f} s / unindexed {cone_old:.2f} s",
          f"{cone_astropy / cone_store:.0f}x / {cone_old / cone_store:.1f}x"],
         ["selection + spectrum, `Store.spectrum` (best; median; CPU s per call; first call)",
@@ -324,8 +330,13 @@ def main(argv: list[str] | None = None) -> None:
          f"store Polars path {spec_polars:.3f} s ({spec_polars_median:.3f} s, {polars_cpu:.3f} CPU s)",
          f"{spec_astropy / spec_store:.1f}x / {spec_old / spec_store:.1f}x / {spec_polars / spec_store:.1f}x"],
     ]
+    _report(args, argv, total, rows)
+
+
+def _report(args: argparse.Namespace, argv: list[str] | None, total: int, rows: list[list[str]]) -> None:
     report = table(["question", "store", "peers", "store speed-up"], rows)
     print(report)
+    events_per = int(args.events)
     if not args.no_record:
         command = " ".join(["python benchmarks/bench_store.py", *(argv if argv is not None else sys.argv[1:])])
         with open(RESULTS, "a") as out:

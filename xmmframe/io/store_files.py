@@ -80,9 +80,9 @@ def write_exposure_header(path: str, meta: EventMeta, schema: pa.Schema) -> None
     """Write an exposure's FITS headers and other extensions as a Parquet file with no rows."""
     cards = json.dumps(["".join(meta.hdus[0].cards), "".join(meta.cards)])
     metadata = {key.encode(): value.encode() for key, value in {**parquet_metadata(meta), _CARDS_KEY: cards}.items()}
-    empty = schema.empty_table().replace_schema_metadata(metadata)
-    with atomic_path(path) as tmp:
-        pq.write_table(empty, tmp)
+    empty = pa.Table.from_batches([], schema=schema.with_metadata(metadata))  # (empty_table imports pandas)
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, empty.schema) as writer:
+        writer.write_table(empty)
 
 
 def read_exposure_header(path: str) -> EventMeta:

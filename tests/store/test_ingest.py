@@ -191,3 +191,42 @@ def test_an_exposure_without_events_round_trips(three, tmp_path):
     store.events("0201901401", "EMOS1", "U099").write_fits(tmp_path / "back.fits")
     assert (tmp_path / "back.fits").read_bytes() == empty.read_bytes()
     assert store.scan().select(pl.len()).collect().item() == 32339
+
+
+def _with_float_pi(source: Path, target: Path) -> Path:
+    with fits.open(source) as hdus:
+        events = hdus["EVENTS"]
+        columns = [fits.Column(name="PI", format="E", array=events.data["PI"].astype("f4")) if c.name == "PI" else c
+                   for c in events.columns]
+        hdus[hdus.index_of("EVENTS")] = fits.BinTableHDU.from_columns(columns, header=events.header, name="EVENTS")
+        hdus.writeto(target)
+    return target
+
+
+def test_one_commit_of_several_exposures_replaces_repeats_and_refuses_disagreeing_columns(three, tmp_path):
+    ingest_module = sys.modules["xmmframe.store.ingest"]
+    root, staging = tmp_path / "store", tmp_path / "store" / ".staging" / f"{os.getpid()}-t"
+    staging.mkdir(parents=True)
+    xmmframe.ingest(three[2], root)
+    copy = with_header(three[0], tmp_path / "copy.fits")        # the same exposure, from another file
+    float_pi = _with_float_pi(three[1], tmp_path / "float_pi.fits")
+    batch = [ingest_module.stage_exposure(xmmframe.open_events(path), str(root), str(staging), str(path))
+             for path in (three[0], copy, float_pi)]
+    reasons = ingest_module.commit(str(root), batch)
+    assert reasons[:2] == [None, None]
+    assert "columns disagree" in reasons[2] and "PI" in reasons[2]
+    clean = tmp_path / "clean"
+    xmmframe.ingest([three[2], copy], clean)
+    assert_same_content(root, clean)
+    store = xmmframe.open_store(root)
+    assert store.catalog()["source"].to_list().count(str(copy.resolve())) == 1
+    listed = {str(root / f) for f in store.catalog()["files"].explode()} | {str(root / f) for f in store.catalog()["header"]}
+    assert {str(p) for p in (root / "dataset").rglob("*.parquet")} | {
+        str(p) for p in (root / "exposures").rglob("*.parquet")} == listed   # the replaced copy left nothing
+
+
+def test_parallel_ingest_equals_a_serial_one(three, tmp_path):
+    xmmframe.ingest(three, tmp_path / "serial")
+    report = xmmframe.ingest(three, tmp_path / "parallel", workers=2)
+    assert sorted(report.ingested) == sorted(xmmframe.ingest(three, tmp_path / "again").ingested)
+    assert_same_content(tmp_path / "serial", tmp_path / "parallel")

@@ -27,7 +27,7 @@ import os
 import time
 import uuid
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -283,26 +283,46 @@ def _unify(schema: pa.Schema | None, new: pa.Schema | None) -> pa.Schema | None:
         raise StoreError(f"columns disagree with the store's: {err}") from None
 
 
-def commit(root: str, staged: StagedExposure) -> None:
-    """Make a staged exposure part of the store (under the store lock)."""
+def commit(root: str, batch: Sequence[StagedExposure]) -> list[str | None]:
+    """Make staged exposures part of the store with one catalogue write (under the store lock).
+
+    Returns, for each exposure of ``batch``, None when it was committed or the reason it was
+    not (its columns disagree with the store's).  A later exposure of the batch with the key of
+    an earlier one replaces it, as a later ingest would.
+    """
     catalog_path = os.path.join(root, layout.CATALOG_FILE)
+    common = os.path.join(root, layout.DATASET_DIR, "_common_metadata")
+    reasons: list[str | None] = []
     with store_files.store_lock(os.path.join(root, layout.LOCK_FILE)):
         catalog = store_files.read_catalog(catalog_path)
+        schema = store_files.read_schema(common)
         old_files: list[str] = []
-        new_catalog = catalog_frame([staged.row])
-        if catalog is not None:
-            same = ((pl.col("obs_id") == staged.key[0]) & (pl.col("instrume") == staged.key[1])
-                    & (pl.col("expid") == staged.key[2]))
-            for old in catalog.filter(same).iter_rows(named=True):
-                old_files += [os.path.join(root, f) for f in old["files"]] + [os.path.join(root, old["header"])]
-                old_files += [os.path.join(root, layout.hot_file(f)) for f in old["files"]]
-            new_catalog = pl.concat([catalog.filter(~same), new_catalog]).sort("obs_id", "instrume", "expid")
-        common = os.path.join(root, layout.DATASET_DIR, "_common_metadata")
-        schema = _unify(store_files.read_schema(common), staged.schema)
-        store_files.move_into_place(staged.moves)
-        store_files.write_catalog(catalog_path, new_catalog)
+        moves: list[tuple[str, str]] = []
+        for staged in batch:
+            try:
+                schema = _unify(schema, staged.schema)
+            except StoreError as err:
+                reasons.append(str(err))
+                continue
+            reasons.append(None)
+            row = catalog_frame([staged.row])
+            if catalog is not None:
+                same = ((pl.col("obs_id") == staged.key[0]) & (pl.col("instrume") == staged.key[1])
+                        & (pl.col("expid") == staged.key[2]))
+                for old in catalog.filter(same).iter_rows(named=True):
+                    old_files += [os.path.join(root, f) for f in old["files"]] + [os.path.join(root, old["header"])]
+                    old_files += [os.path.join(root, layout.hot_file(f)) for f in old["files"]]
+                row = pl.concat([catalog.filter(~same), row])
+            catalog = row
+            moves.extend(staged.moves)
+        if catalog is None or not moves and all(reason is not None for reason in reasons):
+            return reasons
+        catalog = catalog.sort("obs_id", "instrume", "expid")
+        store_files.move_into_place(moves)
+        store_files.write_catalog(catalog_path, catalog)
         store_files.remove_files(old_files)
-        _write_hats_metadata(root, new_catalog, schema)
+        _write_hats_metadata(root, catalog, schema)
+    return reasons
 
 
 def _reason(path: str, err: XmmframeError) -> str:
@@ -367,30 +387,40 @@ def ingest(
     store_files.make_directory(staging)
     report = IngestReport()
 
-    def done(path: str, staged: StagedExposure | None, reason: str | None) -> None:
-        if staged is not None:
-            try:
-                commit(root_path, staged)
-            except XmmframeError as err:
-                reason = _reason(path, err)
-            else:
-                report.ingested.append((path, layout.exposure_key(*staged.key)))
-                report.events += int(staged.row["events"])
-        if reason is not None:
-            report.skipped.append((path, reason))
-        if on_file is not None:
-            on_file(path, reason)
+    def done(results: list[tuple[str, StagedExposure | None, str | None]]) -> None:
+        staged = [item for _, item, _ in results if item is not None]
+        try:
+            committed = commit(root_path, staged) if staged else []
+        except XmmframeError as err:
+            committed = [str(err)] * len(staged)
+        reasons = iter(committed)
+        for path, item, reason in results:
+            if item is not None:
+                reason = next(reasons)
+                if reason is None:
+                    report.ingested.append((path, layout.exposure_key(*item.key)))
+                    report.events += int(item.row["events"])
+                else:
+                    reason = f"{path}: {reason}"
+            if reason is not None:
+                report.skipped.append((path, reason))
+            if on_file is not None:
+                on_file(path, reason)
 
     try:
         if workers <= 1:
             for path in files:
-                done(path, *_stage_file(path, root_path, staging))
+                done([(path, *_stage_file(path, root_path, staging))])
         else:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 futures = {pool.submit(_stage_file, path, root_path, staging): path for path in files}
-                for future in as_completed(futures):
-                    done(futures[future], *future.result())
+                rank = {path: number for number, path in enumerate(files)}
+                pending = set(futures)
+                while pending:  # whatever has finished is committed together, in the order given
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    results = sorted(((futures[f], *f.result()) for f in finished), key=lambda r: rank[r[0]])
+                    done(results)
     finally:
         store_files.remove_tree(staging)
     report.seconds = time.perf_counter() - start

@@ -7,6 +7,8 @@ header and extension, all into a private staging directory.  It then takes the s
 moves the staged files to their final (new, unique) names, and replaces the catalogue with one
 that lists them (write, then rename): that rename is the commit.  Files of an exposure that
 was ingested before are deleted after the commit, so re-ingesting an exposure replaces it.
+With several worker processes, the exposures that have finished staging when the committing
+process is free are committed together, with one catalogue write.
 
 Queries read only files the catalogue lists, so a process killed at any moment leaves a store
 whose queries give the answers of before the ingest: files staged or moved without a catalogue

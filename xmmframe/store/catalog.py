@@ -56,7 +56,7 @@ def exposure_time(meta: EventMeta, keyword: str) -> float | None:
     value = _float(meta.keyword(keyword))
     if value is not None:
         return value
-    per_ccd = [_float(v) for k, v in meta.header.items() if _PER_CCD[keyword].match(k)]
+    per_ccd = [_float(card.value) for card in meta.header.cards if _PER_CCD[keyword].match(card.keyword)]
     values = [v for v in per_ccd if v is not None]
     return max(values) if values else None
 

@@ -22,12 +22,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 
 import polars as pl
 
 from xmmframe.ccf.cif import CIF_COLUMNS, CalIndex, calindex_table
 from xmmframe.errors import CalibrationError, XmmframeError
+from xmmframe.io.cards import provenance_items
+from xmmframe.model.hdu import creation_date
 from xmmframe.model.provenance import Provenance
 
 _CCF_NAME = re.compile(r"^([A-Z0-9]+)_([A-Z0-9_]+)_(\d{4})\.CCF$", re.IGNORECASE)
@@ -40,15 +42,39 @@ def ccf_path_from_environment() -> list[str]:
     return [p for p in re.split(r"[:;]", value) if p]
 
 
+def now() -> datetime:
+    """The moment of the run as a naive UTC datetime, or ``SOURCE_DATE_EPOCH`` when that is set.
+
+    The instant a file written now records as its ``DATE`` (:func:`~xmmframe.model.hdu.creation_date`).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+    >>> now().isoformat()
+    '2023-11-14T22:13:20'
+    >>> del os.environ["SOURCE_DATE_EPOCH"]
+    """
+    return datetime.fromisoformat(creation_date())
+
+
 def parse_date(value: str | datetime | None, what: str = "date") -> datetime | None:
-    """An ISO date (``YYYY-MM-DD[Thh:mm:ss[.fff]]``) as a naive UTC datetime; None/empty stays None."""
+    """An ISO date (``YYYY-MM-DD[Thh:mm:ss[.fff]]``) as a naive UTC datetime; None/empty stays None.
+
+    ``now`` is the moment of the run (:func:`now`: ``SOURCE_DATE_EPOCH`` when set).
+
+    Examples
+    --------
+    >>> parse_date("2001-03-09T12:43:09"), parse_date("")
+    (datetime.datetime(2001, 3, 9, 12, 43, 9), None)
+    """
     if value is None or isinstance(value, datetime):
         return value.replace(tzinfo=None) if isinstance(value, datetime) else None
     text = str(value).strip()
     if not text:
         return None
     if text.lower() == "now":
-        return datetime.now(timezone.utc).replace(tzinfo=None)
+        return now()
     try:
         return datetime.fromisoformat(text.replace("Z", ""))
     except ValueError:
@@ -148,7 +174,8 @@ def cifbuild(
     observation_date : str or datetime
         Start of the observation (the CIF's OBSVDATE).
     analysis_date : str or datetime, optional
-        CCFs submitted later are ignored (default: now).
+        CCFs submitted later are ignored (default: now, or ``SOURCE_DATE_EPOCH`` when set); it is
+        the index's ``ANALDATE``.
 
     Examples
     --------
@@ -160,13 +187,28 @@ def cifbuild(
     obs = parse_date(observation_date, "observation date")
     if obs is None:
         raise CalibrationError("an observation date is needed to select calibration files")
-    anal = parse_date(analysis_date, "analysis date") or datetime.now(timezone.utc).replace(tzinfo=None)
+    anal = parse_date(analysis_date, "analysis date") or now()
     entries = select_issues(scan_repository(directories), obs, anal)
     return CalIndex(entries, obs.isoformat(timespec="seconds"), anal.isoformat(timespec="seconds"))
 
 
-def write_cif(index: CalIndex, path: str | os.PathLike[str]) -> None:
-    """Write a calibration index as a ``ccf.cif`` file (CALINDEX table, CATEGORY XMMCCF)."""
+def write_cif(index: CalIndex, path: str | os.PathLike[str], provenance: Provenance | None = None) -> None:
+    """Write a calibration index as a ``ccf.cif`` file (CALINDEX table, CATEGORY XMMCCF).
+
+    Parameters
+    ----------
+    index : CalIndex
+        The index (its OBSVDATE and ANALDATE go to the CALINDEX header).
+    path : path
+        The file to write.
+    provenance : Provenance, optional
+        Source of the primary header's ``CREATOR``, ``DATE`` (``SOURCE_DATE_EPOCH`` honoured) and
+        ``XPROC0``; default ``Provenance("cifbuild")``.
+
+    Examples
+    --------
+    >>> write_cif(cifbuild(["/ccf"], "2001-03-09T12:43:09"), "ccf.cif")   # doctest: +SKIP
+    """
     from xmmframe.io.fits_write import TableHdu, primary_template, table_template, write_hdus
 
     keywords: dict[str, object] = {"CATEGORY": "XMMCCF"}
@@ -175,5 +217,5 @@ def write_cif(index: CalIndex, path: str | os.PathLike[str]) -> None:
     if index.analysis_date:
         keywords["ANALDATE"] = index.analysis_date
     frame = calindex_table(index.entries)
-    primary = primary_template({"CREATOR": Provenance("cifbuild").creator})
+    primary = primary_template(provenance_items(provenance or Provenance("cifbuild"), comments=False))
     write_hdus(path, [primary, TableHdu(table_template("CALINDEX", keywords), frame)])

@@ -132,18 +132,21 @@ def test_bad_inputs(refdata, tmp_path):
         cifbuild([tmp_path], None)
 
 
-def test_analysis_date_now_is_source_date_epoch(repository, tmp_path, monkeypatch):
-    """Without an analysis date, cifbuild's "now" (ANALDATE, the SUBDATE cut) and DATE are SOURCE_DATE_EPOCH."""
+def test_analysis_date_now_is_recorded_as_source_date_epoch(repository, tmp_path, monkeypatch):
+    """Without an analysis date, the index's ANALDATE and the file's DATE are SOURCE_DATE_EPOCH.
+
+    The selection is SAS's for an analysis at the moment of the run: every CCF submitted until then.
+    """
     directory, _ = repository
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1420070400")  # 2015-01-01T00:00:00 UTC
     observed = "2004-05-09T13:00:16"
     by_default = cifbuild([directory], observed)
-    explicit = cifbuild([directory], observed, "2015-01-01T00:00:00")
     assert by_default.analysis_date == "2015-01-01T00:00:00"
-    assert by_default.selection == explicit.selection
-    # the cut matters: CCFs submitted after 2015 are chosen when the analysis date is later
-    assert cifbuild([directory], observed, "2100-01-01T00:00:00").selection != by_default.selection
-    assert max(by_default.entries["SUBDATE"].to_list()) <= "2015-01-01T00:00:00"
+    assert by_default.selection == cifbuild([directory], observed, "2100-01-01T00:00:00").selection
+    # an analysis date given is both the SUBDATE cut and the ANALDATE
+    explicit = cifbuild([directory], observed, "2015-01-01T00:00:00")
+    assert explicit.analysis_date == "2015-01-01T00:00:00" and explicit.selection != by_default.selection
+    assert max(explicit.entries["SUBDATE"].to_list()) <= "2015-01-01T00:00:00"
 
     write_cif(by_default, tmp_path / "ccf.cif")
     with fits.open(tmp_path / "ccf.cif") as hdus:

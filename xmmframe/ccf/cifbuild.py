@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 
 import polars as pl
 
@@ -42,26 +42,10 @@ def ccf_path_from_environment() -> list[str]:
     return [p for p in re.split(r"[:;]", value) if p]
 
 
-def now() -> datetime:
-    """The moment of the run as a naive UTC datetime, or ``SOURCE_DATE_EPOCH`` when that is set.
-
-    The instant a file written now records as its ``DATE`` (:func:`~xmmframe.model.hdu.creation_date`).
-
-    Examples
-    --------
-    >>> import os
-    >>> os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
-    >>> now().isoformat()
-    '2023-11-14T22:13:20'
-    >>> del os.environ["SOURCE_DATE_EPOCH"]
-    """
-    return datetime.fromisoformat(creation_date())
-
-
 def parse_date(value: str | datetime | None, what: str = "date") -> datetime | None:
     """An ISO date (``YYYY-MM-DD[Thh:mm:ss[.fff]]``) as a naive UTC datetime; None/empty stays None.
 
-    ``now`` is the moment of the run (:func:`now`: ``SOURCE_DATE_EPOCH`` when set).
+    ``now`` is the moment of the run.
 
     Examples
     --------
@@ -74,7 +58,7 @@ def parse_date(value: str | datetime | None, what: str = "date") -> datetime | N
     if not text:
         return None
     if text.lower() == "now":
-        return now()
+        return datetime.now(timezone.utc).replace(tzinfo=None)
     try:
         return datetime.fromisoformat(text.replace("Z", ""))
     except ValueError:
@@ -174,8 +158,10 @@ def cifbuild(
     observation_date : str or datetime
         Start of the observation (the CIF's OBSVDATE).
     analysis_date : str or datetime, optional
-        CCFs submitted later are ignored (default: now, or ``SOURCE_DATE_EPOCH`` when set); it is
-        the index's ``ANALDATE``.
+        CCFs submitted later are ignored (default: now); it is the index's ``ANALDATE``.  When it
+        is now, ``ANALDATE`` is the file's creation date: ``SOURCE_DATE_EPOCH`` when that is set,
+        so that the same repository gives the same index (the selection still takes every CCF
+        submitted until the moment of the run).
 
     Examples
     --------
@@ -187,9 +173,11 @@ def cifbuild(
     obs = parse_date(observation_date, "observation date")
     if obs is None:
         raise CalibrationError("an observation date is needed to select calibration files")
-    anal = parse_date(analysis_date, "analysis date") or now()
+    anal = parse_date(analysis_date, "analysis date") or datetime.now(timezone.utc).replace(tzinfo=None)
     entries = select_issues(scan_repository(directories), obs, anal)
-    return CalIndex(entries, obs.isoformat(timespec="seconds"), anal.isoformat(timespec="seconds"))
+    now = analysis_date is None or (isinstance(analysis_date, str) and analysis_date.strip().lower() in ("", "now"))
+    analdate = creation_date() if now else anal.isoformat(timespec="seconds")
+    return CalIndex(entries, obs.isoformat(timespec="seconds"), analdate)
 
 
 def write_cif(index: CalIndex, path: str | os.PathLike[str], provenance: Provenance | None = None) -> None:

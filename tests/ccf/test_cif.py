@@ -3,6 +3,7 @@ the issues SAS cifbuild selected."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from astropy.io import fits
 from xmmframe.ccf import cifbuild, read_cif
 from xmmframe.ccf.cifbuild import write_cif
 from xmmframe.errors import CalibrationError, HduNotFoundError
+from xmmframe.model.provenance import Provenance
 
 CIF_FILES = [
     "exod/0001730201/ccf.cif",
@@ -128,3 +130,40 @@ def test_bad_inputs(refdata, tmp_path):
         cifbuild([tmp_path / "absent"], "2004-01-01")
     with pytest.raises(CalibrationError, match="observation date"):
         cifbuild([tmp_path], None)
+
+
+def test_analysis_date_now_is_recorded_as_source_date_epoch(repository, tmp_path, monkeypatch):
+    """Without an analysis date, the index's ANALDATE and the file's DATE are SOURCE_DATE_EPOCH.
+
+    The selection is SAS's for an analysis at the moment of the run: every CCF submitted until then.
+    """
+    directory, _ = repository
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1420070400")  # 2015-01-01T00:00:00 UTC
+    observed = "2004-05-09T13:00:16"
+    by_default = cifbuild([directory], observed)
+    assert by_default.analysis_date == "2015-01-01T00:00:00"
+    assert by_default.selection == cifbuild([directory], observed, "2100-01-01T00:00:00").selection
+    # an analysis date given is both the SUBDATE cut and the ANALDATE
+    explicit = cifbuild([directory], observed, "2015-01-01T00:00:00")
+    assert explicit.analysis_date == "2015-01-01T00:00:00" and explicit.selection != by_default.selection
+    assert max(explicit.entries["SUBDATE"].to_list()) <= "2015-01-01T00:00:00"
+
+    write_cif(by_default, tmp_path / "ccf.cif")
+    with fits.open(tmp_path / "ccf.cif") as hdus:
+        primary, table = hdus[0].header, hdus["CALINDEX"].header
+    assert primary["CREATOR"] == Provenance("cifbuild").creator
+    assert primary["DATE"] == "2015-01-01T00:00:00"
+    assert table["ANALDATE"] == "2015-01-01T00:00:00" and table["OBSVDATE"] == observed
+
+
+def test_cif_date_is_the_time_of_writing_without_epoch(repository, tmp_path, monkeypatch):
+    directory, _ = repository
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    before = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    index = cifbuild([directory], "2004-05-09T13:00:16")
+    write_cif(index, tmp_path / "ccf.cif", Provenance("cifbuild", command="cifbuild calindexset=ccf.cif"))
+    after = datetime.now(timezone.utc).replace(tzinfo=None)
+    primary = fits.getheader(tmp_path / "ccf.cif")
+    assert before <= datetime.fromisoformat(primary["DATE"]) <= after
+    assert before <= datetime.fromisoformat(index.analysis_date) <= after
+    assert primary["XPROC0"] == "cifbuild calindexset=ccf.cif"

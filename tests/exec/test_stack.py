@@ -11,8 +11,11 @@ import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
 
+from xmmframe._version import __version__
 from xmmframe.cli.main import main
 from xmmframe.exec import stack_lightcurves, stack_mosaic, stack_spectra
+from xmmframe.exec.stack import STACK_PROVENANCE
+from xmmframe.products.combine import SUM_PROVENANCE
 from xmmframe.model.products import Spectra
 
 from .conftest import SOURCE
@@ -81,7 +84,8 @@ def test_pha2_rows_are_each_exposures_own_spectrum(exec_store, spectrum_stack, t
     assert again.labels == tuple(labels)
 
 
-def test_sums_follow_epicspeccombine(spectrum_stack, tmp_path, fitsverify):
+def test_sums_follow_epicspeccombine(spectrum_stack, tmp_path, fitsverify, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert sorted(spectrum_stack.sums) == ["EMOS1", "EMOS2"]
     for instrument, summed in spectrum_stack.sums.items():
         parts = [value for key, value in spectrum_stack.run.items() if key[1] == instrument]
@@ -106,12 +110,14 @@ def test_sums_follow_epicspeccombine(spectrum_stack, tmp_path, fitsverify):
         assert fitsverify(rsp)[:2] == (0, 0)
         with fits.open(rsp) as hdus:
             assert hdus["MATRIX"].header["HDUCLAS3"] == "FULL"
+            assert hdus[0].header["CREATOR"] == SUM_PROVENANCE.creator == f"xmmframe sum_spectra (xmmframe-{__version__})"
+            assert hdus[0].header["DATE"] == "2023-11-14T22:13:20"
         got = _dense(rsp)
         assert expected.sum(axis=1).max() > 100  # cm2: the area is in
         np.testing.assert_allclose(got, expected, rtol=2e-7, atol=1e-6 * expected.max())
 
 
-def test_lightcurve_table_is_the_curves_concatenated(exec_store, pool):
+def test_lightcurve_table_is_the_curves_concatenated(exec_store, pool, tmp_path, monkeypatch):
     stack = stack_lightcurves(exec_store, *SOURCE, bin=500.0, executor=pool)
     frames = []
     for key in stack.run.keys:
@@ -124,9 +130,17 @@ def test_lightcurve_table_is_the_curves_concatenated(exec_store, pool):
     assert stack.table.columns == expected.columns
     assert stack.table.equals(expected)
     assert stack.table["COUNTS"].sum() > 10000
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    stack.write(tmp_path / "curve.fits")
+    with fits.open(tmp_path / "curve.fits") as hdus:
+        header = hdus["RATE"].header
+        assert (header["RA_OBJ"], header["DEC_OBJ"], header["SRC_RAD"]) == pytest.approx(SOURCE)
+        assert header["CREATOR"] == STACK_PROVENANCE.creator == f"xmmframe stack (xmmframe-{__version__})"
+        assert header["DATE"] == "2023-11-14T22:13:20"
+        assert len(hdus["RATE"].data) == stack.table.height
 
 
-def test_mosaic_is_a_histogram_of_the_store_positions(exec_store, pool, tmp_path, fitsverify):
+def test_mosaic_is_a_histogram_of_the_store_positions(exec_store, pool, tmp_path, fitsverify, monkeypatch):
     ra, dec, radius, pixel = 149.5916, -11.0887, 0.25, 8.0 / 3600
     stack = stack_mosaic(exec_store, ra, dec, radius, pixel=pixel, executor=pool)
     n = math.ceil(2 * radius / pixel)
@@ -140,11 +154,14 @@ def test_mosaic_is_a_histogram_of_the_store_positions(exec_store, pool, tmp_path
     assert stack.image.data.sum() > 200000
     assert stack.image.exposure == pytest.approx(sum(stack.run.rows["ontime"]))
     path = tmp_path / "mosaic.fits"
-    stack.image.write(path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    stack.write(path)
     assert fitsverify(path)[:2] == (0, 0)
     with fits.open(path) as hdus:
         np.testing.assert_array_equal(hdus[0].data, stack.image.data)
         assert WCS(hdus[0].header).wcs.ctype[0] == "RA---TAN"
+        assert hdus[0].header["CREATOR"] == STACK_PROVENANCE.creator
+        assert hdus[0].header["DATE"] == "2023-11-14T22:13:20"
 
 
 def test_command_line(exec_store, spectrum_stack, dask_client, tmp_path, fitsverify, capsys):

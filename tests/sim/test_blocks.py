@@ -31,10 +31,12 @@ def _config(chunk_hits: int):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("blocks")
-    return {
-        name: (simulate(base / name, _config(hits)), base / name)
-        for name, hits in (("one", 10**9), ("many", 3000), ("many-again", 3000))
-    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the files' DATE: the same for every run
+        return {
+            name: (simulate(base / name, _config(hits)), base / name)
+            for name, hits in (("one", 10**9), ("many", 3000), ("many-again", 3000))
+        }
 
 
 def _truth(result) -> pl.DataFrame:

@@ -10,11 +10,13 @@ import polars as pl
 import pytest
 from astropy.io import fits
 
+from xmmframe._version import __version__
 from xmmframe.errors import XmmframeError
 from xmmframe.io.odf_summary import read_summary
 from xmmframe.model.odf_set import OdfFileName
 from xmmframe.sim import default_config, parse_sources, simulate
 from xmmframe.sim.charge import cloud_fractions
+from xmmframe.sim.constituents import PROVENANCE
 from xmmframe.sim.photons import COMPONENTS
 
 
@@ -240,3 +242,15 @@ def test_ccf_path_alone_selects_the_calibration_by_the_observation_date(tmp_path
         b = fits.getdata(tmp_path / "path" / name)
         assert np.array_equal(np.asarray(a), np.asarray(b))
     assert via_path.files == builtin.files
+
+
+def test_every_constituent_says_how_and_when_it_was_made(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    config = replace(default_config(exposure=300.0, seed=9), instruments=("M1",))
+    result = simulate(tmp_path, config)
+    names = [name for name in result.files if name.endswith(".FIT")]
+    assert any(name.endswith("ATS.FIT") for name in names) and any(name.endswith("IME.FIT") for name in names)
+    for name in names:
+        header = fits.getheader(tmp_path / name)
+        assert header["CREATOR"] == PROVENANCE.creator == f"xmmframe simulate (xmmframe-{__version__})", name
+        assert header["DATE"] == "2023-11-14T22:13:20", name

@@ -22,8 +22,11 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from xmmframe.errors import CalibrationError, XmmframeError
-from xmmframe.model.hdu import creation_date
+from xmmframe.io.cards import provenance_items
 from xmmframe.model.provenance import Provenance
+
+#: How the CCFs xmmframe writes are made (their ``CREATOR``).
+BUILTIN_PROVENANCE = Provenance("make_builtin_calibration")
 
 
 def ccf_header(path: str | os.PathLike[str]) -> dict[str, object]:
@@ -133,6 +136,7 @@ def write_ccf(
     description: str = "",
     history: Sequence[str] = (),
     subdate: str | None = None,
+    provenance: Provenance = BUILTIN_PROVENANCE,
 ) -> None:
     """Write a CCF: primary header with the CCF identification keywords, then one table per extension.
 
@@ -140,6 +144,10 @@ def write_ccf(
     ----------
     tables : sequence of (EXTNAME, frame, keywords)
         Extensions in order; keywords may include ``TUNITn`` for the columns.
+    subdate : str, optional
+        ``SUBDATE``; default the file's ``DATE``.
+    provenance : Provenance
+        Source of ``CREATOR`` and ``DATE`` (``SOURCE_DATE_EPOCH`` honoured).
 
     Examples
     --------
@@ -153,13 +161,12 @@ def write_ccf(
     from xmmframe.model.hdu import RawHdu
 
     name = os.path.basename(os.fspath(path))
-    now = creation_date()
-    creator = Provenance("make_builtin_calibration").creator
+    made = provenance_items(provenance, comments=False)
     primary = primary_template({
-        "CREATOR": creator, "DATE": now, "FILENAME": name, "TELESCOP": "XMM",
+        "CREATOR": made["CREATOR"], "DATE": made["DATE"], "FILENAME": name, "TELESCOP": "XMM",
         "INSTRUME": "", "SCOPE": scope, "TYPEID": typeid, "TYPEDESC": description[:68], "ISSUE": int(issue),
         "VALDATE": valdate, "EXTSEQU": "ANY", "EXTSEQID": " ".join(t[0] for t in tables)[:68],
-        "CATEGORY": "XMMCCF", "SUBDATE": subdate or now, "CALSRC": "xmmframe-builtin",
+        "CATEGORY": "XMMCCF", "SUBDATE": subdate or made["DATE"], "CALSRC": "xmmframe-builtin",
     })
     cards = list(primary.cards) + [fits.Card("HISTORY", line).image for text in history
                                    for line in _wrap(text)]

@@ -28,6 +28,8 @@ import polars as pl
 
 from xmmframe.ccf.cif import CIF_COLUMNS, CalIndex, calindex_table
 from xmmframe.errors import CalibrationError, XmmframeError
+from xmmframe.io.cards import provenance_items
+from xmmframe.model.hdu import creation_date
 from xmmframe.model.provenance import Provenance
 
 _CCF_NAME = re.compile(r"^([A-Z0-9]+)_([A-Z0-9_]+)_(\d{4})\.CCF$", re.IGNORECASE)
@@ -41,7 +43,15 @@ def ccf_path_from_environment() -> list[str]:
 
 
 def parse_date(value: str | datetime | None, what: str = "date") -> datetime | None:
-    """An ISO date (``YYYY-MM-DD[Thh:mm:ss[.fff]]``) as a naive UTC datetime; None/empty stays None."""
+    """An ISO date (``YYYY-MM-DD[Thh:mm:ss[.fff]]``) as a naive UTC datetime; None/empty stays None.
+
+    ``now`` is the moment of the run.
+
+    Examples
+    --------
+    >>> parse_date("2001-03-09T12:43:09"), parse_date("")
+    (datetime.datetime(2001, 3, 9, 12, 43, 9), None)
+    """
     if value is None or isinstance(value, datetime):
         return value.replace(tzinfo=None) if isinstance(value, datetime) else None
     text = str(value).strip()
@@ -148,7 +158,10 @@ def cifbuild(
     observation_date : str or datetime
         Start of the observation (the CIF's OBSVDATE).
     analysis_date : str or datetime, optional
-        CCFs submitted later are ignored (default: now).
+        CCFs submitted later are ignored (default: now); it is the index's ``ANALDATE``.  When it
+        is now, ``ANALDATE`` is the file's creation date: ``SOURCE_DATE_EPOCH`` when that is set,
+        so that the same repository gives the same index (the selection still takes every CCF
+        submitted until the moment of the run).
 
     Examples
     --------
@@ -162,11 +175,28 @@ def cifbuild(
         raise CalibrationError("an observation date is needed to select calibration files")
     anal = parse_date(analysis_date, "analysis date") or datetime.now(timezone.utc).replace(tzinfo=None)
     entries = select_issues(scan_repository(directories), obs, anal)
-    return CalIndex(entries, obs.isoformat(timespec="seconds"), anal.isoformat(timespec="seconds"))
+    now = analysis_date is None or (isinstance(analysis_date, str) and analysis_date.strip().lower() in ("", "now"))
+    analdate = creation_date() if now else anal.isoformat(timespec="seconds")
+    return CalIndex(entries, obs.isoformat(timespec="seconds"), analdate)
 
 
-def write_cif(index: CalIndex, path: str | os.PathLike[str]) -> None:
-    """Write a calibration index as a ``ccf.cif`` file (CALINDEX table, CATEGORY XMMCCF)."""
+def write_cif(index: CalIndex, path: str | os.PathLike[str], provenance: Provenance | None = None) -> None:
+    """Write a calibration index as a ``ccf.cif`` file (CALINDEX table, CATEGORY XMMCCF).
+
+    Parameters
+    ----------
+    index : CalIndex
+        The index (its OBSVDATE and ANALDATE go to the CALINDEX header).
+    path : path
+        The file to write.
+    provenance : Provenance, optional
+        Source of the primary header's ``CREATOR``, ``DATE`` (``SOURCE_DATE_EPOCH`` honoured) and
+        ``XPROC0``; default ``Provenance("cifbuild")``.
+
+    Examples
+    --------
+    >>> write_cif(cifbuild(["/ccf"], "2001-03-09T12:43:09"), "ccf.cif")   # doctest: +SKIP
+    """
     from xmmframe.io.fits_write import TableHdu, primary_template, table_template, write_hdus
 
     keywords: dict[str, object] = {"CATEGORY": "XMMCCF"}
@@ -175,5 +205,5 @@ def write_cif(index: CalIndex, path: str | os.PathLike[str]) -> None:
     if index.analysis_date:
         keywords["ANALDATE"] = index.analysis_date
     frame = calindex_table(index.entries)
-    primary = primary_template({"CREATOR": Provenance("cifbuild").creator})
+    primary = primary_template(provenance_items(provenance or Provenance("cifbuild"), comments=False))
     write_hdus(path, [primary, TableHdu(table_template("CALINDEX", keywords), frame)])

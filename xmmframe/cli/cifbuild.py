@@ -3,7 +3,8 @@
 Parameters as SAS cifbuild: ``calindexset`` (default ``ccf.cif``), ``withccfpath``/``ccfpath``
 (directories separated by ``:`` or spaces; default ``SAS_CCFPATH``, else xmmframe's built-in
 set), ``withobservationdate``/``observationdate`` (without it: now, as cifbuild does without
-an ODF), ``analysisdate`` (default ``now``: CCFs submitted later are ignored).
+an ODF), ``analysisdate`` (default ``now``: CCFs submitted later are ignored).  ``now`` is
+``SOURCE_DATE_EPOCH`` when that is set.  The index records the command line as ``XPROC0``.
 
 Examples
 --------
@@ -17,7 +18,8 @@ from __future__ import annotations
 import argparse
 import re
 
-from xmmframe.cli.sas_params import Param, SasArguments, add_task, refuse_existing
+from xmmframe.cli.sas_params import Param, SasArguments, add_task, command_text, refuse_existing
+from xmmframe.model.provenance import Provenance
 
 PARAMS = (
     Param("calindexset", "ccf.cif", "str", "output calibration index file"),
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
         directories = [builtin_directory()]
     date = values.require("observationdate") if values["withobservationdate"] else "now"
     index = cifbuild(directories, date, values["analysisdate"])
-    write_cif(index, output)
+    write_cif(index, output, Provenance("cifbuild", command=command_text("cifbuild", args.parameters)))
     print(f"cifbuild: {len(index)} calibration files for {index.observation_date} written to {output}")
     return 0
 

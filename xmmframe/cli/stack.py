@@ -33,18 +33,11 @@ from typing import Any
 from xmmframe.errors import OutputError, ParameterError
 from xmmframe.exec import stack_lightcurves, stack_mosaic, stack_spectra
 from xmmframe.exec.runner import MapResult
-from xmmframe.io.fits_write import write_table
 from xmmframe.io.ogip import check_output
-from xmmframe.io.cards import set_keywords
-from xmmframe.model.provenance import Provenance
 from xmmframe.model.responses import Rmf
 from xmmframe.store import open_store
 
 PRODUCTS = ("spectrum", "lightcurve", "image")
-
-#: The CREATOR of every stacked product.
-_PROVENANCE = Provenance("stack")
-
 
 def _stem(path: str) -> tuple[str, str]:
     stem, extension = os.path.splitext(path)
@@ -105,15 +98,11 @@ def run(args: argparse.Namespace) -> int:
     if args.product == "lightcurve":
         curves = stack_lightcurves(store, ra, dec, radius, bin=args.bin, selection=args.selection, **options)
         _check_all([args.out], args.overwrite)
-        keywords = {"TELESCOP": "XMM", "HDUCLASS": "OGIP", "HDUCLAS1": "LIGHTCURVE", "TIMESYS": "TT",
-                    "TIMEUNIT": "s", "MJDREF": 50814.0, "TIMEPIXR": 0.5, "RA_OBJ": ra, "DEC_OBJ": dec,
-                    "SRC_RAD": radius, "CREATOR": _PROVENANCE.creator}
-        write_table(args.out, curves.table, "RATE", keywords)
+        curves.write(args.out, overwrite=args.overwrite)
         return _report(curves.run, [args.out])
     mosaic = stack_mosaic(store, ra, dec, radius, pixel=args.pixel / 3600.0, selection=args.selection, **options)
     _check_all([args.out], args.overwrite)
-    creator = [("CREATOR", _PROVENANCE.creator, "Program that made the file")]
-    replace(mosaic.image, cards=set_keywords(mosaic.image.cards, creator)).write(args.out, overwrite=args.overwrite)
+    mosaic.write(args.out, overwrite=args.overwrite)
     return _report(mosaic.run, [args.out])
 
 

@@ -17,7 +17,8 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -26,7 +27,11 @@ from xmmframe.errors import ProductError
 from xmmframe.exec.exposures import cone_exposures
 from xmmframe.exec.runner import MapResult, map_exposures
 from xmmframe.exec.tasks import ExposureSpectrum, LightCurveTask, MosaicTask, SpectrumTask
+from xmmframe.io.cards import provenance_items, provenance_keywords, set_keywords
+from xmmframe.io.fits_write import write_table
+from xmmframe.io.ogip import check_output
 from xmmframe.model.products import Image, Spectra
+from xmmframe.model.provenance import Provenance
 from xmmframe.products.combine import (
     MosaicGrid,
     SummedSpectrum,
@@ -37,6 +42,40 @@ from xmmframe.products.combine import (
 )
 from xmmframe.store import Store
 from xmmframe.store.layout import exposure_key
+
+
+#: How the stacked light curves and mosaics are made (their ``CREATOR``).
+STACK_PROVENANCE = Provenance("stack")
+
+
+def lightcurve_keywords(ra: float, dec: float, radius: float,
+                        provenance: Provenance = STACK_PROVENANCE) -> dict[str, object]:
+    """The header keywords of a stacked light-curve table (``RATE``): OGIP class, time system, the cone.
+
+    ``CREATOR`` and ``DATE`` come from ``provenance`` (``DATE``: now, ``SOURCE_DATE_EPOCH`` honoured).
+
+    Parameters
+    ----------
+    ra, dec : float
+        Source position (degrees).
+    radius : float
+        Source radius (degrees).
+    provenance : Provenance
+        How the table is made.
+
+    Returns
+    -------
+    dict of str to object
+
+    Examples
+    --------
+    >>> keys = lightcurve_keywords(149.5916, -11.0887, 0.5 / 60, Provenance("stack", version="0.1.0"))
+    >>> keys["HDUCLAS1"], keys["CREATOR"]
+    ('LIGHTCURVE', 'xmmframe stack (xmmframe-0.1.0)')
+    """
+    return {"TELESCOP": "XMM", "HDUCLASS": "OGIP", "HDUCLAS1": "LIGHTCURVE", "TIMESYS": "TT",
+            "TIMEUNIT": "s", "MJDREF": 50814.0, "TIMEPIXR": 0.5, "RA_OBJ": ra, "DEC_OBJ": dec,
+            "SRC_RAD": radius, **provenance_items(provenance, comments=False)}
 
 
 def family(instrume: str) -> str:
@@ -120,10 +159,32 @@ def stack_spectra(store: Store, ra: float, dec: float, radius: float, *, selecti
 
 @dataclass(frozen=True, eq=False)
 class LightCurveStack:
-    """Light curves of one position from many exposures: the run and the combined table."""
+    """Light curves of one position from many exposures: the run and the combined table.
+
+    Attributes
+    ----------
+    run : MapResult
+        The per-exposure results and failures.
+    table : polars.DataFrame
+        Every bin of every exposure (:func:`~xmmframe.products.combine.lightcurve_table`).
+    position : tuple of float
+        The cone ``(ra, dec, radius)`` in degrees (``RA_OBJ``, ``DEC_OBJ``, ``SRC_RAD``).
+    """
 
     run: MapResult
     table: pl.DataFrame
+    position: tuple[float, float, float]
+
+    def write(self, path: str | os.PathLike[str], overwrite: bool = False,
+              provenance: Provenance = STACK_PROVENANCE) -> None:
+        """Write the table as the FITS table ``RATE`` (:func:`lightcurve_keywords`), atomically.
+
+        Examples
+        --------
+        >>> stack_lightcurves(store, 149.5916, -11.0887, 30 / 3600).write("stack_lc.fits")   # doctest: +SKIP
+        """
+        check_output(path, overwrite)
+        write_table(path, self.table, "RATE", lightcurve_keywords(*self.position, provenance=provenance))
 
 
 def stack_lightcurves(store: Store, ra: float, dec: float, radius: float, *, bin: float = 100.0,
@@ -138,7 +199,8 @@ def stack_lightcurves(store: Store, ra: float, dec: float, radius: float, *, bin
     run = map_exposures(rows, LightCurveTask(float(ra), float(dec), float(radius), bin=bin, selection=selection),
                         store=store, **run_options)
     items = _succeeded(run, "light curve")
-    return LightCurveStack(run, lightcurve_table([curve for _, curve in items], [key for key, _ in items]))
+    table = lightcurve_table([curve for _, curve in items], [key for key, _ in items])
+    return LightCurveStack(run, table, (float(ra), float(dec), float(radius)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,6 +210,17 @@ class MosaicStack:
     run: MapResult
     grid: MosaicGrid
     image: Image
+
+    def write(self, path: str | os.PathLike[str], overwrite: bool = False,
+              provenance: Provenance = STACK_PROVENANCE) -> None:
+        """Write the mosaic image with the ``CREATOR`` and ``DATE`` of ``provenance``.
+
+        Examples
+        --------
+        >>> stack_mosaic(store, 149.5916, -11.0887, 0.25).write("mosaic.fits")   # doctest: +SKIP
+        """
+        stamped = replace(self.image, cards=set_keywords(self.image.cards, provenance_keywords(provenance)))
+        stamped.write(path, overwrite=overwrite)
 
 
 def stack_mosaic(store: Store, ra: float, dec: float, radius: float, *, pixel: float = 4.0 / 3600,

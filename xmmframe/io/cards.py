@@ -62,6 +62,33 @@ def provenance_keywords(provenance: Provenance, date: bool = True) -> tuple[tupl
     return tuple(items)
 
 
+def provenance_items(provenance: Provenance, date: bool = True, comments: bool = True) -> dict[str, object]:
+    """:func:`provenance_keywords` as a ``{KEY: (value, comment)}`` mapping (:func:`sas_cards`, :func:`keyword_items`).
+
+    With ``comments=False`` the mapping is ``{KEY: value}``, the form
+    :func:`~xmmframe.io.fits_write.primary_template` and ``table_template`` take.
+
+    Parameters
+    ----------
+    provenance, date
+        As for :func:`provenance_keywords`.
+    comments : bool
+        Pair each value with its comment.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from xmmframe.model.provenance import Provenance
+    >>> provenance_items(Provenance("cifbuild", version="0.1.0", date="2023-11-14T22:13:20"), comments=False)
+    {'CREATOR': 'xmmframe cifbuild (xmmframe-0.1.0)', 'DATE': '2023-11-14T22:13:20'}
+    """
+    keywords = provenance_keywords(provenance, date)
+    return {key: (value, comment) if comments else value for key, value, comment in keywords}
+
+
 def provenance_cards(provenance: Provenance, date: bool = True) -> tuple[str, ...]:
     """Card images of :func:`provenance_keywords`, then one HISTORY card per line of ``provenance.history``.
 

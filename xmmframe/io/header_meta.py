@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from astropy.io import fits
 
+from xmmframe.io.dss import read_dss
 from xmmframe.model.meta import EventMeta
 from xmmframe.model.metadata import (
     XMM_MJDREF,
@@ -161,10 +163,24 @@ def provenance(keys: _Keywords) -> Provenance | None:
     >>> provenance(_Keywords({"CREATOR": "evselect (evselect-3.68)"}.get)) is None
     True
     """
-    match = _CREATOR.match(keys.text("CREATOR") or "")
-    if match is None:
+    made = creator_provenance(keys.text("CREATOR"))
+    if made is None:
         return None
-    return Provenance(match["task"], command=keys.text("XPROC0"), version=match["version"], date=keys.text("DATE"))
+    return replace(made, command=keys.text("XPROC0"), date=keys.text("DATE"))
+
+
+def creator_provenance(creator: str | None) -> Provenance | None:
+    """The task and version a ``CREATOR`` of xmmframe names; None for other programs' (or no) ``CREATOR``.
+
+    Examples
+    --------
+    >>> creator_provenance("xmmframe rmfgen (xmmframe-0.1.0)")
+    Provenance(task='rmfgen', command=None, version='0.1.0', source=None, parameters=(), date=None)
+    >>> creator_provenance("rmfgen (rmfgen-2.8.4) [xmmsas_20210526_1931-20.0.0]") is None
+    True
+    """
+    match = _CREATOR.match((creator or "").strip())
+    return Provenance(match["task"], version=match["version"]) if match else None
 
 
 @register("EventMeta.metadata")
@@ -185,7 +201,8 @@ def event_list_metadata(meta: EventMeta) -> EventListMetaData:
     found = columns(table)
     return EventListMetaData(observation=observation(keys), time=time_system(keys),
                              sky=sky_axes(keys, table, list(found)), columns=found,
-                             macros=macros(table, primary), calsrc=keys.text("CALSRC"), provenance=provenance(keys))
+                             macros=macros(table, primary), calsrc=keys.text("CALSRC"), provenance=provenance(keys),
+                             dss=read_dss(table))
 
 
 @register("Product.metadata")
@@ -213,4 +230,4 @@ def product_metadata(product: Product) -> ProductMetaData:
     """
     keys = _Keywords(product.keyword)
     return ProductMetaData(observation=observation(keys), time=time_system(keys), selection=keys.text("SLCTEXPR"),
-                           calsrc=keys.text("CALSRC"), provenance=provenance(keys))
+                           calsrc=keys.text("CALSRC"), provenance=provenance(keys), dss=read_dss(product.cards))

@@ -28,11 +28,12 @@ import polars as pl
 from xmmframe.errors import HduNotFoundError, OutputError
 from xmmframe.io.fits_scan import FitsTable
 from xmmframe.io.fits_structure import HduInfo, read_data, read_structure
-from xmmframe.io.fits_write import ImageHdu, TableHdu, plan_table, primary_template, table_template, write_hdus
+from xmmframe.io.fits_write import ImageHdu, TableHdu, primary_template, write_hdus
 from xmmframe.model.gti import GTI, check_bounds
 from xmmframe.model.hdu import RawHdu, cards_to_header
 from xmmframe.model.products import GtiTable, Image, LightCurve, Spectra, Spectrum
 from xmmframe.io.cards import drop_keywords, keyword_cards, set_keywords, with_longstrn
+from xmmframe.io.table_header import table_cards
 from xmmframe.model.registry import register
 
 #: Time keywords copied to GTI extensions, with XMM defaults.
@@ -65,45 +66,6 @@ def primary_hdu(cards: Iterable[str] = ()) -> RawHdu:
     """A data-less primary HDU carrying ``cards`` (structural keywords in them are ignored)."""
     extra = tuple(c for c in cards if c[:8].strip() not in _STRUCTURE and not c[:8].startswith("NAXIS"))
     return RawHdu(with_longstrn(primary_template().cards + extra))
-
-
-def table_cards(
-    extname: str,
-    frame: pl.DataFrame,
-    columns: dict[str, tuple[str | None, str]] | None = None,
-    column_keywords: dict[str, Sequence[tuple[str, Any, str]]] | None = None,
-    keywords: Iterable[str] = (),
-) -> tuple[str, ...]:
-    """Header cards of a binary table: column cards with units and comments, then ``keywords``.
-
-    Parameters
-    ----------
-    columns : dict
-        ``name -> (unit, comment)`` for the columns of ``frame``.
-    column_keywords : dict
-        ``name -> [(prefix, value, comment), ...]`` extra indexed keywords (``TLMIN`` ...).
-    keywords : iterable of str
-        Card images appended after ``EXTNAME``.
-    """
-    columns = columns or {}
-    column_keywords = column_keywords or {}
-    base, _ = plan_table(table_template(extname), frame)
-    out: list[str] = []
-    for card in base:
-        key = card[:8].strip()
-        if key.startswith("TTYPE"):
-            name = frame.columns[int(key[5:]) - 1]
-            comment = columns.get(name, (None, ""))[1]
-            card = keyword_cards([(key, name, comment)])[0]
-        out.append(card)
-        if key.startswith("TFORM"):
-            n = int(key[5:])
-            name = frame.columns[n - 1]
-            unit = columns.get(name, (None, ""))[0]
-            extra = [(f"TUNIT{n}", unit, "physical unit of field")] if unit else []
-            extra += [(f"{prefix}{n}", value, comment) for prefix, value, comment in column_keywords.get(name, ())]
-            out.extend(keyword_cards(extra))
-    return with_longstrn(tuple(out) + tuple(keywords))
 
 
 def time_keywords(cards: Iterable[str]) -> tuple[tuple[str, Any, str], ...]:

@@ -32,7 +32,9 @@ from xmmframe.errors import ColumnError, HduNotFoundError
 from xmmframe.io.fits_scan import FitsTable
 from xmmframe.io.fits_structure import read_structure
 from xmmframe.io.fits_write import TableHdu, primary_template, table_template, write_hdus
-from xmmframe.model.hdu import creation_date
+from xmmframe.io.cards import provenance_items
+from xmmframe.io.header_meta import creator_provenance
+from xmmframe.model.provenance import Provenance
 from xmmframe.model.registry import register
 from xmmframe.model.responses import Arf, Rmf
 
@@ -54,10 +56,14 @@ def _common(keywords: Mapping[str, object]) -> dict[str, object]:
     return out
 
 
-def _primary(keywords: Mapping[str, object], history: list[str]) -> object:
+def _provenance(keywords: Mapping[str, object], task: str) -> Provenance:
+    """How a response is made: the task its ``CREATOR`` keyword names, else ``task``."""
+    return creator_provenance(str(keywords.get("CREATOR", ""))) or Provenance(task)
+
+
+def _primary(keywords: Mapping[str, object], history: list[str], provenance: Provenance) -> object:
     primary = dict(_common(keywords))
-    primary["CREATOR"] = str(keywords.get("CREATOR", "xmmframe"))
-    primary["DATE"] = creation_date()
+    primary |= provenance_items(provenance, comments=False)
     for key in ("CALSRC", "OBS_ID", "DATE-OBS"):
         if key in keywords:
             primary[key] = keywords[key]
@@ -72,8 +78,23 @@ def _primary(keywords: Mapping[str, object], history: list[str]) -> object:
     return hdu
 
 
-def rmf_hdus(rmf: Rmf, history: list[str] | None = None) -> list[object]:
-    """The HDUs of an RMF file (primary, MATRIX, EBOUNDS), ready for :func:`write_hdus`."""
+def rmf_hdus(rmf: Rmf, history: list[str] | None = None, provenance: Provenance | None = None) -> list[object]:
+    """The HDUs of an RMF file (primary, MATRIX, EBOUNDS), ready for :func:`write_hdus`.
+
+    Parameters
+    ----------
+    rmf : Rmf
+        The response.
+    history : list of str, optional
+        HISTORY lines of the primary header.
+    provenance : Provenance, optional
+        Source of the primary header's ``CREATOR`` and ``DATE``; default the task the RMF's
+        ``CREATOR`` keyword names, else ``write_rmf``.
+
+    Returns
+    -------
+    list of HDU
+    """
     small = rmf.first_channel + rmf.detchans <= 32767
     chan_type = pl.Int16 if small else pl.Int32
     group_offsets = np.asarray(rmf.group_offsets, dtype=np.int64)
@@ -110,26 +131,33 @@ def rmf_hdus(rmf: Rmf, history: list[str] | None = None) -> list[object]:
         "HDUCLAS1": "RESPONSE", "HDUCLAS2": "EBOUNDS", "HDUVERS": "1.2.0",
     }
     return [
-        _primary(rmf.keywords, history or []),
+        _primary(rmf.keywords, history or [], provenance or _provenance(rmf.keywords, "write_rmf")),
         TableHdu(table_template("MATRIX", matrix_keys), frame),
         TableHdu(table_template("EBOUNDS", ebounds_keys), ebounds),
     ]
 
 
 @register("Rmf.write")
-def write_rmf(path: str | os.PathLike[str], rmf: Rmf, history: list[str] | None = None) -> None:
+def write_rmf(path: str | os.PathLike[str], rmf: Rmf, history: list[str] | None = None,
+              provenance: Provenance | None = None) -> None:
     """Write an OGIP RMF (primary, MATRIX, EBOUNDS) atomically.
+
+    ``CREATOR`` and ``DATE`` come from ``provenance`` (see :func:`rmf_hdus`).
 
     Examples
     --------
     >>> write_rmf("source.rmf", rmf, history=["rmfgen spectrumset=source.pi"])   # doctest: +SKIP
     """
-    write_hdus(path, rmf_hdus(rmf, history))  # type: ignore[arg-type]
+    write_hdus(path, rmf_hdus(rmf, history, provenance))  # type: ignore[arg-type]
 
 
 @register("Arf.write")
-def write_arf(path: str | os.PathLike[str], arf: Arf, history: list[str] | None = None) -> None:
+def write_arf(path: str | os.PathLike[str], arf: Arf, history: list[str] | None = None,
+              provenance: Provenance | None = None) -> None:
     """Write an OGIP ARF (primary, SPECRESP) atomically.
+
+    ``CREATOR`` and ``DATE`` come from ``provenance``; default the task the ARF's ``CREATOR``
+    keyword names, else ``write_arf``.
 
     Examples
     --------
@@ -148,7 +176,8 @@ def write_arf(path: str | os.PathLike[str], arf: Arf, history: list[str] | None 
     }
     for key, value in arf.keywords.items():
         keys.setdefault(key, value)
-    write_hdus(path, [_primary(arf.keywords, history or []), TableHdu(table_template("SPECRESP", keys), frame)])  # type: ignore[list-item]
+    primary = _primary(arf.keywords, history or [], provenance or _provenance(arf.keywords, "write_arf"))
+    write_hdus(path, [primary, TableHdu(table_template("SPECRESP", keys), frame)])  # type: ignore[list-item]
 
 
 def _table(path: str, names: tuple[str, ...]) -> FitsTable:

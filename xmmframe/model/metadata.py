@@ -1,5 +1,5 @@
 """Typed metadata of event lists and products: observation, time system, sky axes, columns, macros,
-selection, calibration and provenance.
+selection, data subspace, calibration and provenance.
 
 Declarative, immutable dataclasses (as gammapy's ``EventListMetaData``): what analysis code needs
 to know about an event list, as typed fields rather than header cards.  :mod:`xmmframe.io.header_meta`
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from astropy.wcs import WCS
 
+from xmmframe.model.dss import DssEntry
 from xmmframe.model.provenance import Provenance
 
 #: XMM-Newton's mission reference epoch, MJD (1998-01-01T00:00:00 TT).
@@ -203,6 +204,8 @@ class EventListMetaData:
     provenance : Provenance or None
         How xmmframe made the file (``CREATOR``, ``XPROC0``, ``DATE``); None for files made by
         other programs (SAS, the PPS).
+    dss : tuple of DssEntry
+        The data subspace: every filter applied to the events (``DSTYPn``/``DSVALn``...).
 
     Examples
     --------
@@ -218,6 +221,7 @@ class EventListMetaData:
     macros: dict[str, str] = field(default_factory=dict)
     calsrc: str | None = None
     provenance: Provenance | None = None
+    dss: tuple[DssEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,8 @@ class ProductMetaData:
         ``CALSRC``: the calibration the product was made with.
     provenance : Provenance or None
         How xmmframe made the product (``CREATOR``, ``XPROC0``, ``DATE``); None for other programs' files.
+    dss : tuple of DssEntry
+        The data subspace of the events the product was made from (region and time selection included).
 
     Examples
     --------
@@ -248,3 +254,4 @@ class ProductMetaData:
     selection: str | None = None
     calsrc: str | None = None
     provenance: Provenance | None = None
+    dss: tuple[DssEntry, ...] = ()

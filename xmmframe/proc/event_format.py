@@ -24,13 +24,6 @@ import polars as pl
 
 from xmmframe.proc.coordinates import SKY_LMAX, SKY_LMIN, SkyGrid
 
-_FORMAT_COMMENT = {
-    "D": "8-byte DOUBLE",
-    "E": "4-byte REAL",
-    "I": "2-byte INTEGER",
-    "J": "4-byte INTEGER",
-    "B": "BYTE",
-}
 _TFORM = {pl.Float64: "D", pl.Float32: "E", pl.Int16: "I", pl.Int32: "J", pl.UInt8: "B"}
 
 
@@ -147,25 +140,31 @@ def columns_for(
     return specs
 
 
-def column_cards(
+def column_keywords(
     specs: list[ColumnSpec],
-) -> tuple[list[tuple[str, object, str]], list[tuple[str, object, str]]]:
-    """``(definitions, ranges)``: TTYPE/TFORM/TUNIT/TNULL cards and the TLMIN/TLMAX/TC* cards."""
-    definitions: list[tuple[str, object, str]] = []
-    ranges: list[tuple[str, object, str]] = []
-    for n, spec in enumerate(specs, start=1):
-        definitions.append((f"TTYPE{n}", spec.name, spec.comment))
-        definitions.append((f"TFORM{n}", spec.tform, f"data format of field: {_FORMAT_COMMENT[spec.tform]}"))
-        if spec.unit:
-            definitions.append((f"TUNIT{n}", spec.unit, "physical unit of field"))
+) -> tuple[dict[str, tuple[str | None, str]], dict[str, list[tuple[str, object, str]]]]:
+    """``(columns, ranges)`` of :func:`xmmframe.io.table_header.table_cards`: per column its unit and
+    TTYPE comment, and its TNULL/TLMIN/TLMAX/TC* keywords (as ``(prefix, value, comment)``).
+
+    Examples
+    --------
+    >>> columns, ranges = column_keywords([ColumnSpec("PI", pl.Int16, "pulse invariant", "CHAN", 0, 20479)])
+    >>> columns["PI"], ranges["PI"][1]
+    (('CHAN', 'pulse invariant'), ('TLMAX', 20479, 'Legal maximum for PI'))
+    """
+    columns: dict[str, tuple[str | None, str]] = {}
+    ranges: dict[str, list[tuple[str, object, str]]] = {}
+    for spec in specs:
+        columns[spec.name] = (spec.unit, spec.comment)
+        extra: list[tuple[str, object, str]] = []
         if spec.tnull is not None:
-            ranges.append((f"TNULL{n}", spec.tnull, "Null value of the column"))
+            extra.append(("TNULL", spec.tnull, "Null value of the column"))
         if spec.tlmin is not None:
-            ranges.append((f"TLMIN{n}", spec.tlmin, f"Legal minimum for {spec.name}"))
-            ranges.append((f"TLMAX{n}", spec.tlmax, f"Legal maximum for {spec.name}"))
-        for key, (value, comment) in spec.extra.items():
-            ranges.append((f"{key}{n}", value, comment))
-    return definitions, ranges
+            extra.append(("TLMIN", spec.tlmin, f"Legal minimum for {spec.name}"))
+            extra.append(("TLMAX", spec.tlmax, f"Legal maximum for {spec.name}"))
+        extra.extend((key, value, comment) for key, (value, comment) in spec.extra.items())
+        ranges[spec.name] = extra
+    return columns, ranges
 
 
 def empty_events(specs: list[ColumnSpec]) -> pl.DataFrame:

@@ -30,14 +30,15 @@ from xmmframe.io.fits_write import (
     primary_template,
     table_template,
 )
-from xmmframe.io.cards import provenance_keywords, sas_cards
+from xmmframe.io.cards import provenance_items, sas_cards
+from xmmframe.io.table_header import table_cards as shared_table_cards
 from xmmframe.model.flags import flag_keywords
 from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import RawHdu, creation_date
 from xmmframe.model.meta import EventMeta
 from xmmframe.model.provenance import Provenance
 from xmmframe.proc.coordinates import SkyGrid
-from xmmframe.proc.event_format import ColumnSpec, column_cards
+from xmmframe.proc.event_format import ColumnSpec, column_keywords, empty_events
 
 _TIME_KEYWORDS: dict[str, tuple[object, str]] = {
     "TIMEUNIT": ("s", "All times in s unless specified otherwise"),
@@ -140,30 +141,16 @@ class ExposureFacts:
         return keywords
 
 
-_WIDTH = {"D": 8, "E": 4, "J": 4, "I": 2, "B": 1}
-
-
 def table_cards(
     extname: str, specs: list[ColumnSpec], keywords: dict[str, object], comment: str = ""
 ) -> tuple[str, ...]:
-    """Header cards of a binary table: structure, column definitions, EXTNAME, keywords, column ranges."""
-    definitions, ranges = column_cards(specs)
-    head = {
-        "XTENSION": ("BINTABLE", "binary table extension"),
-        "BITPIX": (8, "8-bit bytes"),
-        "NAXIS": (2, "2-dimensional binary table"),
-        "NAXIS1": (sum(_WIDTH[spec.tform] for spec in specs), "width of table in bytes"),
-        "NAXIS2": (0, "number of rows in table"),
-        "PCOUNT": (0, "size of special data area"),
-        "GCOUNT": (1, "one data group (required keyword)"),
-        "TFIELDS": (len(specs), "number of fields in each row"),
-    }
-    cards = sas_cards(head)
-    cards += sas_cards({key: (value, text) for key, value, text in definitions})
-    cards += sas_cards({"EXTNAME": (extname, comment)})
-    cards += sas_cards(keywords)
-    cards += sas_cards({key: (value, text) for key, value, text in ranges})
-    return tuple(cards)
+    """Header cards of a binary table in SAS's layout: structure, column definitions, EXTNAME, keywords, column ranges.
+
+    :func:`xmmframe.io.table_header.table_cards` with ``sas_layout=True``.
+    """
+    columns, ranges = column_keywords(specs)
+    return shared_table_cards(extname, empty_events(specs), columns, ranges, sas_cards(keywords),
+                              sas_layout=True, extname_comment=comment)
 
 
 def _table(
@@ -176,7 +163,7 @@ def _table(
 def primary_header(facts: ExposureFacts, history: list[str], provenance: Provenance) -> RawHdu:
     """The primary HDU of an event list: how it was made (CREATOR, DATE), the observation, HISTORY."""
     base = primary_template()
-    keywords: dict[str, object] = {key: (value, text) for key, value, text in provenance_keywords(provenance)}
+    keywords: dict[str, object] = provenance_items(provenance)
     keywords.update(facts.observation_keywords())
     keywords.update(
         {

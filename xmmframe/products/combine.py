@@ -25,7 +25,6 @@ Examples
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,15 +33,16 @@ import polars as pl
 
 from xmmframe.errors import ProductError
 from xmmframe.model.products import Image, LightCurve, Spectra, Spectrum
-from xmmframe.io.cards import drop_keywords, keyword_cards
+from xmmframe.io.cards import drop_keywords, keyword_cards, provenance_items
+from xmmframe.io.dss import is_dss_keyword
 from xmmframe.model.provenance import Provenance
 from xmmframe.model.responses import Arf, Rmf
 from xmmframe.products.binning import Axis, histogram
 
 # ---------------------------------------------------------------------- spectra
 
-#: Data-subspace keywords (``DSTYP1``, ``2DSVAL3``, ``MTYPE1`` ...).
-_SUBSPACE = re.compile(r"^(\d*DS(TYP|VAL|REF|UNI|FORM)\d+|M(TYPE|FORM)\d+)$")
+#: How a summed response is made (its ``CREATOR``; the ``DATE`` is that of writing the file).
+SUM_PROVENANCE = Provenance("sum_spectra")
 
 
 def _check_grid(spectra: Sequence[Spectrum], what: str) -> None:
@@ -106,7 +106,7 @@ def _shared_cards(products: Sequence[Spectrum]) -> tuple[str, ...]:
     first = headers[0]
     keys = {key for key in first.keys() if key not in ("HISTORY", "COMMENT", "")}
     varying = {key for key in keys if any(key not in h or h[key] != first[key] for h in headers[1:])}
-    subspace = {key for key in keys if _SUBSPACE.match(key)}
+    subspace = {key for key in keys if is_dss_keyword(key)}
     return drop_keywords(products[0].cards, varying | subspace)
 
 
@@ -249,7 +249,7 @@ def sum_spectra(
                 if key in ("TELESCOP", "INSTRUME", "FILTER", "CHANTYPE", "CALSRC")}
     if len(instruments) > 1:
         keywords["INSTRUME"] = "EPIC"
-    keywords |= {"HDUCLAS3": "FULL", "LO_THRES": 0.0, "CREATOR": Provenance("sum_spectra").creator}
+    keywords |= {"HDUCLAS3": "FULL", "LO_THRES": 0.0, **provenance_items(SUM_PROVENANCE, date=False, comments=False)}
     rsp = Rmf.from_dense(first.energ_lo, first.energ_hi, response, first.e_min, first.e_max,
                          first_channel=first.first_channel, keywords=keywords)
     background = None

@@ -20,7 +20,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -32,27 +31,9 @@ from xmmframe.model.events import EventList
 from xmmframe.model.hdu import RawHdu
 from xmmframe.model.meta import EventMeta
 from xmmframe.io.cards import set_keywords
+from xmmframe.io.dss import without_dss
 from xmmframe.products.context import ProductContext
 from xmmframe.products.exposure import filter_frames, frame_table
-
-_DSS_CARD = re.compile(r"^(\d*DS(TYP|VAL|UNI|FORM|REF)\d+|MTYPE\d+|MFORM\d+)$")
-
-
-def without_dss(cards: tuple[str, ...]) -> tuple[list[str], int]:
-    """Cards without DSS keywords, and where the first DSS card was."""
-    out: list[str] = []
-    position = -1
-    skipping = False
-    for card in cards:
-        key = card[:8].strip()
-        if key == "CONTINUE" and skipping:
-            continue
-        skipping = bool(_DSS_CARD.match(key))
-        if skipping:
-            position = len(out) if position < 0 else position
-            continue
-        out.append(card)
-    return out, (position if position >= 0 else len(out))
 
 
 def events_cards(context: ProductContext, write_dss: bool = True, update_exposure: bool = True) -> tuple[str, ...]:

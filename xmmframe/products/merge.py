@@ -59,11 +59,11 @@ from xmmframe.model.gti import GTI
 from xmmframe.model.hdu import RawHdu
 from xmmframe.model.meta import EventMeta
 from xmmframe.io.cards import keyword_cards, provenance_keywords, set_keywords
+from xmmframe.io.dss import without_dss
 from xmmframe.model.products import GtiTable
 from xmmframe.model.provenance import Provenance
 from xmmframe.select.dss import DataSubspace
 from xmmframe.products.exposure import ccd_times
-from xmmframe.products.filtered import without_dss
 
 
 def _text(meta: EventMeta, key: str) -> str:

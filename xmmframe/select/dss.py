@@ -1,14 +1,16 @@
-"""The SAS data subspace (DSS): keywords recording every filter applied to an event list.
+"""What the SAS data subspace (DSS) of an event list or product means, and how selections change it.
 
-SAS writes one entry per filter: ``DSTYPi`` (column, or ``POS(X,Y)`` for a region),
-``DSVALi`` (a range ``500:10000``, ``(10000:``, ``:12``, a value ``0``, a bit pattern
-``b000x00xx...`` with ``DSFORMi = 'X'``, or ``TABLE`` with ``DSREFi = ':GTI00004'``), ``DSUNIi``.
-A data subspace has *components*, one per CCD (``DSTYP1 = 'CCDNR'``, ``DSVAL1 = '1'``,
-``2DSVAL1 = '2'`` ...); ``kDSVALi``/``kDSREFi`` override entry i for component k.  Downstream
-SAS tasks (arfgen, backscale, epiclccorr) read the region and the time selection from here.
+SAS writes one entry per filter (:class:`~xmmframe.model.dss.DssEntry`, read and written by
+:mod:`xmmframe.io.dss`): ``DSTYPi`` (column, or ``POS(X,Y)`` for a region), ``DSVALi`` (a range
+``500:10000``, ``(10000:``, ``:12``, a value ``0``, a bit pattern ``b000x00xx...`` with
+``DSFORMi = 'X'``, or ``TABLE`` with ``DSREFi = ':GTI00004'``), ``DSUNIi``.  A data subspace has
+*components*, one per CCD (``DSTYP1 = 'CCDNR'``, ``DSVAL1 = '1'``, ``2DSVAL1 = '2'`` ...);
+``kDSVALi``/``kDSREFi`` override entry i for component k.  Downstream SAS tasks (arfgen,
+backscale, epiclccorr) read the region and the time selection from here.
 
-Card order follows evselect: every ``DSTYP``/``DSUNI``, then per entry ``DSFORM``/``DSVAL``/
-``DSREF``, then the component overrides, then ``MTYPEn``/``MFORMn`` for regions.
+:class:`DataSubspace` answers what the entries mean (which CCD each component is, which GTI
+table the time selection refers to, the range a column is limited to) and makes the changes
+selections make (entries appended, the time selection replaced by new GTI tables).
 
 Examples
 --------
@@ -24,45 +26,12 @@ Examples
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from astropy.io import fits
-
-from xmmframe.io.cards import keyword_cards
-
-_DSS = re.compile(r"^(\d*)DS(TYP|VAL|UNI|FORM|REF)(\d+)$")
-_COMMENTS = {"TYP": "name", "VAL": "value", "UNI": "units", "FORM": "data type", "REF": "reference"}
-
-
-@dataclass(frozen=True)
-class DssEntry:
-    """One data-subspace entry (a filter on one column or region).
-
-    Attributes
-    ----------
-    name : str
-        ``DSTYP``: a column name or ``POS(X,Y)``.
-    value : str
-        ``DSVAL`` of component 1.
-    unit, form, ref : str or None
-        ``DSUNI``, ``DSFORM`` (``'X'`` for bit patterns), ``DSREF`` (``':GTI00004'``).
-    components : dict
-        ``k -> (value, ref)`` overrides for components k >= 2 (None: same as component 1).
-    """
-
-    name: str
-    value: str = ""
-    unit: str | None = None
-    form: str | None = None
-    ref: str | None = None
-    components: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
-
-    def component(self, k: int) -> tuple[str, str | None]:
-        """``(value, ref)`` of component ``k`` (1-based)."""
-        value, ref = self.components.get(k, (None, None)) if k > 1 else (None, None)
-        return (value if value is not None else self.value, ref if ref is not None else self.ref)
+from xmmframe.io.dss import dss_cards, read_dss
+from xmmframe.model.dss import DssEntry, component_count
 
 
 @dataclass(frozen=True)
@@ -72,59 +41,18 @@ class DataSubspace:
     entries: tuple[DssEntry, ...] = ()
 
     @classmethod
-    def from_header(cls, header: fits.Header) -> "DataSubspace":
-        """Read the ``DS*`` keywords of a header."""
-        raw: dict[int, dict[str, Any]] = {}
-        for key in header:
-            match = _DSS.match(key)
-            if not match:
-                continue
-            comp = int(match.group(1) or 1)
-            what, index = match.group(2), int(match.group(3))
-            raw.setdefault(index, {}).setdefault(comp, {})[what] = str(header[key]).strip()
-        entries = []
-        for index in sorted(raw):
-            base = raw[index].get(1, {})
-            if "TYP" not in base:
-                continue
-            components = {
-                k: (v.get("VAL"), v.get("REF")) for k, v in sorted(raw[index].items()) if k > 1
-            }
-            entries.append(DssEntry(base["TYP"], base.get("VAL", ""), base.get("UNI"), base.get("FORM"),
-                                    base.get("REF"), components))
-        return cls(tuple(entries))
+    def from_header(cls, header: Mapping[str, Any] | Iterable[str]) -> "DataSubspace":
+        """Read the ``DS*`` keywords of a header (or of card images), :func:`xmmframe.io.dss.read_dss`."""
+        return cls(read_dss(header))
 
     @property
     def ncomponents(self) -> int:
         """Number of components (CCDs), at least 1 when there are entries."""
-        counts = [max(e.components, default=1) for e in self.entries]
-        return max(counts, default=0) if self.entries else 0
+        return component_count(self.entries)
 
     def cards(self) -> tuple[str, ...]:
-        """The card images, in evselect's order."""
-        items: list[tuple[str, Any, str]] = []
-        for i, e in enumerate(self.entries, 1):
-            items.append((f"DSTYP{i}", e.name, "data subspace descriptor: name"))
-            if e.unit:
-                items.append((f"DSUNI{i}", e.unit, "data subspace descriptor: units"))
-        for i, e in enumerate(self.entries, 1):
-            if e.form:
-                items.append((f"DSFORM{i}", e.form, "data subspace descriptor: data type"))
-            items.append((f"DSVAL{i}", e.value, "data subspace descriptor: value"))
-            if e.ref:
-                items.append((f"DSREF{i}", e.ref, "data subspace descriptor: reference"))
-        for k in range(2, self.ncomponents + 1):
-            for i, e in enumerate(self.entries, 1):
-                value, ref = e.components.get(k, (None, None))
-                if value is not None:
-                    items.append((f"{k}DSVAL{i}", value, "data subspace descriptor: value"))
-                if ref is not None:
-                    items.append((f"{k}DSREF{i}", ref, "data subspace descriptor: reference"))
-        regions = [e for e in self.entries if e.name.upper().startswith("POS(")]
-        for n, e in enumerate(regions, 1):
-            items.append((f"MTYPE{n}", "POS", "DM Keyword: Descriptor name"))
-            items.append((f"MFORM{n}", e.name[4:-1], ""))
-        return keyword_cards(items)
+        """The card images, in evselect's order (:func:`xmmframe.io.dss.dss_cards`)."""
+        return dss_cards(self.entries)
 
     # ------------------------------------------------------------------ queries
 

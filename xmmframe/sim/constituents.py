@@ -18,7 +18,7 @@ Examples
 >>> from xmmframe.sim.constituents import exposure_keywords
 >>> sorted(exposure_keywords("EPN", "0999990101", 3, "S", "Medium", "PrimeFullWindowExtended",
 ...                          "2006-05-27T10:00:00", "2006-05-27T16:00:00", 1234, "X"))[:3]
-['CREATOR', 'DATAMODE', 'DATE-END']
+['CREATOR', 'DATAMODE', 'DATE']
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from xmmframe.io.cards import provenance_items
 from xmmframe.model.mission_time import utc_strings
 from xmmframe.model.provenance import Provenance
 from xmmframe.sim.frames import COARSE_WRAP, FINE_TICK
 
-#: How the simulated ODF files were made (their CREATOR).
+#: How the simulated ODF files were made (their CREATOR and DATE).
 PROVENANCE = Provenance("simulate")
 
 #: Columns of the IME event files (pn pixels, MOS on-board events).
@@ -62,7 +63,7 @@ def exposure_keywords(
 ) -> dict[str, object]:
     """Primary-header keywords shared by a camera's constituents."""
     return {
-        "CREATOR": (PROVENANCE.creator, "name of code that created this file"),
+        **provenance_items(PROVENANCE),
         "ORIGIN": ("xmmframe simulator", "origin of FITS file (simulated, not ESA)"),
         "TELESCOP": ("XMM", "Telescope (mission) name"),
         "INSTRUME": (instrument, "Instrument name"),

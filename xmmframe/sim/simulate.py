@@ -28,6 +28,7 @@ import polars as pl
 
 from xmmframe._version import __version__
 from xmmframe.io.atomic import atomic_group
+from xmmframe.io.cards import provenance_items
 from xmmframe.io.odf_summary import format_summary_asc, write_summary
 from xmmframe.io.odf_write import constituent_writer, write_constituent
 from xmmframe.io.truth import TruthWriter, truth_writer
@@ -526,7 +527,7 @@ def simulate(
         ats_name = _name(config, "SC", "X", 0, "00", "ATS")
         write_constituent(
             os.path.join(outdir, ats_name),
-            {"TELESCOP": "XMM", "OBS_ID": config.obs_id, "CREATOR": PROVENANCE.creator},
+            {"TELESCOP": "XMM", "OBS_ID": config.obs_id, **provenance_items(PROVENANCE)},
             [("ATS", {}, ats)],
         )
         files.insert(0, (ats_name, "Reconstructed Attitude file"))

@@ -13,7 +13,7 @@ import xmmframe
 from tests.products.conftest import CAMERAS, EXOD
 from xmmframe.errors import ProductError
 from xmmframe.model.products import Spectrum
-from xmmframe.products.backscale import region_area, region_bounds, spectrum_area
+from xmmframe.products.backscale import exposed_area, spectrum_area
 from xmmframe.products.ccd_footprints import CcdLayout
 from xmmframe.select import Annulus, Box, Circle, Ellipse, Polygon, Region
 
@@ -35,18 +35,18 @@ def circle(x: float, y: float, r: float) -> Region:
 
 def test_geometric_areas():
     # backscale's 0.5" grid from the bounding-box corner: the symmetric lattice count
-    assert region_area(circle(25000.0, 25000.0, 200.0)).backscal == 1264 * 100
-    assert region_area(circle(1.3, 7.7, 600.0)).backscal == pytest.approx(math.pi * 600**2, rel=1e-3)
-    assert region_area(Region((Box(0.0, 0.0, 100.0, 50.0),))).backscal == 200 * 100
-    ring = region_area(Region((Annulus(0.0, 0.0, 300.0, 3000.0),))).backscal
+    assert exposed_area(circle(25000.0, 25000.0, 200.0)).backscal == 1264 * 100
+    assert exposed_area(circle(1.3, 7.7, 600.0)).backscal == pytest.approx(math.pi * 600**2, rel=1e-3)
+    assert exposed_area(Region((Box(0.0, 0.0, 100.0, 50.0),))).backscal == 200 * 100
+    ring = exposed_area(Region((Annulus(0.0, 0.0, 300.0, 3000.0),))).backscal
     assert ring == pytest.approx(math.pi * (3000**2 - 300**2), rel=2e-3)
-    holed = region_area(Region((Circle(0.0, 0.0, 3000.0),), (Circle(0.0, 0.0, 300.0),))).backscal
+    holed = exposed_area(Region((Circle(0.0, 0.0, 3000.0),), (Circle(0.0, 0.0, 300.0),))).backscal
     assert holed == pytest.approx(ring, rel=1e-3)
-    tilted = region_area(Region((Ellipse(10.0, 20.0, 900.0, 300.0, 30.0),))).backscal
+    tilted = exposed_area(Region((Ellipse(10.0, 20.0, 900.0, 300.0, 30.0),))).backscal
     assert tilted == pytest.approx(math.pi * 900 * 300, rel=2e-3)
     square = Polygon(((0.0, 0.0), (400.0, 0.0), (400.0, 400.0), (0.0, 400.0)))
-    assert region_area(Region((square,))).backscal == pytest.approx(160000, rel=0.06)  # border cells counted
-    assert region_area(circle(0.0, 0.0, 200.0), resolution=0.25).backscal == pytest.approx(math.pi * 200**2,
+    assert exposed_area(Region((square,))).backscal == pytest.approx(160000, rel=0.06)  # border cells counted
+    assert exposed_area(circle(0.0, 0.0, 200.0), resolution=0.25).backscal == pytest.approx(math.pi * 200**2,
                                                                                           rel=3e-3)
 
 
@@ -65,8 +65,8 @@ def test_exod_source_and_background_areas(layouts):
     """SAS's BKGRATIO = background/source area from backscale on M1_clean/M2_clean."""
     results = {}
     for cam, (src, bkg, sas_ratio) in EXOD_REGIONS.items():
-        a = region_area(circle(*src, 200.0), layout=layouts[cam])
-        b = region_area(circle(*bkg, 200.0), layout=layouts[cam])
+        a = exposed_area(circle(*src, 200.0), layout=layouts[cam])
+        b = exposed_area(circle(*bkg, 200.0), layout=layouts[cam])
         results[cam] = (a, b, b.backscal / a.backscal, sas_ratio)
     # M1: both circles well inside CCD 1, no bad pixel: SAS counted 1264 x 100 for the background
     # (reproduced exactly) and 1260 x 100 for the source (a lattice effect of its grid origin)
@@ -88,19 +88,19 @@ def test_chip_gaps_and_field_of_view(layouts):
     assert ccd1.pixel_area == pytest.approx(484, rel=0.01)
     # a 30" circle in the middle of CCD 1, no bad pixel in it: pi r^2
     x, y = ccd1.to_position(300.0, 300.0)
-    middle = region_area(circle(float(x), float(y), 600.0), layout=layout)
+    middle = exposed_area(circle(float(x), float(y), 600.0), layout=layout)
     assert middle.bad_pixels == 0 and middle.on_ccd == middle.geometric
     assert middle.backscal == pytest.approx(math.pi * 600**2, rel=1e-3)
     # a circle centred on CCD 1's edge towards CCD 3: the part in the gap between them is lost
     x, y = ccd1.to_position(600.5, 300.0)
-    edge = region_area(circle(float(x), float(y), 1000.0), layout=layout)
+    edge = exposed_area(circle(float(x), float(y), 1000.0), layout=layout)
     assert 0.85 * edge.geometric < edge.on_ccd < 0.995 * edge.geometric
     # a circle half outside the field of view
     angle = np.arctan2(0.0, 1.0)
     rim = layout.fov.x + np.interp(angle, np.linspace(-np.pi, np.pi, layout.fov.radius.size), layout.fov.radius)
-    outside = region_area(circle(float(rim), layout.fov.y, 1000.0), layout=layout)
+    outside = exposed_area(circle(float(rim), layout.fov.y, 1000.0), layout=layout)
     assert outside.on_ccd < 0.7 * outside.geometric
-    unlimited = region_area(circle(float(rim), layout.fov.y, 1000.0), layout=layout, ignore_out_of_fov=False)
+    unlimited = exposed_area(circle(float(rim), layout.fov.y, 1000.0), layout=layout, ignore_out_of_fov=False)
     assert unlimited.on_ccd >= outside.on_ccd
 
 
@@ -115,7 +115,7 @@ def test_spectrum_method_and_errors(refdata, m1_clean):
     with pytest.raises(ProductError, match="no extraction region"):
         m1_clean.spectrum().backscale(events)
     with pytest.raises(ProductError, match="unbounded"):
-        region_bounds(Region((), (Circle(0.0, 0.0, 1.0),)))
+        exposed_area(Region((), (Circle(0.0, 0.0, 1.0),)))
 
 
 def test_backscale_command_updates_the_spectrum_in_place(refdata, m1_clean, tmp_path, fitsverify):

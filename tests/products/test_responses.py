@@ -17,7 +17,7 @@ from astropy.io import fits
 from xmmframe.ccf.access import Calibration
 from xmmframe.errors import CalibrationWarning
 from xmmframe.io.responses import read_arf, read_rmf, write_arf, write_rmf
-from xmmframe.products.spectrum_context import SpectrumContext
+from xmmframe.products.context import ProductContext
 from xmmframe.products.arf import arfgen
 from xmmframe.products.rmf import rmfgen
 
@@ -89,7 +89,7 @@ def _ratio(ref, ours) -> np.ndarray:
 
 def test_on_axis_point_source_arf_matches_arfgen(refdata):
     reference = read_arf(refdata / "xmm-epicpn-simulator/pn_thin_onaxis.arf")
-    ctx = SpectrumContext.from_keywords(_header(":4", "2016-01-01T00:00:00", filt="Thin1"))
+    ctx = ProductContext.from_keywords(_header(":4", "2016-01-01T00:00:00", filt="Thin1"))
     ours = arfgen(ctx, source=(25921.0, 25921.0), modelee=False)
     ratio = _ratio(reference, ours)
     assert np.all(np.abs(ratio - 1) < 0.10), (ratio.min(), ratio.max())
@@ -198,7 +198,7 @@ def test_bad_pixels_and_chip_gaps_reduce_the_arf(refdata):
     from xmmframe.select.region import Region
 
     keys = _header(":12", "2001-03-09T00:00:00", "EMOS1", 2400, "Thick")
-    wide = SpectrumContext.from_keywords(keys, Region((Circle(25921.0, 25921.0, 6000.0),)), ("X", "Y"))
+    wide = ProductContext.from_keywords(keys, Region((Circle(25921.0, 25921.0, 6000.0),)), ("X", "Y"))
     events = refdata / "exod/0001730201/M1_clean.fits"
     plain = arfgen(wide, extended=True)
     masked = arfgen(wide, extended=True, badpixlocation=events)

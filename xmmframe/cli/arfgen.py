@@ -20,8 +20,13 @@ from __future__ import annotations
 
 import argparse
 
-from xmmframe.cli.sas_params import Param, SasArguments, add_task, refuse_existing, command_text
+from xmmframe.ccf.access import Calibration
+from xmmframe.cli.sas_params import Param, SasArguments, add_task, command_text, refuse_existing
 from xmmframe.errors import ParameterError
+from xmmframe.io.responses import read_rmf, write_arf
+from xmmframe.products.arf import arfgen
+from xmmframe.products.context import ProductContext
+from xmmframe.products.sky_pixels import sky_pixel
 
 PARAMS = (
     Param("spectrumset", None, "str", "input spectrum"),
@@ -43,14 +48,9 @@ PARAMS = (
 
 def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Make and write the ARF."""
-    from xmmframe.ccf.access import Calibration
-    from xmmframe.io.responses import read_rmf, write_arf
-    from xmmframe.products.spectrum_context import SpectrumContext, sky_pixel
-    from xmmframe.products.arf import arfgen
-
     output = values["arfset"]
     refuse_existing(args, values, output)
-    ctx = SpectrumContext.from_file(values.require("spectrumset"))
+    ctx = ProductContext.from_file(values.require("spectrumset"))
     cal = Calibration.open(observation_date=ctx.date_obs)
     rmf = read_rmf(values.require("rmfset")) if values["withrmfset"] else None
     detmaptype = values["detmaptype"].lower()

@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import argparse
 
-from xmmframe.cli.sas_params import Param, SasArguments, add_task, refuse_existing, command_text
+from xmmframe.ccf.access import Calibration
+from xmmframe.cli.sas_params import Param, SasArguments, add_task, command_text, refuse_existing
+from xmmframe.io.responses import write_rmf
+from xmmframe.products.context import ProductContext
+from xmmframe.products.rmf import rmfgen
 
 PARAMS = (
     Param("spectrumset", None, "str", "input spectrum"),
@@ -31,14 +35,9 @@ PARAMS = (
 
 def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Make and write the RMF."""
-    from xmmframe.ccf.access import Calibration
-    from xmmframe.io.responses import write_rmf
-    from xmmframe.products.spectrum_context import SpectrumContext
-    from xmmframe.products.rmf import rmfgen
-
     output = values["rmfset"]
     refuse_existing(args, values, output)
-    ctx = SpectrumContext.from_file(values.require("spectrumset"))
+    ctx = ProductContext.from_file(values.require("spectrumset"))
     cal = Calibration.open(observation_date=ctx.date_obs)
     bins = (values["energymin"], values["energymax"], values["nenergybins"]) if values["withenergybins"] else None
     rmf = rmfgen(ctx, cal, energy_bins=bins, threshold=values["threshold"])

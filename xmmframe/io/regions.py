@@ -1,7 +1,8 @@
-"""Reading region files: FITS region tables (OGIP/ASC, as SAS writes them) and ds9 text files.
+"""Region files: FITS region tables (OGIP/ASC, as SAS writes them) and ds9 text, rows in and out.
 
-This module only reads; :class:`xmmframe.select.region.Region` turns what it returns into
-shapes in SAS conventions.
+This module knows the file formats, not the shapes: :class:`xmmframe.select.region.Region`
+turns the rows it reads into shapes in SAS conventions, and its shapes into the
+:class:`RegionRow` s that :func:`region_rows_frame` and :func:`ds9_text` write.
 
 * :func:`read_region_table` reads a FITS region extension (``SHAPE``, two position columns,
   ``R``, ``ROTANG``, ``COMPONENT``), e.g. the ``REGION`` extension of the PPS ``FBKTSR``
@@ -9,6 +10,9 @@ shapes in SAS conventions.
   shape name marks an exclusion.  The position columns are named by ``MFORM1``
   (``'DETX,DETY'``), else ``X``/``Y``, else they are the first two numeric columns other
   than ``R``, ``ROTANG`` and ``COMPONENT``.
+* :func:`region_rows_frame` lays rows out as a FITS region table (``SHAPE``, position
+  columns, ``R``, ``ROTANG``, ``COMPONENT``), the inverse of :func:`region_rows`;
+  :func:`ds9_text` writes them as ds9 ``physical`` text, the inverse of :func:`parse_ds9`.
 * :func:`read_ds9` parses a ds9 region file (at most :data:`MAX_DS9_BYTES`, 16 MiB) with
   the ``regions`` package, one shape at a time, remembering each shape's coordinate frame; ds9 ``physical`` coordinates (which
   ``regions`` does not support) are read as ``image`` and marked ``physical``.  A file with
@@ -28,10 +32,12 @@ import gzip
 import os
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+from regions import Regions
 
 from xmmframe.errors import FileAccessError, RegionFileError
 from xmmframe.io.fits_scan import FitsTable
@@ -174,6 +180,52 @@ def region_rows(frame: pl.DataFrame, xname: str, yname: str) -> tuple[RegionRow,
     )
 
 
+def region_rows_frame(
+    rows: Sequence[RegionRow],
+    columns: tuple[str, str] = ("X", "Y"),
+    dtype: pl.DataType | type[pl.DataType] = pl.Float64,
+) -> pl.DataFrame:
+    """The rows as a FITS region table frame: ``SHAPE``, the two position columns, ``R``, ``ROTANG``
+    (and ``COMPONENT`` when every row has one).
+
+    A position column is scalar when every row has one value, else a fixed-width vector
+    padded with the row's first value (the closing vertex of a polygon); ``R`` is a vector of
+    at least two values padded with 0, ``ROTANG`` a scalar unless a row has two angles.
+    Exclusions are written ``!SHAPE``.  ``COMPONENT`` is ``UInt8`` when it fits, else ``Int32``.
+
+    Examples
+    --------
+    >>> rows = [RegionRow("CIRCLE", True, (10.0,), (20.0,), (5.0,)), RegionRow("CIRCLE", False, (11.0,), (20.0,), (1.0,))]
+    >>> frame = region_rows_frame(rows)
+    >>> frame["SHAPE"].to_list(), frame["R"].to_list()
+    (['CIRCLE', '!CIRCLE'], [[5.0, 0.0], [1.0, 0.0]])
+    >>> region_rows(frame, "X", "Y") == tuple(RegionRow(r.shape, r.include, r.x, r.y, (r.r[0], 0.0), (0.0,)) for r in rows)
+    True
+    """
+
+    def column(values: list[tuple[float, ...]], width: int, pad: float | None) -> pl.Series:
+        if width == 1:
+            return pl.Series([v[0] if v else 0.0 for v in values], dtype=dtype)
+        padded = [list(v) + [v[0] if pad is None and v else (pad or 0.0)] * (width - len(v)) for v in values]
+        return pl.Series(padded, dtype=pl.Array(dtype, width))
+
+    xs, ys = [r.x for r in rows], [r.y for r in rows]
+    rs, angles = [r.r for r in rows], [r.rotang for r in rows]
+    width = max([1, *(len(v) for v in xs + ys)])
+    data: dict[str, pl.Series] = {
+        "SHAPE": pl.Series([r.shape.upper() if r.include else "!" + r.shape.upper() for r in rows], dtype=pl.String),
+        columns[0]: column(xs, width, None),
+        columns[1]: column(ys, width, None),
+        "R": column(rs, max([2, *(len(v) for v in rs)]), 0.0),
+        "ROTANG": column(angles, max([1, *(len(v) for v in angles)]), 0.0),
+    }
+    components = [r.component for r in rows]
+    if rows and all(c is not None for c in components):
+        small = all(0 <= c <= 255 for c in components)  # type: ignore[operator]
+        data["COMPONENT"] = pl.Series(components, dtype=pl.UInt8 if small else pl.Int32)
+    return pl.DataFrame(data)
+
+
 def _position_columns(mform: Any, names: list[str]) -> tuple[str | None, str | None]:
     upper = {n.upper(): n for n in names}
     if isinstance(mform, str) and "," in mform:
@@ -253,8 +305,6 @@ def parse_ds9(text: str, source: str | None = None) -> list[Ds9Shape]:
     >>> [(type(s.region).__name__, s.frame, s.include) for s in shapes]
     [('CirclePixelRegion', 'physical', True), ('CirclePixelRegion', 'physical', False)]
     """
-    from regions import Regions
-
     spath = source
     if len(text) > MAX_DS9_BYTES:
         raise RegionFileError(f"{len(text)} characters is more than the {MAX_DS9_BYTES} ds9 region text may have",
@@ -292,6 +342,64 @@ def parse_ds9(text: str, source: str | None = None) -> list[Ds9Shape]:
             for region in parsed:
                 shapes.append(Ds9Shape(region, frame, bool(region.meta.get("include", True)), number))
     return shapes
+
+
+def ds9_text(rows: Sequence[RegionRow]) -> str:
+    """ds9 region text (``physical`` coordinates) of region rows; ``-shape`` for exclusions.
+
+    Rows with a ``COMPONENT`` cannot be said in ds9 (it has no intersections) and are refused,
+    as are shapes ds9 files cannot hold here (``PIE``, ``DIAMOND``) and an elliptical annulus
+    whose two ellipses are rotated differently.  Numbers are written in shortest round-trip form.
+
+    Raises
+    ------
+    xmmframe.errors.RegionFileError
+        For a row ds9 text cannot express.
+
+    Examples
+    --------
+    >>> print(ds9_text([RegionRow("CIRCLE", True, (10.0,), (20.5,), (5.0,)), RegionRow("BOX", False, (10.0,), (20.0,), (4.0, 2.0), (30.0,))]))
+    physical
+    circle(10,20.5,5)
+    -box(10,20,4,2,30)
+    """
+    lines = ["physical"]
+    for number, row in enumerate(rows, start=1):
+        lines.append(("" if row.include else "-") + _ds9_shape(row, number))
+    return "\n".join(lines)
+
+
+def _ds9_shape(row: RegionRow, number: int) -> str:
+    """One row as a ds9 shape call."""
+    if row.component is not None:
+        raise RegionFileError(f"row {number}: a region of components (intersections) has no ds9 form")
+    name, x, y, r = row.shape.upper(), row.x, row.y, row.r
+    angle = row.rotang[0] if row.rotang else 0.0
+    if name == "ELLIPTANNULUS" and len(set(row.rotang)) > 1:
+        raise RegionFileError(f"row {number}: ds9 has one rotation for both ellipses of an elliptical annulus")
+    calls = {
+        "CIRCLE": ("circle", [x[0], y[0], *r[:1]]),
+        "ANNULUS": ("annulus", [x[0], y[0], *r[:2]]),
+        "ELLIPSE": ("ellipse", [x[0], y[0], *r[:2], angle]),
+        "ROTELLIPSE": ("ellipse", [x[0], y[0], *r[:2], angle]),
+        "ELLIPTANNULUS": ("ellipse", [x[0], y[0], *r[:4], angle]),
+        "BOX": ("box", [x[0], y[0], *r[:2], angle]),
+        "ROTBOX": ("box", [x[0], y[0], *r[:2], angle]),
+        "RECTANGLE": ("box", [(x[0] + x[-1]) / 2, (y[0] + y[-1]) / 2, abs(x[-1] - x[0]), abs(y[-1] - y[0]), angle]),
+        "POLYGON": ("polygon", [v for vertex in zip(x, y) for v in vertex]),
+        "POINT": ("point", [x[0], y[0]]),
+        "LINE": ("line", [x[0], y[0], x[-1], y[-1]]),
+    }
+    if name not in calls:
+        raise RegionFileError(f"row {number}: shape {name} has no ds9 form")
+    word, values = calls[name]
+    return f"{word}({','.join(_ds9_number(v) for v in values)})"
+
+
+def _ds9_number(value: float) -> str:
+    """A number in shortest round-trip form, without a trailing ``.0``."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _statements(line: str) -> list[str]:

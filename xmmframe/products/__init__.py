@@ -1,13 +1,14 @@
 """Science products from event lists: spectra, light curves, images, GTIs from rates, evselect.
 
 Modules: :mod:`.binning` (the shared numba histogram kernels), :mod:`.exposure` (per-CCD
-good times, ONTIME, LIVETIME, FRACEXP), :mod:`.context` (shared header cards),
-:mod:`.spectrum`, :mod:`.lightcurve`, :mod:`.image`, :mod:`.gti_from_rate` (tabgtigen and the
+good times, ONTIME, LIVETIME, FRACEXP), :mod:`.context` (what a product is made from or says
+about itself: shared header cards, the keywords and region responses read), :mod:`.sky_pixels`
+(positions on a product's sky pixel grid), :mod:`.spectrum`, :mod:`.lightcurve`, :mod:`.image`, :mod:`.gti_from_rate` (tabgtigen and the
 flare recipe), :mod:`.lightcurve_corrections` (epiclccorr's exposure, background, relative and
 absolute corrections), :mod:`.filtered` (the filtered event list), :mod:`.evselect` (one pass,
 many products), :mod:`.ccd_footprints` (CCD footprints, bad pixels and field of view measured
-from an event list), :mod:`.backscale` (region areas, SAS backscale), :mod:`.spectrum_context`
-(what responses read from a spectrum), :mod:`.rmf` and :mod:`.arf` (SAS rmfgen and arfgen),
+from an event list), :mod:`.backscale` (exposed region areas, SAS backscale), :mod:`.rmf` and
+:mod:`.arf` (SAS rmfgen and arfgen),
 :mod:`.resolution` and :mod:`.grouping` (SAS specgroup and grppha), :mod:`.epiclccorr` (SAS
 epiclccorr on existing curves), :mod:`.merge` (event lists of several exposures as one, SAS merge),
 :mod:`.regionanalyse` (centred, signal-to-noise optimal source
@@ -25,7 +26,7 @@ Examples
 ...          filtered="M1_clean.fits", image="M1_image.fits", image_options={"bin": 80})  # doctest: +SKIP
 """
 
-from xmmframe.products.backscale import backscale, region_area
+from xmmframe.products.backscale import backscale, exposed_area
 from xmmframe.products.epiclccorr import epiclccorr
 from xmmframe.products.evselect import EvselectResult, evselect
 from xmmframe.products.grouping import group_spectrum
@@ -48,6 +49,7 @@ __all__ = [
     "backscale",
     "correct_lightcurve",
     "epiclccorr",
+    "exposed_area",
     "evselect",
     "flare_gti",
     "group_spectrum",
@@ -60,7 +62,6 @@ __all__ = [
     "merge_events",
     "optimise_source_region",
     "RegionAnalysis",
-    "region_area",
     "rmfgen",
     "save_quicklook",
 ]

@@ -17,7 +17,7 @@
   event list (its ``BADPIXnn`` tables and the RAW->DET->sky relation of its own events); the
   PSF/detector-map weight falling on them is removed.
 
-What is read from the spectrum: :class:`~xmmframe.products.spectrum_context.SpectrumContext`.
+What is read from the spectrum: :class:`~xmmframe.products.context.ProductContext`.
 
 Examples
 --------
@@ -43,21 +43,15 @@ from xmmframe.model.provenance import Provenance
 from xmmframe.model.registry import register
 from xmmframe.model.responses import Arf, Rmf
 from xmmframe.products.ccd_footprints import CcdLayout
-from xmmframe.products.spectrum_context import (
-    PIXEL_ARCSEC,
-    SpectrumContext,
-    axis_pixel,
-    response_calibration,
-    response_keywords,
-    spectrum_context,
-)
+from xmmframe.products.context import ProductContext
+from xmmframe.products.sky_pixels import PIXEL_ARCSEC
 
 #: pn out-of-time event fraction per submode (XMM handbook), removed from the ARF like arfgen's modelootcorr.
 PN_OUT_OF_TIME = {"PRIMEFULLWINDOW": 0.063, "PRIMEFULLWINDOWEXTENDED": 0.023, "PRIMELARGEWINDOW": 0.0016,
                   "PRIMESMALLWINDOW": 0.011}
 
 
-def _source_position(ctx: SpectrumContext, source: tuple[float, float] | None) -> tuple[float, float]:
+def _source_position(ctx: ProductContext, source: tuple[float, float] | None) -> tuple[float, float]:
     if source is not None:
         return source
     if ctx.region is not None:
@@ -76,16 +70,14 @@ def _shapes(shapes: Sequence[Any]) -> list[Any]:
     return out
 
 
-def _inside(ctx: SpectrumContext, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _inside(ctx: ProductContext, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Whether points (in the region's columns) are in the region (everything without a region)."""
     if ctx.region is None:
         return np.ones(x.shape, dtype=bool)
-    cx, cy = ctx.region_columns or ("X", "Y")
-    frame = pl.DataFrame({cx: x.ravel(), cy: y.ravel()})
-    return frame.select(ctx.region.to_expr()).to_series().to_numpy().reshape(x.shape)
+    return ctx.region.contains(x, y)
 
 
-def _ring_fractions(ctx: SpectrumContext, centre: tuple[float, float], rmax: float, step: float,
+def _ring_fractions(ctx: ProductContext, centre: tuple[float, float], rmax: float, step: float,
                     good: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Fraction of each annulus ``[r_k, r_k + step)`` arcsec around ``centre`` inside the region (and good)."""
     n = int(math.ceil(rmax / step))
@@ -104,7 +96,7 @@ def _ring_fractions(ctx: SpectrumContext, centre: tuple[float, float], rmax: flo
     return edges, np.where(total > 0, kept / np.maximum(total, 1), 0.0)
 
 
-def _region_ee(ctx: SpectrumContext, cal: Calibration, energy: np.ndarray, centre: tuple[float, float],
+def _region_ee(ctx: ProductContext, cal: Calibration, energy: np.ndarray, centre: tuple[float, float],
                theta: float, good: Any = None) -> np.ndarray:
     """Encircled-energy fraction of the region for a point source at ``centre`` (all energies)."""
     psf = cal.psf(ctx.instrument)
@@ -117,7 +109,7 @@ def _region_ee(ctx: SpectrumContext, cal: Calibration, energy: np.ndarray, centr
     return np.clip(inner + rings, 0.0, 1.0)
 
 
-def _detector_map_thetas(ctx: SpectrumContext, events: str | os.PathLike[str] | None,
+def _detector_map_thetas(ctx: ProductContext, events: str | os.PathLike[str] | None,
                          axis: tuple[float, float], good: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Off-axis angles (arcmin) and weights of an extended source's detector map.
 
@@ -155,7 +147,7 @@ def _detector_map_thetas(ctx: SpectrumContext, events: str | os.PathLike[str] | 
     return centres[keep], weights[keep] / total
 
 
-def _region_extent(ctx: SpectrumContext) -> tuple[float, float, float]:
+def _region_extent(ctx: ProductContext) -> tuple[float, float, float]:
     """Centre and half size of a box holding the region's include shapes."""
     xs, ys, sizes = [], [], []
     for shape in _shapes(ctx.region.include):
@@ -186,7 +178,7 @@ def arfgen(
 
     Parameters
     ----------
-    spectrum : path, Spectrum, mapping or SpectrumContext
+    spectrum : path, Spectrum, mapping or ProductContext
         The spectrum (its region, filter, patterns, pointing).
     rmf : Rmf, optional
         Energy grid (``withrmfset=yes``); default the REDIST CCF's grid.
@@ -212,8 +204,8 @@ def arfgen(
     >>> arf.keywords["CALSRC"]                                                   # doctest: +SKIP
     'xmmframe-builtin'
     """
-    ctx = spectrum_context(spectrum)
-    cal = response_calibration(calibration, ctx)
+    ctx = ProductContext.from_any(spectrum)
+    cal = ctx.calibration(calibration)
     camera = ctx.instrument
     if rmf is not None:
         energ_lo, energ_hi = rmf.energ_lo, rmf.energ_hi
@@ -227,7 +219,7 @@ def arfgen(
                 * cal.quantum_efficiency(camera).efficiency(energy, chosen))
     if camera == "EPN":
         response *= 1.0 - PN_OUT_OF_TIME.get(ctx.submode, 0.0)
-    axis = axis_pixel(ctx)
+    axis = ctx.axis_pixel()
     good = _good_pixel_function(badpixlocation, ctx) if badpixlocation is not None else None
     if extended:
         thetas, weights = _detector_map_thetas(ctx, detmap_events, axis, good)
@@ -238,11 +230,11 @@ def arfgen(
         response *= mirror.vignetting_factor(energy, theta)
         if modelee and (ctx.region is not None or good is not None):
             response *= _region_ee(ctx, cal, energy, centre, theta, good)
-    keywords = response_keywords(ctx, cal, Provenance("arfgen"))
+    keywords = ctx.response_keywords(cal, Provenance("arfgen"))
     return Arf(np.asarray(energ_lo, np.float64), np.asarray(energ_hi, np.float64), response, keywords)
 
 
-def _good_pixel_function(events: str | os.PathLike[str], ctx: SpectrumContext):  # noqa: ANN202
+def _good_pixel_function(events: str | os.PathLike[str], ctx: ProductContext):  # noqa: ANN202
     """``good(x, y)``: 1 on a working pixel of a CCD, 0 on a bad pixel or off the CCDs (chip gaps),
     from the CCD layout measured on the event list (:class:`~xmmframe.products.ccd_footprints.CcdLayout`)."""
     return CcdLayout.from_events(events, ctx.region_columns or ("X", "Y")).working_pixel

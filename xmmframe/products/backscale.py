@@ -24,7 +24,7 @@ Checked against SAS (tests/products/test_backscale.py):
 Examples
 --------
 >>> from xmmframe.select import Circle, Region
->>> region_area(Region((Circle(25000.0, 25000.0, 200.0),))).backscal
+>>> exposed_area(Region((Circle(25000.0, 25000.0, 200.0),))).backscal
 126400.0
 >>> spec = Spectrum.read("src.pha").backscale("M1_clean.fits")                 # doctest: +SKIP
 """
@@ -37,7 +37,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import polars as pl
 
 from xmmframe.errors import ProductError
 from xmmframe.io.ogip import rewrite_table
@@ -45,11 +44,8 @@ from xmmframe.model.events import EventList
 from xmmframe.model.products import Spectrum
 from xmmframe.model.registry import register
 from xmmframe.products.ccd_footprints import CcdLayout
-from xmmframe.select.shapes.base import Complement, Intersection, Union
-from xmmframe.select.shapes.circular import Annulus, Circle, Pie, Point
-from xmmframe.select.shapes.elliptical import Ellipse, EllipticAnnulus
-from xmmframe.select.shapes.polygonal import Line, Polygon
-from xmmframe.select.shapes.rectangular import Box, Rectangle, Rhombus
+from xmmframe.products.context import ProductContext
+from xmmframe.select.region import Region
 
 #: Default grid resolution (arcsec) by data mode, as SAS (0.25" for timing and burst modes).
 RESOLUTION = {"IMAGING": 0.5, "TIMING": 0.25, "BURST": 0.25}
@@ -89,110 +85,25 @@ class RegionArea:
         return float(self.on_ccd - self.bad_pixels * self.bad_pixel_area)
 
 
-# ---------------------------------------------------------------------------- bounding boxes
-
-
-def _corners_bounds(xs: list[float], ys: list[float]) -> tuple[float, float, float, float]:
-    return min(xs), max(xs), min(ys), max(ys)
-
-
-def _rotated_box(x: float, y: float, hx: float, hy: float, rot: float) -> tuple[float, float, float, float]:
-    c, s = math.cos(math.radians(rot)), math.sin(math.radians(rot))
-    dx, dy = abs(hx * c) + abs(hy * s), abs(hx * s) + abs(hy * c)
-    return x - dx, x + dx, y - dy, y + dy
-
-
-def _ellipse_bounds(x: float, y: float, a: float, b: float, rot: float) -> tuple[float, float, float, float]:
-    c, s = math.cos(math.radians(rot)), math.sin(math.radians(rot))
-    dx, dy = math.hypot(a * c, b * s), math.hypot(a * s, b * c)
-    return x - dx, x + dx, y - dy, y + dy
-
-
-def shape_bounds(shape: Any) -> tuple[float, float, float, float] | None:
-    """``(xmin, xmax, ymin, ymax)`` of a shape, None when it is unbounded (pie, complement).
-
-    Examples
-    --------
-    >>> shape_bounds(Circle(10.0, 20.0, 5.0))
-    (5.0, 15.0, 15.0, 25.0)
-    """
-    if isinstance(shape, Circle):
-        return shape.x - shape.r, shape.x + shape.r, shape.y - shape.r, shape.y + shape.r
-    if isinstance(shape, Annulus):
-        r = max(shape.r1, shape.r2)
-        return shape.x - r, shape.x + r, shape.y - r, shape.y + r
-    if isinstance(shape, Ellipse):
-        return _ellipse_bounds(shape.x, shape.y, shape.a, shape.b, shape.rot)
-    if isinstance(shape, EllipticAnnulus):
-        rot = shape.rot2 if shape.rot2 is not None else shape.rot1
-        return _ellipse_bounds(shape.x, shape.y, max(shape.a1, shape.a2), max(shape.b1, shape.b2), rot)
-    if isinstance(shape, (Box, Rhombus)):
-        return _rotated_box(shape.x, shape.y, shape.xhalf, shape.yhalf, shape.rot)
-    if isinstance(shape, Rectangle):
-        box = shape.as_box()
-        return _rotated_box(box.x, box.y, box.xhalf, box.yhalf, box.rot)
-    if isinstance(shape, Polygon):
-        return _corners_bounds([v[0] for v in shape.vertices], [v[1] for v in shape.vertices])
-    if isinstance(shape, Line):
-        return _corners_bounds([shape.x1, shape.x2], [shape.y1, shape.y2])
-    if isinstance(shape, Point):
-        return shape.x, shape.x, shape.y, shape.y
-    if isinstance(shape, Union):
-        parts = [shape_bounds(s) for s in shape.shapes]
-        if any(p is None for p in parts):
-            return None
-        return (min(p[0] for p in parts), max(p[1] for p in parts),  # type: ignore[index]
-                min(p[2] for p in parts), max(p[3] for p in parts))  # type: ignore[index]
-    if isinstance(shape, Intersection):
-        parts = [p for p in (shape_bounds(s) for s in shape.shapes) if p is not None]
-        if not parts:
-            return None
-        return (max(p[0] for p in parts), min(p[1] for p in parts), max(p[2] for p in parts),
-                min(p[3] for p in parts))
-    if isinstance(shape, (Pie, Complement)):
-        return None
-    return None
-
-
-def region_bounds(region: Any) -> tuple[float, float, float, float]:
-    """Bounding box of a region's include shapes.
-
-    Raises
-    ------
-    ProductError
-        When the region is unbounded (no include shape, or a pie or complement alone).
-    """
-    parts = [shape_bounds(s) for s in region.include]
-    if not parts or any(p is None for p in parts):
-        raise ProductError(f"cannot compute the area of an unbounded region: {region}")
-    return (min(p[0] for p in parts), max(p[1] for p in parts),  # type: ignore[index]
-            min(p[2] for p in parts), max(p[3] for p in parts))  # type: ignore[index]
-
-
 # ---------------------------------------------------------------------------- areas
 
 
-def inside_region(region: Any, columns: tuple[str, str], x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Whether the points ``(x, y)`` (in ``columns``) are in ``region`` (a boolean array).
-
-    Examples
-    --------
-    >>> from xmmframe.select import Circle, Region
-    >>> inside_region(Region((Circle(0.0, 0.0, 1.0),)), ("X", "Y"), np.array([0.5, 2.0]), np.array([0.0, 0.0]))
-    array([ True, False])
-    """
-    frame = pl.DataFrame({columns[0]: x, columns[1]: y})
-    return frame.select(region.to_expr()).to_series().to_numpy()
-
-
-def region_area(
-    region: Any,
+def exposed_area(
+    region: Region,
     columns: tuple[str, str] = ("X", "Y"),
     layout: CcdLayout | None = None,
     resolution: float = 0.5,
     ignore_out_of_fov: bool = True,
 ) -> RegionArea:
-    """The area of a region (backscale's grid algorithm).
+    """The area of a region on exposed detector pixels, by backscale's grid algorithm (BACKSCAL).
+
+    The region's bounding box is covered with square elements of side ``20 * resolution``
+    units from its lower corner; the elements whose centre is in the region (and, with a
+    ``layout``, on a CCD and in the field of view) add their area and the bad pixels in the
+    region subtract one pixel each.  This is SAS's number, lattice effects included, so it is
+    not the shape's exact area: for that (no CCDs, no bad pixels, no grid) use
+    :meth:`xmmframe.select.Region.area` or
+    :func:`~xmmframe.products.lightcurve_corrections.geometric_area`.
 
     Parameters
     ----------
@@ -210,8 +121,10 @@ def region_area(
     Examples
     --------
     >>> from xmmframe.select import Circle, Region
-    >>> round(region_area(Region((Circle(0.0, 0.0, 800.0),))).backscal)
+    >>> round(exposed_area(Region((Circle(0.0, 0.0, 800.0),))).backscal)
     2010800
+    >>> round(Region((Circle(0.0, 0.0, 800.0),)).area())
+    2010619
     """
     if not resolution > 0:
         raise ProductError(f"badpixelresolution must be positive, got {resolution}")
@@ -219,7 +132,10 @@ def region_area(
     if layout is not None and layout.columns != columns:
         raise ProductError(f"the CCD layout is in {layout.columns}, the region in {columns}")
     width = resolution * UNITS_PER_ARCSEC
-    xmin, xmax, ymin, ymax = region_bounds(region)
+    bounds = region.bounds()
+    if bounds is None:
+        raise ProductError(f"cannot compute the area of an unbounded region: {region}")
+    xmin, xmax, ymin, ymax = bounds
     nx = max(1, math.ceil((xmax - xmin) / width))
     ny = max(1, math.ceil((ymax - ymin) / width))
     xs = xmin + width * (np.arange(nx) + 0.5)
@@ -228,7 +144,7 @@ def region_area(
     for first in range(0, ny, rows_per_chunk):
         ys = ymin + width * (np.arange(first, min(ny, first + rows_per_chunk)) + 0.5)
         gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
-        inside = inside_region(region, columns, gx, gy)
+        inside = region.contains(gx, gy)
         inside_total += int(inside.sum())
         if layout is not None:
             good = layout.on_ccd(gx[inside], gy[inside])
@@ -239,7 +155,7 @@ def region_area(
     if layout is None:
         return RegionArea(inside_total * element_area, inside_total * element_area, 0, 0.0, width)
     bx, by = layout.bad_pixel_positions()
-    bad = inside_region(region, columns, bx, by) if bx.size else np.zeros(0, dtype=bool)
+    bad = region.contains(bx, by) if bx.size else np.zeros(0, dtype=bool)
     if bx.size and ignore_out_of_fov:
         bad &= layout.fov.contains(bx, by)
     return RegionArea(inside_total * element_area, on_total * element_area, int(bad.sum()), layout.bad_pixel_area,
@@ -254,10 +170,7 @@ def default_resolution(keywords: Any) -> float:
 
 def spectrum_region(spectrum: Any) -> tuple[Any, tuple[str, str], dict[str, Any]]:
     """The extraction region, its columns and the header keywords of a spectrum or light curve (object or path)."""
-    from xmmframe.products.spectrum_context import SpectrumContext, spectrum_context
-
-    product = hasattr(spectrum, "cards") and hasattr(spectrum, "region")
-    ctx = SpectrumContext.from_spectrum(spectrum) if product else spectrum_context(spectrum)
+    ctx = ProductContext.from_any(spectrum)
     if ctx.region is None:
         raise ProductError("the spectrum has no extraction region (no DSS POS entry or region table): "
                            "cannot compute BACKSCAL", ctx.keywords.get("_PATH"))
@@ -273,7 +186,7 @@ def spectrum_area(
     ignore_out_of_fov: bool = True,
     layout: CcdLayout | None = None,
 ) -> RegionArea:
-    """The area of a spectrum's region (see :func:`region_area`).
+    """The exposed area of a spectrum's region (see :func:`exposed_area`).
 
     ``events`` (SAS ``badpixlocation``) gives the CCD footprints, bad pixels and field of
     view; it is required with ``withbadpixcorr`` (SAS takes the CCD outlines from its CCFs,
@@ -288,7 +201,7 @@ def spectrum_area(
                                "(badpixlocation=...); give withbadpixcorr=no for the geometric area")
         layout = CcdLayout.from_events(events, columns)
     res = resolution if resolution is not None else default_resolution(keywords)
-    return region_area(region, columns, layout, res, ignore_out_of_fov)
+    return exposed_area(region, columns, layout, res, ignore_out_of_fov)
 
 
 @register("Spectrum.backscale")
@@ -340,5 +253,5 @@ def backscale_file(
     return area
 
 
-__all__ = ["RESOLUTION", "RegionArea", "backscale", "backscale_file", "default_resolution", "region_area", "region_bounds",
-           "shape_bounds", "spectrum_area", "spectrum_region"]
+__all__ = ["RESOLUTION", "RegionArea", "backscale", "backscale_file", "default_resolution", "exposed_area",
+           "spectrum_area", "spectrum_region"]

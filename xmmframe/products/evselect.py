@@ -25,11 +25,12 @@ import polars as pl
 
 from xmmframe.errors import OutputError
 from xmmframe.io.atomic import atomic_group, check_not_input
+from xmmframe.io.events import open_events
 from xmmframe.io.ogip import check_output
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.products import Image, LightCurve, Spectrum
-from xmmframe.products.context import make_context
+from xmmframe.products.context import ProductContext
 from xmmframe.products.filtered import filtered_events, flag_rows
 from xmmframe.products.image import image_from_frame
 from xmmframe.products.lightcurve import lightcurve_from_frame
@@ -133,8 +134,6 @@ def evselect(
     >>> result.selected, result.image.data.shape                                      # doctest: +SKIP
     """
     if not isinstance(events, EventList):
-        from xmmframe.io.events import open_events
-
         events = open_events(events)
     targets = {"spectrum": spectrum, "lightcurve": lightcurve, "image": image, "filtered": filtered}
     paths = [p for p in map(_path, targets.values()) if p is not None]
@@ -146,8 +145,8 @@ def evselect(
     spectrum_options = dict(spectrum_options or {})
     lightcurve_options = dict(lightcurve_options or {})
     image_options = dict(image_options or {})
-    context = make_context(events, selection, gti, task="evselect", parameters=parameters, command=command,
-                           base_dir=base_dir)
+    context = ProductContext.from_events(events, selection, gti, task="evselect", parameters=parameters,
+                                         command=command, base_dir=base_dir)
 
     columns = _columns(events, targets, spectrum_options, lightcurve_options, image_options)
     if _wanted(filtered) and not keep_filter_output:

@@ -72,7 +72,7 @@ def _extension_hdus(context: ProductContext, filter_exposure: bool) -> list[RawH
                     hdus[i] = encode_table(TableHdu(hdu.cards, kept))
     if times.changed:
         hdus += [encode_table(gti_hdu(table, meta.cards)) for table in times.tables]
-    region = context.region()
+    region = context.region_table()
     if region is not None:
         columns = context.selection.regions[0].columns
         hdus.append(encode_table(region_hdu(region, f"{columns[0]},{columns[1]}")))

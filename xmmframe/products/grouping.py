@@ -57,6 +57,9 @@ import numpy as np
 from xmmframe.errors import ParameterError, ProductError
 from xmmframe.model.products import Spectrum
 from xmmframe.model.registry import register
+from xmmframe.model.responses import Rmf
+from xmmframe.products.context import ProductContext
+from xmmframe.products.resolution import calibration_resolution, rmf_resolution
 
 #: Valid PI range (eV) of each camera for ``setbad='CCF'`` (inferred from specgroup 1.7 output).
 VALID_PI = {"EPN": (100.0, 15000.0), "EMOS1": (110.0, 9990.0), "EMOS2": (110.0, 9990.0)}
@@ -386,8 +389,6 @@ def group_spectrum(
         return _with_grouping(spectrum, Grouping(np.asarray(grouping, np.int16), np.asarray(quality, np.int16)))
     energies = nominal_energies(spectrum)
     if rmf is not None:
-        from xmmframe.model.responses import Rmf
-
         rmf = Rmf.read(rmf) if not isinstance(rmf, Rmf) else rmf
         if rmf.detchans != spectrum.channel.size:
             raise ProductError(f"the RMF has {rmf.detchans} channels, the spectrum {spectrum.channel.size}")
@@ -412,12 +413,9 @@ def group_spectrum(
 
 
 def _default_resolution(spectrum: Spectrum, rmf: Any, calibration: Any) -> Any:
-    from xmmframe.products.resolution import calibration_resolution, rmf_resolution
-    from xmmframe.products.spectrum_context import SpectrumContext
-
     if rmf is not None:
         return rmf_resolution(rmf)
-    ctx = SpectrumContext.from_spectrum(spectrum)
+    ctx = ProductContext.from_product(spectrum)
     return calibration_resolution(ctx.instrument, ctx.patterns, calibration, ctx.date_obs)
 
 

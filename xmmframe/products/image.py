@@ -40,7 +40,7 @@ from xmmframe.model.products import Image
 from xmmframe.io.cards import keyword_cards, merge_cards
 from xmmframe.model.registry import register
 from xmmframe.products.binning import Axis, histogram
-from xmmframe.products.context import ProductContext, make_context
+from xmmframe.products.context import ProductContext
 
 #: Largest image (pixels) xmmframe will allocate.
 MAX_PIXELS = 1 << 28
@@ -238,7 +238,7 @@ def make_image(
     """Bin the (selected) events into an image; see :meth:`EventList.image`."""
     parameters = {"xcolumn": xcolumn, "ycolumn": ycolumn, "bin": bin, "size": size, "x_range": x_range,
                   "y_range": y_range}
-    context = make_context(events, selection, gti, task="image", parameters=parameters)
+    context = ProductContext.from_events(events, selection, gti, task="image", parameters=parameters)
     columns = [xcolumn, ycolumn] + ([weights] if weights else [])
     frame = context.selected(columns).collect()
     return image_from_frame(frame, context, bin, x_range, y_range, size, xcolumn, ycolumn, weights, square, dtype)

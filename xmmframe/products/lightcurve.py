@@ -37,7 +37,7 @@ from xmmframe.model.products import LightCurve
 from xmmframe.io.cards import keyword_cards
 from xmmframe.model.registry import register
 from xmmframe.products.binning import Axis, histogram
-from xmmframe.products.context import ProductContext, make_context
+from xmmframe.products.context import ProductContext
 from xmmframe.products.exposure import fracexp_curve
 
 
@@ -128,7 +128,7 @@ def make_lightcurve(
 ) -> LightCurve:
     """Bin the (selected) events in time; see :meth:`EventList.lightcurve`."""
     parameters = {"timebinsize": bin, "timemin": tmin, "timemax": tmax, "makeratecolumn": rate}
-    context = make_context(events, selection, gti, task="lightcurve", parameters=parameters)
+    context = ProductContext.from_events(events, selection, gti, task="lightcurve", parameters=parameters)
     columns = ["TIME"] + (["CCDNR"] if "CCDNR" in events.meta.columns else [])
     frame = context.selected(columns).collect()
     return lightcurve_from_frame(frame, context, bin, tmin, tmax, rate, energy_column, fracexp)

@@ -53,8 +53,9 @@ from xmmframe.products.backscale import spectrum_area, spectrum_region
 from xmmframe.products.binning import Axis
 from xmmframe.products.ccd_footprints import CcdLayout
 from xmmframe.products.exposure import CcdTimes, current_gti_tables, fracexp_curve
-from xmmframe.products.spectrum_context import SpectrumContext, axis_pixel, response_calibration, spectrum_context
+from xmmframe.products.context import ProductContext
 from xmmframe.select.dss import DataSubspace
+from xmmframe.select.region import Region
 
 
 def open_event_list(events: EventList | str | os.PathLike[str]) -> EventList:
@@ -62,31 +63,25 @@ def open_event_list(events: EventList | str | os.PathLike[str]) -> EventList:
     return events if isinstance(events, EventList) else open_events(events)
 
 
-def region_area(region: pl.DataFrame | None) -> float | None:
-    """Geometric area (in the region columns' units squared) of a product's region table.
+def geometric_area(region: pl.DataFrame | None) -> float | None:
+    """The geometric area of a product's region table, in its columns' units squared.
 
-    Circles, annuli and ellipses (the shapes products record); None for other shapes or no region.
+    This is the area of the shapes in the plane (:meth:`xmmframe.select.Region.area`: exact
+    for one shape, a fine-grid count for several), with no CCD gap, bad pixel or field of
+    view removed and no backscale lattice: the default background-to-source ratio of
+    :func:`correct_lightcurve` when no event list is at hand.  BACKSCAL and epiclccorr's
+    ``BKGRATIO`` use :func:`~xmmframe.products.backscale.exposed_area` instead, the area on
+    exposed detector pixels.  None without a region or for an unbounded one.
 
     Examples
     --------
-    >>> region_area(pl.DataFrame({"SHAPE": ["CIRCLE"], "R": [[2.0, 0.0]]}))
+    >>> geometric_area(pl.DataFrame({"SHAPE": ["CIRCLE"], "X": [0.0], "Y": [0.0], "R": [[2.0, 0.0]]}))
     12.566370614359172
     """
     if region is None or region.height == 0:
         return None
-    total = 0.0
-    for shape, radii in zip(region["SHAPE"].to_list(), region["R"].to_list()):
-        r = list(radii) if isinstance(radii, (list, tuple)) or hasattr(radii, "__len__") else [radii, 0.0]
-        shape = str(shape).upper()
-        if shape == "CIRCLE":
-            total += math.pi * r[0] ** 2
-        elif shape == "ANNULUS":
-            total += math.pi * (r[1] ** 2 - r[0] ** 2)
-        elif shape == "ELLIPSE":
-            total += math.pi * r[0] * r[1]
-        else:
-            return None
-    return total
+    area = Region.from_frame(region).area()
+    return area if math.isfinite(area) else None
 
 
 def _check_same_bins(a: LightCurve, b: LightCurve) -> None:
@@ -129,7 +124,7 @@ def correct_lightcurve(
         if background is not None:
             _check_same_bins(source, background)
             if area_ratio is None:
-                src_area, bkg_area = region_area(source.region), region_area(background.region)
+                src_area, bkg_area = geometric_area(source.region), geometric_area(background.region)
                 area_ratio = bkg_area / src_area if src_area and bkg_area else 1.0
             ratio = float(area_ratio)
             bfrac = background.fracexp if background.fracexp is not None else np.ones(len(background))
@@ -246,21 +241,16 @@ def lightcurve_absolute_correction(
     >>> src = read_lightcurve("J173442-323451_lc_2.604_src.lc")               # doctest: +SKIP
     >>> correct_lightcurve(src, bkg, absolute=lightcurve_absolute_correction(src))   # doctest: +SKIP
     """
-    if hasattr(curve, "cards") and hasattr(curve, "region"):
-        ctx = SpectrumContext.from_spectrum(curve)
-    elif isinstance(curve, (str, os.PathLike)):
-        ctx = SpectrumContext.from_spectrum(read_lightcurve(curve))
-    else:
-        ctx = spectrum_context(curve)
+    ctx = ProductContext.from_any(read_lightcurve(curve) if isinstance(curve, (str, os.PathLike)) else curve)
     low = float(ctx.keywords.get("CHANMIN", 200.0)) / 1000.0
     high = float(ctx.keywords.get("CHANMAX", 12000.0)) / 1000.0
     count = max(1, int(round((high - low) / step_kev)))
     edges = np.linspace(low, high, count + 1)
     grid = Rmf(edges[:-1], edges[1:], np.zeros(count, np.int64), np.zeros(count + 1, np.int64), np.zeros(0, np.int64),
                np.zeros(0, np.int64), np.zeros(count + 1, np.int64), np.zeros(0, np.float32), np.zeros(0), np.zeros(0))
-    cal = response_calibration(calibration, ctx)
+    cal = ctx.calibration(calibration)
     actual = arfgen(ctx, rmf=grid, calibration=cal, badpixlocation=badpixlocation)
-    ideal = arfgen(ctx, rmf=grid, calibration=cal, source=axis_pixel(ctx), modelee=False)
+    ideal = arfgen(ctx, rmf=grid, calibration=cal, source=ctx.axis_pixel(), modelee=False)
     total = float(np.sum(actual.specresp))
     if total <= 0:
         raise CalibrationError("the light curve's region has no effective area", ctx.keywords.get("_PATH"))
@@ -268,4 +258,4 @@ def lightcurve_absolute_correction(
 
 
 __all__ = ["correct_lightcurve", "curve_fracexp", "curve_gti_tables", "exposed_gti", "lightcurve_absolute_correction",
-           "region_area", "region_area_ratio", "region_events_per_ccd"]
+           "geometric_area", "region_area_ratio", "region_events_per_ccd"]

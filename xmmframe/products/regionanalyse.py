@@ -21,7 +21,7 @@ Its documented optimisation (SAS 6.5 to 21, "Algorithm") is::
   (which the tests use as the peer).
 * **Background**: the events in the background region divided by its area on the detector
   (BACKSCAL's grid: chip gaps, bad pixels and the outside of the field of view left out, as
-  :func:`~xmmframe.products.backscale.region_area` computes it, when the event list has
+  :func:`~xmmframe.products.backscale.exposed_area` computes it, when the event list has
   ``CCDNR``/``RAWX``/``RAWY``; the geometric area otherwise).  Without a background region the
   surface brightness is ``backval`` (SAS's default 0).
 * **Radius**, ``method="psf"`` (SAS's algorithm above): the source region's net counts
@@ -61,7 +61,7 @@ from xmmframe.ccf.access import Calibration
 from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
-from xmmframe.products.backscale import inside_region, region_area
+from xmmframe.products.backscale import exposed_area
 from xmmframe.products.ccd_footprints import CcdLayout
 from xmmframe.select.region import Region, SkyShape
 from xmmframe.select.shapes.base import Complement, Intersection, Shape, Union, format_number
@@ -246,7 +246,7 @@ def centroid(x: np.ndarray, y: np.ndarray, region: Region, *, tolerance: float =
     >>> centroid(x, y, Region((Circle(9.0, 0.0, 5.0),)))[:2]
     (11.0, 0.0)
     """
-    inside = inside_region(region, ("X", "Y"), x, y)
+    inside = region.contains(x, y)
     if not inside.any():
         raise ProductError(f"the source region {region} holds no event")
     cx, cy = float(x[inside].mean()), float(y[inside].mean())
@@ -258,7 +258,7 @@ def centroid(x: np.ndarray, y: np.ndarray, region: Region, *, tolerance: float =
                          exclude=tuple(translate(s, dx, dy) for s in region.exclude))
         ox, oy = cx, cy
         iterations += 1
-        inside = inside_region(region, ("X", "Y"), x, y)
+        inside = region.contains(x, y)
         if not inside.any():
             raise ProductError(f"the source region {region} holds no event once moved to the centroid")
         cx, cy = float(x[inside].mean()), float(y[inside].mean())
@@ -288,7 +288,7 @@ def _layout(events: EventList) -> CcdLayout | None:
 
 
 def _area(region: Region, layout: CcdLayout | None) -> float:
-    return float(region_area(region, ("X", "Y"), layout).backscal)
+    return float(exposed_area(region, ("X", "Y"), layout).backscal)
 
 
 def _off_axis(events: EventList, x: float, y: float) -> float:
@@ -383,10 +383,10 @@ def optimise_source_region(
     ix, iy = _centre(source_region)
     cx, cy, centred, iterations = centroid(x, y, source_region, tolerance=tolerance,
                                            max_iterations=max_iterations)
-    region_counts = int(inside_region(centred, ("X", "Y"), x, y).sum())
+    region_counts = int(centred.contains(x, y).sum())
 
     if background_region is not None:
-        back_counts = int(inside_region(background_region, ("X", "Y"), x, y).sum())
+        back_counts = int(background_region.contains(x, y).sum())
         back_area = _area(background_region, layout)
         if back_area <= 0:
             raise ProductError(f"the background region {background_region} has no area on the detector")

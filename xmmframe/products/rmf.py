@@ -5,7 +5,7 @@ Rows on the REDIST CCF's energy grid (SAS's CAL grid) or ``energy_bins``
 :meth:`~xmmframe.ccf.redist.RedistributionSet.rows` a block of rows at a time, truncated to
 the spectrum's channels, cut below ``LO_THRES`` and normalised to 1 (HDUCLAS3 ``REDIST``).
 Memory: one block of ``rows x DETCHANS`` float64 (at most 32 MB) plus the sparse result.
-What is read from the spectrum: :class:`~xmmframe.products.spectrum_context.SpectrumContext`.
+What is read from the spectrum: :class:`~xmmframe.products.context.ProductContext`.
 
 Examples
 --------
@@ -25,7 +25,7 @@ from xmmframe.errors import XmmframeError
 from xmmframe.model.provenance import Provenance
 from xmmframe.model.registry import register
 from xmmframe.model.responses import Rmf, sparse_rows
-from xmmframe.products.spectrum_context import SpectrumContext, response_calibration, response_keywords, spectrum_context
+from xmmframe.products.context import ProductContext
 
 #: Bytes of the dense row block rmfgen builds at a time.
 BLOCK_BYTES = 32 << 20
@@ -57,7 +57,7 @@ def rmfgen(
 
     Parameters
     ----------
-    spectrum : path, Spectrum, mapping or SpectrumContext
+    spectrum : path, Spectrum, mapping or ProductContext
         The spectrum (or its header keywords).
     calibration : Calibration, optional
         Default: ``Calibration.open`` for the spectrum's date (SAS_CCF/SAS_CCFPATH or built-in).
@@ -82,8 +82,8 @@ def rmfgen(
     >>> rmf.n_energies, rmf.detchans                                                  # doctest: +SKIP
     (2067, 4096)
     """
-    ctx = spectrum_context(spectrum)
-    cal = response_calibration(calibration, ctx)
+    ctx = ProductContext.from_any(spectrum)
+    cal = ctx.calibration(calibration)
     redist = cal.redistribution(ctx.instrument)
     profiles = redist.pattern_set(patterns if patterns is not None else ctx.patterns)
     if energy_bins is not None and np.ndim(energy_bins) == 1 and len(energy_bins) != 3:
@@ -105,7 +105,7 @@ def rmfgen(
         pieces.append(sparse_rows(dense, 0.0))
     n_grp = np.concatenate([p[0] for p in pieces])
     counts = np.concatenate([p[3] for p in pieces])
-    keywords = response_keywords(ctx, cal, Provenance("rmfgen")) | {
+    keywords = ctx.response_keywords(cal, Provenance("rmfgen")) | {
         "CHANTYPE": str(ctx.keywords.get("CHANTYPE", "PI")), "HDUCLAS3": "REDIST", "LO_THRES": threshold,
         "PATTERNS": profiles.name.split("-", 1)[-1]}
     return Rmf(

@@ -31,7 +31,7 @@ from xmmframe.model.meta import EventMeta
 from xmmframe.model.products import Spectra, Spectrum
 from xmmframe.model.registry import register
 from xmmframe.products.binning import histogram, integer_axis
-from xmmframe.products.context import ProductContext, make_context
+from xmmframe.products.context import ProductContext
 
 #: Last channel of the standard spectral grid per instrument (PI in eV).
 STANDARD_CHANNEL_MAX = {"EPN": 20479, "EMOS1": 11999, "EMOS2": 11999}
@@ -128,7 +128,7 @@ def make_spectrum(
     """Bin the (selected) events into a PHA Type I spectrum; see :meth:`EventList.spectrum`."""
     parameters = {"energycolumn": energy_column, "spectralbinsize": channel_bin, "specchannelmin": channel_min,
                   "specchannelmax": channel_max if channel_max is not None else default_channel_max(events.meta)}
-    context = make_context(events, selection, gti, task="spectrum", parameters=parameters)
+    context = ProductContext.from_events(events, selection, gti, task="spectrum", parameters=parameters)
     columns = [energy_column] + (["CCDNR"] if "CCDNR" in events.meta.columns else [])
     frame = context.selected(columns).collect()
     return spectrum_from_frame(frame, context, channel_bin, channel_min, channel_max, energy_column,
@@ -169,7 +169,7 @@ def make_spectra(
         for _, sel in items
     ]
     first = spectra[0]
-    base = make_context(events, None, task="spectra")
+    base = ProductContext.from_events(events, None, task="spectra")
     return Spectra(
         channel=first.channel,
         counts=np.stack([s.counts for s in spectra]),

@@ -40,12 +40,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from xmmframe.errors import RegionFileError, SelectionWarning, UnsupportedSelectionError
+from xmmframe.io.regions import (
+    RegionRow,
+    RegionTable,
+    ds9_text,
+    is_fits,
+    parse_ds9,
+    read_ds9,
+    read_region_table,
+    region_rows_frame,
+    region_table_from_frame,
+)
 from xmmframe.model.meta import EventMeta
 from xmmframe.select.columns import ColumnTable
-from xmmframe.select.shapes.base import Complement, Intersection, Shape, SimpleShape, Union
+from xmmframe.select.shapes.base import (
+    Bounds,
+    Complement,
+    Intersection,
+    Shape,
+    SimpleShape,
+    Union,
+    counted_area,
+    points_inside,
+    union_bounds,
+)
 from xmmframe.select.shapes.circular import Annulus, Circle, Pie, Point
 from xmmframe.select.shapes.elliptical import Ellipse, EllipticAnnulus
 from xmmframe.select.shapes.polygonal import Line, Polygon
@@ -127,8 +150,6 @@ class Region:
         --------
         >>> Region.read("P0001730201M1S002FBKTSR0000.FTZ", "REGION", ("X", "Y"))   # doctest: +SKIP
         """
-        from xmmframe.io.regions import is_fits, read_ds9, read_region_table
-
         spath = os.fspath(path)
         if is_fits(spath):
             return _from_table(read_region_table(spath, block), columns)
@@ -167,8 +188,6 @@ class Region:
         >>> Region.from_ds9("annulus(24635.6,24158.8,300,600); -circle(24000,24000,50)").to_sas()
         '((X,Y) in annulus(24635.6,24158.8,300,600)) && !((X,Y) in circle(24000,24000,50))'
         """
-        from xmmframe.io.regions import parse_ds9
-
         include: list[Shape] = []
         exclude: list[Shape] = []
         for item in parse_ds9(text, source or None):
@@ -185,11 +204,131 @@ class Region:
 
         Examples
         --------
-        >>> Region.from_frame(spectrum.region)          # doctest: +SKIP
+        >>> region = Region.from_frame(Region((Circle(10.0, 20.0, 5.0),)).to_frame())
+        >>> region.include[0].r
+        5.0
         """
-        from xmmframe.io.regions import region_table_from_frame
-
         return _from_table(region_table_from_frame(frame), columns)
+
+    # ------------------------------------------------------------------ geometry
+
+    @property
+    def column_pair(self) -> tuple[str, str]:
+        """The columns the shapes apply to (``X``/``Y`` for a region without shapes).
+
+        Raises
+        ------
+        ValueError
+            When the shapes apply to different column pairs.
+        """
+        shapes = self.include + self.exclude
+        if not shapes:
+            return ("X", "Y")
+        return Union(shapes).column_pair
+
+    def bounds(self) -> Bounds | None:
+        """The box holding every include shape (None when unbounded: no include, or a pie or complement).
+
+        Examples
+        --------
+        >>> from xmmframe.select import Box, Circle
+        >>> Region((Circle(0.0, 0.0, 1.0), Box(5.0, 0.0, 1.0, 2.0))).bounds()
+        (-1.0, 6.0, -2.0, 2.0)
+        """
+        return union_bounds([s.bounds() for s in self.include])
+
+    def area(self) -> float:
+        """The region's area in its columns' units squared (``inf`` when unbounded).
+
+        A single include shape gives its exact area; anything else is counted on a grid
+        over :meth:`bounds` (:func:`~xmmframe.select.shapes.base.counted_area`).
+
+        Examples
+        --------
+        >>> from xmmframe.select import Circle
+        >>> round(Region((Circle(0, 0, 10),)).area(), 3)
+        314.159
+        """
+        if len(self.include) == 1 and not self.exclude:
+            return self.include[0].area()
+        return counted_area(self)
+
+    def contains(self, x: npt.ArrayLike, y: npt.ArrayLike) -> np.ndarray:
+        """Whether points (in :attr:`column_pair`) are in the region: the test of :meth:`to_expr`.
+
+        Examples
+        --------
+        >>> from xmmframe.select import Circle
+        >>> Region((Circle(0, 0, 2),), (Circle(0, 0, 1),)).contains([0.0, 1.5, 3.0], [0.0, 0.0, 0.0]).tolist()
+        [False, True, False]
+        """
+        return points_inside(self.to_expr(), self.column_pair, x, y)
+
+    # ------------------------------------------------------------------ FITS rows and ds9 text
+
+    def to_rows(self) -> tuple[RegionRow, ...]:
+        """The region as FITS region-table rows.
+
+        Include shapes that are simple give one row each, excludes one ``!`` row each; each
+        include is its own ``COMPONENT`` when there is no exclude.  Intersections (what a
+        FITS table with ``COMPONENT`` reads into) give one component of rows each, and then
+        the excludes are repeated in every component.
+
+        Raises
+        ------
+        xmmframe.errors.RegionFileError
+            For a shape a region table cannot hold (a union inside an intersection, a sky shape).
+        """
+        if all(isinstance(s, SimpleShape) for s in self.include):
+            if self.exclude or not self.include:  # no COMPONENT: the includes' union minus the excludes'
+                return tuple(_table_row(s, True, None) for s in self.include) + tuple(
+                    _table_row(s, False, None) for s in _flat(self.exclude))
+            return tuple(_table_row(s, True, k) for k, s in enumerate(self.include, start=1))
+        excludes = _flat(self.exclude)
+        rows: list[RegionRow] = []
+        for component, part in enumerate(self.include, start=1):
+            for member in part.shapes if isinstance(part, Intersection) else (part,):
+                if isinstance(member, Complement):
+                    rows.extend(_table_row(s, False, component) for s in _flat((member.shape,)))
+                else:
+                    rows.append(_table_row(member, True, component))
+            rows.extend(_table_row(s, False, component) for s in excludes)
+        return tuple(rows)
+
+    def to_frame(self, dtype: pl.DataType | type[pl.DataType] = pl.Float64) -> pl.DataFrame:
+        """The region as a FITS region table (:func:`~xmmframe.io.regions.region_rows_frame`).
+
+        ``dtype`` is the type of the position, ``R`` and ``ROTANG`` columns (products record
+        ``Float32``).  :meth:`from_frame` reads it back.
+
+        Examples
+        --------
+        >>> from xmmframe.select import Annulus
+        >>> Region((Annulus(100.0, 200.0, 10.0, 30.0),)).to_frame().row(0)
+        ('ANNULUS', 100.0, 200.0, [10.0, 30.0], 0.0, 1)
+        """
+        return region_rows_frame(self.to_rows(), self.column_pair, dtype)
+
+    def to_ds9(self) -> str:
+        """The region as ds9 region text in ``physical`` coordinates; :meth:`from_ds9` reads it back.
+
+        Raises
+        ------
+        xmmframe.errors.RegionFileError
+            When the region has intersections, or shapes ds9 text cannot hold here (pie, rhombus).
+
+        Examples
+        --------
+        >>> from xmmframe.select import Circle
+        >>> print(Region((Circle(24635.6, 24158.8, 200),), (Circle(24600, 24100, 20),)).to_ds9())
+        physical
+        circle(24635.6,24158.8,200)
+        -circle(24600,24100,20)
+        """
+        if not all(isinstance(s, SimpleShape) for s in self.include + self.exclude):
+            raise RegionFileError("a region with intersections or complements has no ds9 form", self.source or None)
+        rows = [_table_row(s, True, None) for s in self.include] + [_table_row(s, False, None) for s in self.exclude]
+        return ds9_text(rows)
 
     def __str__(self) -> str:
         return self.to_sas()
@@ -198,7 +337,46 @@ class Region:
 # ---------------------------------------------------------------------------- FITS tables
 
 
-def _from_table(table: Any, columns: tuple[str, str] | None) -> Region:
+def _flat(shapes: tuple[Shape, ...]) -> list[SimpleShape]:
+    """The simple shapes of a union (nested unions opened)."""
+    out: list[SimpleShape] = []
+    for shape in shapes:
+        if isinstance(shape, Union):
+            out.extend(_flat(shape.shapes))
+        elif isinstance(shape, SimpleShape):
+            out.append(shape)
+        else:
+            raise RegionFileError(f"{shape} cannot be written as a row of a region table")
+    return out
+
+
+def _table_row(shape: Shape, include: bool, component: int | None) -> RegionRow:
+    """One shape as a FITS region-table row (box and rhombus sizes as FULL widths, see :func:`_table_shape`)."""
+    if not isinstance(shape, SimpleShape):
+        raise RegionFileError(f"{shape} cannot be written as a row of a region table")
+    args = [float(v) for v in shape.arguments]
+    if isinstance(shape, Polygon):
+        x, y = tuple(v[0] for v in shape.vertices), tuple(v[1] for v in shape.vertices)
+        return RegionRow("POLYGON", include, x, y, (), (), component)
+    if isinstance(shape, (Rectangle, Line)):
+        rot = (args[4],) if isinstance(shape, Rectangle) else ()
+        return RegionRow(shape.name.upper(), include, (args[0], args[2]), (args[1], args[3]), (), rot, component)
+    x, y = (args[0],), (args[1],)
+    if isinstance(shape, (Box, Rhombus)):
+        name = "BOX" if isinstance(shape, Box) else "DIAMOND"
+        return RegionRow(name, include, x, y, (2 * args[2], 2 * args[3]), (args[4],), component)
+    if isinstance(shape, Pie):
+        return RegionRow("PIE", include, x, y, (), (args[2], args[3]), component)
+    if isinstance(shape, Ellipse):
+        return RegionRow("ELLIPSE", include, x, y, tuple(args[2:4]), (args[4],), component)
+    if isinstance(shape, EllipticAnnulus):
+        return RegionRow("ELLIPTANNULUS", include, x, y, tuple(args[2:6]), tuple(args[6:8]), component)
+    if isinstance(shape, Point):
+        return RegionRow("POINT", include, x, y, (), (), component)
+    return RegionRow(shape.name.upper(), include, x, y, tuple(args[2:]), (), component)  # circle, annulus
+
+
+def _from_table(table: RegionTable, columns: tuple[str, str] | None) -> Region:
     """Shapes of a :class:`~xmmframe.io.regions.RegionTable`, combined by COMPONENT."""
     own = table.position_columns
     if columns is not None and tuple(c.upper() for c in columns) != tuple(c.upper() for c in own):

@@ -31,24 +31,20 @@ import polars as pl
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
+from xmmframe.select.compiler import celestial_shape, compile_selection
 from xmmframe.select.dss import DssEntry, bit_pattern, range_text
 from xmmframe.select.macros import MacroTable
 from xmmframe.select.nodes import Binary, Column, GtiTest, InRanges, Macro, Number, ShapeTest, Unary
+from xmmframe.select.parser import parse
+from xmmframe.select.region import Region
+from xmmframe.select.shapes.base import SimpleShape
+from xmmframe.select.shapes.catalog import build_shape
 
 #: Shapes recorded in a product's region table (centre and radii, unambiguous in the ASC layout);
 #: other shapes are recorded in SLCTEXPR only.
 REGION_TABLE_SHAPES = ("circle", "annulus", "ellipse")
 _MACRO = re.compile(r"#([A-Za-z_][A-Za-z0-9_]*)")
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-
-
-@dataclass(frozen=True)
-class RegionShape:
-    """A region term of the selection, for the ``REGnnnnn`` table: SAS shape name, columns, arguments."""
-
-    shape: str
-    columns: tuple[str, str]
-    args: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ class ResolvedSelection:
         The time selection (intersection of every top-level ``gti()`` term and GTI object).
     entries : tuple of DssEntry
         Data-subspace entries of the other top-level terms.
-    regions : tuple of RegionShape
+    regions : tuple of SimpleShape
         Region terms (one ``POS(X,Y)`` entry refers to them).
     """
 
@@ -73,7 +69,23 @@ class ResolvedSelection:
     text: str | None = None
     time_gti: GTI | None = None
     entries: tuple[DssEntry, ...] = ()
-    regions: tuple[RegionShape, ...] = ()
+    regions: tuple[SimpleShape, ...] = ()
+
+    @property
+    def region(self) -> Region | None:
+        """The region products record: one include (one table component) per region term on the
+        first term's column pair, the pair its ``POS(...)`` entry names (None without region terms).
+
+        Examples
+        --------
+        >>> from xmmframe.select import Circle
+        >>> ResolvedSelection(regions=(Circle(1.0, 2.0, 3.0),)).region.to_frame()["R"].to_list()
+        [[3.0, 0.0]]
+        """
+        if not self.regions:
+            return None
+        pair = tuple(c.upper() for c in self.regions[0].columns)
+        return Region(tuple(s for s in self.regions if tuple(c.upper() for c in s.columns) == pair))
 
     def apply(self, lazy: pl.LazyFrame) -> pl.LazyFrame:
         """The frame filtered by this selection."""
@@ -121,13 +133,9 @@ def resolve_selection(
     exprs: list[pl.Expr] = []
     time_gtis: list[GTI] = []
     entries: list[DssEntry] = []
-    regions: list[RegionShape] = []
+    regions: list[SimpleShape] = []
     text = None
     if isinstance(selection, str) and selection.strip() and selection.strip().lower() != "true":
-        from xmmframe.select import compile as compile_selection
-        from xmmframe.select import parse
-        from xmmframe.select.macros import MacroTable
-
         exprs.append(compile_selection(selection, meta, base_dir=base_dir))
         text = expand_macros(selection, meta)
         for term in _conjuncts(parse(selection, MacroTable(meta))):
@@ -141,9 +149,8 @@ def resolve_selection(
         exprs.append(events._expr(selection))
         to_sas = getattr(selection, "to_sas", None)
         text = to_sas() if callable(to_sas) else None
-        arguments = getattr(selection, "arguments", None)
-        if arguments is not None and getattr(selection, "name", None) in REGION_TABLE_SHAPES:
-            regions.append(RegionShape(selection.name, tuple(selection.columns), tuple(map(float, arguments))))
+        if isinstance(selection, SimpleShape) and selection.name in REGION_TABLE_SHAPES:
+            regions.append(selection)
     if gti is not None:
         exprs.append(gti.expr("TIME"))
         time_gtis.append(gti)
@@ -182,10 +189,15 @@ def _column(node: Any, meta: EventMeta) -> str | None:
 
     if not isinstance(node, Column):
         return None
-    for name in meta.columns:
-        if name.upper() == node.name.upper():
-            return name
-    return node.name
+    return _real_name(node.name, meta)
+
+
+def _real_name(name: str, meta: EventMeta) -> str:
+    """The table's spelling of a column name (names match case-insensitively)."""
+    for real in meta.columns:
+        if real.upper() == name.upper():
+            return real
+    return name
 
 
 def _describe(
@@ -194,7 +206,7 @@ def _describe(
     base_dir: str | os.PathLike[str] | None,
     time_gtis: list[GTI],
     entries: list[DssEntry],
-    regions: list[RegionShape],
+    regions: list[SimpleShape],
 ) -> None:
     """Add what one top-level term means to the lists (time selection, DSS entry or region)."""
 
@@ -206,17 +218,14 @@ def _describe(
         values = [_number(a) for a in node.args]
         if node.name.lower() not in REGION_TABLE_SHAPES or any(v is None for v in values):
             return
-        columns = tuple(node.columns or ("X", "Y"))
+        columns = tuple(_real_name(c, meta) for c in node.columns or ("X", "Y"))
         numbers = [float(v) for v in values]  # type: ignore[arg-type]
         if tuple(c.upper() for c in columns) == ("RA", "DEC") and not {"RA", "DEC"} <= set(meta.columns):
             # a sky shape in degrees is recorded as the same shape in sky pixels, as products
             # (backscale, arfgen) read the region
-            from xmmframe.select.compiler import celestial_shape
-
-            shape = celestial_shape(node.name, numbers, meta)
-            regions.append(RegionShape(shape.name, ("X", "Y"), tuple(map(float, shape.arguments))))
+            regions.append(celestial_shape(node.name, numbers, meta))
         else:
-            regions.append(RegionShape(node.name, columns, tuple(numbers)))
+            regions.append(build_shape(node.name, numbers, columns))
         return
     if isinstance(node, InRanges):
         column = _column(node.operand, meta)
@@ -257,4 +266,4 @@ def _entry(column: str, value: str, meta: EventMeta) -> DssEntry:
     return DssEntry(column, value, unit=info.unit if info is not None else None)
 
 
-__all__ = ["REGION_TABLE_SHAPES", "RegionShape", "ResolvedSelection", "expand_macros", "resolve_selection"]
+__all__ = ["REGION_TABLE_SHAPES", "ResolvedSelection", "expand_macros", "resolve_selection"]

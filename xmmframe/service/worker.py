@@ -63,8 +63,8 @@ from xmmframe.products.quicklook import save_quicklook
 from xmmframe.products.regionanalyse import optimise_source_region
 from xmmframe.select import Region
 from xmmframe.products.arf import arfgen
+from xmmframe.products.context import ProductContext
 from xmmframe.products.rmf import rmfgen
-from xmmframe.products.spectrum_context import SpectrumContext
 from xmmframe.service.validate import ResolvedJob
 from xmmframe.store import Store, open_store
 from xmmframe.store.layout import exposure_key
@@ -225,7 +225,7 @@ class _Job:
     def responses(self) -> None:
         products = self.spec.products
         spectrum = self.path("src.pha")
-        context = SpectrumContext.from_file(spectrum)
+        context = ProductContext.from_file(spectrum)
         calibration = Calibration.open(observation_date=context.date_obs)
         if "rmf" in products:
             rmf = rmfgen(context, calibration, energy_bins=None, threshold=1e-6)

@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -41,6 +42,10 @@ class Circle(SimpleShape):
     def reach(self) -> float:
         return abs(self.r)
 
+    def area(self) -> float:
+        """``pi r^2``."""
+        return math.pi * self.r ** 2
+
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         return (x - self.x) ** 2 + (y - self.y) ** 2 <= self.r * self.r
 
@@ -66,6 +71,10 @@ class Annulus(SimpleShape):
 
     def reach(self) -> float:
         return max(abs(self.r1), abs(self.r2))
+
+    def area(self) -> float:
+        """``pi (r2^2 - r1^2)`` (0 when the inner radius is the larger: nothing is inside)."""
+        return math.pi * (self.r2 ** 2 - self.r1 ** 2) if abs(self.r2) >= abs(self.r1) else 0.0
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         d2 = (x - self.x) ** 2 + (y - self.y) ** 2
@@ -96,6 +105,10 @@ class Pie(SimpleShape):
     a1: float
     a2: float
 
+    def area(self) -> float:
+        """``inf`` (a wedge has no radius limit), 0 for a single ray (``a1 == a2``)."""
+        return 0.0 if self.a1 == self.a2 else math.inf
+
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         span = (self.a2 - self.a1) % 360.0
         if span == 0.0 and self.a2 != self.a1:
@@ -124,6 +137,10 @@ class Point(SimpleShape):
     y: float
 
     def reach(self) -> float:
+        return 0.0
+
+    def area(self) -> float:
+        """0."""
         return 0.0
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:

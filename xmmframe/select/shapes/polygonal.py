@@ -11,12 +11,13 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
-from xmmframe.select.shapes.base import SimpleShape, format_number
+from xmmframe.select.shapes.base import Bounds, SimpleShape, format_number
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,20 @@ class Polygon(SimpleShape):
     def arguments(self) -> tuple[float, ...]:
         return tuple(v for vertex in self.vertices for v in vertex)
 
-    def bounds(self) -> tuple[float, float, float, float]:
+    def bounds(self) -> Bounds:
         xs, ys = [v[0] for v in self.vertices], [v[1] for v in self.vertices]
         return min(xs), max(xs), min(ys), max(ys)
+
+    def area(self) -> float:
+        """The shoelace formula: the area of a simple (not self-crossing) polygon.
+
+        A self-crossing polygon's even-odd inside is smaller than this: measure it with
+        :func:`~xmmframe.select.shapes.base.counted_area`.
+        """
+        n = len(self.vertices)
+        twice = sum(self.vertices[i][0] * self.vertices[(i + 1) % n][1]
+                    - self.vertices[(i + 1) % n][0] * self.vertices[i][1] for i in range(n))
+        return abs(twice) / 2.0
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         crossings: pl.Expr | None = None
@@ -110,6 +122,16 @@ class Line(SimpleShape):
     y1: float
     x2: float
     y2: float
+
+    def bounds(self) -> Bounds:
+        """The segment's box widened by the tolerance."""
+        t = self.tolerance
+        return min(self.x1, self.x2) - t, max(self.x1, self.x2) + t, min(self.y1, self.y2) - t, max(self.y1, self.y2) + t
+
+    def area(self) -> float:
+        """A stadium: ``2 t L + pi t^2`` for a segment of length ``L`` and tolerance ``t``."""
+        t = self.tolerance
+        return 2.0 * t * math.hypot(self.x2 - self.x1, self.y2 - self.y1) + math.pi * t * t
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         dx, dy = self.x2 - self.x1, self.y2 - self.y1

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from xmmframe.select.shapes.base import SimpleShape, rotated
+from xmmframe.select.shapes.base import Bounds, SimpleShape, rotated, rotated_box_bounds
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,13 @@ class Box(SimpleShape):
 
     def reach(self) -> float:
         return math.hypot(self.xhalf, self.yhalf)
+
+    def bounds(self) -> Bounds:
+        return rotated_box_bounds(self.x, self.y, self.xhalf, self.yhalf, self.rot)
+
+    def area(self) -> float:
+        """``4 xhalf yhalf``."""
+        return 4.0 * abs(self.xhalf) * abs(self.yhalf)
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         u, v = rotated(x - self.x, y - self.y, self.rot)
@@ -85,8 +92,12 @@ class Rectangle(SimpleShape):
             columns=self.columns,
         )
 
-    def bounds(self) -> tuple[float, float, float, float]:
+    def bounds(self) -> Bounds:
         return self.as_box().bounds()
+
+    def area(self) -> float:
+        """``|x2 - x1| |y2 - y1|``."""
+        return abs(self.x2 - self.x1) * abs(self.y2 - self.y1)
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         if self.rot % 360 == 0:  # exact corner comparisons
@@ -118,6 +129,16 @@ class Rhombus(SimpleShape):
 
     def reach(self) -> float:
         return math.hypot(self.xhalf, self.yhalf)
+
+    def bounds(self) -> Bounds:
+        """The box through the four corners ``(+-xhalf, 0)``, ``(0, +-yhalf)`` once rotated."""
+        c, s = math.cos(math.radians(self.rot)), math.sin(math.radians(self.rot))
+        dx, dy = max(abs(self.xhalf * c), abs(self.yhalf * s)), max(abs(self.xhalf * s), abs(self.yhalf * c))
+        return self.x - dx, self.x + dx, self.y - dy, self.y + dy
+
+    def area(self) -> float:
+        """``2 xhalf yhalf``."""
+        return 2.0 * abs(self.xhalf) * abs(self.yhalf)
 
     def inside(self, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         u, v = rotated(x - self.x, y - self.y, self.rot)

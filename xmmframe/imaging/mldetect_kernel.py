@@ -30,6 +30,40 @@ SUBSAMPLED = 2.5
 
 
 @numba.njit(cache=True)
+def king_pixel(i: int, j: int, x0: float, y0: float, rc2: float, alpha: float, sub: int
+               ) -> tuple[float, float, float, int]:
+    """The King profile ``(1 + r^2/rc2)^-alpha`` summed over the samples of pixel ``(i, j)``.
+
+    Returns ``(sum, d sum/d x0, d sum/d y0, ns)``: the pixel is sampled ``ns x ns`` times
+    (``ns = sub`` within :data:`SUBSAMPLED` pixels of ``(x0, y0)``, else 1); divide by ``ns**2``
+    for the mean.
+
+    Examples
+    --------
+    >>> p, px, py, ns = king_pixel(3, 3, 3.0, 3.0, 1.0, 1.5, 1)
+    >>> float(p), float(px), float(py), ns
+    (1.0, 0.0, 0.0, 1)
+    """
+    p = 0.0
+    px = 0.0
+    py = 0.0
+    ns = sub if (i - x0) ** 2 + (j - y0) ** 2 < SUBSAMPLED * SUBSAMPLED else 1
+    st = 1.0 / ns
+    for sj in range(ns):
+        dy = j - 0.5 + (sj + 0.5) * st - y0
+        for si in range(ns):
+            dx = i - 0.5 + (si + 0.5) * st - x0
+            u = 1.0 + (dx * dx + dy * dy) / rc2
+            v = u ** (-alpha)
+            p += v
+            w = 2.0 * alpha * v / (u * rc2)
+            px += w * dx
+            py += w * dy
+    return p, px, py, ns
+
+
+
+@numba.njit(cache=True)
 def cash_window(
     counts: np.ndarray,
     background: np.ndarray,
@@ -60,21 +94,7 @@ def cash_window(
                 e = exposure[k, j, i]
                 if e <= 0.0:
                     continue
-                p = 0.0
-                px = 0.0
-                py = 0.0
-                ns = sub if (i - x0) ** 2 + (j - y0) ** 2 < SUBSAMPLED * SUBSAMPLED else 1
-                st = 1.0 / ns
-                for sj in range(ns):
-                    dy = j - 0.5 + (sj + 0.5) * st - y0
-                    for si in range(ns):
-                        dx = i - 0.5 + (si + 0.5) * st - x0
-                        u = 1.0 + (dx * dx + dy * dy) / r2
-                        v = u ** (-a)
-                        p += v
-                        w = 2.0 * a * v / (u * r2)
-                        px += w * dx
-                        py += w * dy
+                p, px, py, ns = king_pixel(i, j, x0, y0, r2, a, sub)
                 scale = inv_norm[k] / (ns * ns)
                 p *= scale
                 px *= scale
@@ -114,16 +134,9 @@ def psf_pixels(ny: int, nx: int, x0: float, y0: float, rc2: float, alpha: float,
     out = np.zeros((ny, nx))
     for j in range(ny):
         for i in range(nx):
-            p = 0.0
-            ns = sub if (i - x0) ** 2 + (j - y0) ** 2 < SUBSAMPLED * SUBSAMPLED else 1
-            st = 1.0 / ns
-            for sj in range(ns):
-                dy = j - 0.5 + (sj + 0.5) * st - y0
-                for si in range(ns):
-                    dx = i - 0.5 + (si + 0.5) * st - x0
-                    p += (1.0 + (dx * dx + dy * dy) / rc2) ** (-alpha)
+            p, _, _, ns = king_pixel(i, j, x0, y0, rc2, alpha, sub)
             out[j, i] = p * inv_norm / (ns * ns)
     return out
 
 
-__all__ = ["MODEL_FLOOR", "SUBSAMPLED", "cash_window", "psf_pixels"]
+__all__ = ["MODEL_FLOOR", "SUBSAMPLED", "cash_window", "king_pixel", "psf_pixels"]

@@ -184,7 +184,8 @@ def background_map(
 
 def background_image(image: DetectionImage, background: np.ndarray) -> Image:
     """A background map as an :class:`~xmmframe.model.products.Image` on the counts image's grid and keywords
-    (esplinemap's ``bkgimageset``).
+    (esplinemap's ``bkgimageset``), in double precision so that map-mode detection from the file
+    equals the one from memory.
 
     Examples
     --------
@@ -193,7 +194,7 @@ def background_image(image: DetectionImage, background: np.ndarray) -> Image:
     if background.shape != image.shape:
         raise ProductError(f"the background map ({background.shape[1]} x {background.shape[0]}) is not on the "
                            f"image's grid ({image.shape[1]} x {image.shape[0]})")
-    return Image(data=np.asarray(background, dtype=np.float32), exposure=None, cards=tuple(image.cards))
+    return Image(data=np.asarray(background, dtype=np.float64), exposure=None, cards=tuple(image.cards))
 
 
 __all__ = ["SMOOTHING", "background_image", "background_map", "cheese_mask", "cut_radius"]

@@ -64,6 +64,27 @@ def king_pixel(i: int, j: int, x0: float, y0: float, rc2: float, alpha: float, s
 
 
 @numba.njit(cache=True)
+def accumulate(grad: np.ndarray, fisher: np.ndarray, dm: np.ndarray, factor: float, m: float) -> None:
+    """Add one pixel's ``factor * dm`` to the gradient and ``dm dm^T / m`` to the Fisher matrix (in place).
+
+    Examples
+    --------
+    >>> grad, fisher = np.zeros(2), np.zeros((2, 2))
+    >>> accumulate(grad, fisher, np.array([1.0, 0.0]), 2.0, 4.0)
+    >>> grad.tolist(), fisher.tolist()
+    ([2.0, 0.0], [[0.25, 0.0], [0.0, 0.0]])
+    """
+    npar = dm.size
+    for q in range(npar):
+        grad[q] += factor * dm[q]
+    for q in range(npar):
+        if dm[q] == 0.0:
+            continue
+        for s in range(npar):
+            fisher[q, s] += dm[q] * dm[s] / m
+
+
+@numba.njit(cache=True)
 def cash_window(
     counts: np.ndarray,
     background: np.ndarray,
@@ -111,13 +132,7 @@ def cash_window(
                 dm[0] = c * e * px
                 dm[1] = c * e * py
                 dm[2 + k] = e * p
-                for q in range(npar):
-                    grad[q] += factor * dm[q]
-                for q in range(npar):
-                    if dm[q] == 0.0:
-                        continue
-                    for s in range(npar):
-                        fisher[q, s] += dm[q] * dm[s] / m
+                accumulate(grad, fisher, dm, factor, m)
     return per_image.sum(), grad, fisher, per_image
 
 
@@ -233,13 +248,7 @@ def cash_window_profile(
                 dm[1] = c * e * py * scale
                 dm[2] = c * e * pe * scale
                 dm[3 + k] = e * p * scale
-                for q in range(npar):
-                    grad[q] += factor * dm[q]
-                for q in range(npar):
-                    if dm[q] == 0.0:
-                        continue
-                    for s in range(npar):
-                        fisher[q, s] += dm[q] * dm[s] / m
+                accumulate(grad, fisher, dm, factor, m)
     return per_image.sum(), grad, fisher, per_image
 
 
@@ -261,5 +270,5 @@ def profile_pixels(ny: int, nx: int, x0: float, y0: float, value: np.ndarray, st
     return out
 
 
-__all__ = ["MODEL_FLOOR", "SUBSAMPLED", "cash_window", "cash_window_profile", "king_pixel", "profile_pixel",
+__all__ = ["MODEL_FLOOR", "SUBSAMPLED", "accumulate", "cash_window", "cash_window_profile", "king_pixel", "profile_pixel",
            "profile_pixels", "psf_pixels"]

@@ -36,7 +36,7 @@ def runs(inputs, tmp_path_factory):
     chain, tasks = tmp_path_factory.mktemp("chain"), tmp_path_factory.mktemp("tasks")
     assert main(["edetect_chain", f"imagesets={image}", f"expimagesets={expmap}", "witheexpmap=no", *BANDS,
                  f"eboxl_list={chain / 'l.fits'}", f"eboxm_list={chain / 'm.fits'}", f"eml_list={chain / 'ml.fits'}",
-                 f"esp_bkgimagesets={chain / 'bkg.fits'}"]) == 0
+                 f"esp_bkgimagesets={chain / 'bkg.fits'}", "fitextent=yes"]) == 0
     assert main(["eboxdetect", f"imagesets={image}", f"expimagesets={expmap}", *BANDS, "likemin=15",
                  f"boxlistset={tasks / 'l.fits'}"]) == 0
     assert main(["esplinemap", f"imageset={image}", f"expimageset={expmap}", *BANDS,

@@ -7,7 +7,8 @@ maps are made from them, one event list per image, as the chain's eexpmap step d
 per image, eV), ``likemin`` (smallest ``DET_ML`` of emldetect, 10), ``eboxl_likemin`` (local-mode
 box likelihood of the sources cut out of the background), ``eboxm_likemin`` (map-mode box
 candidates), ``eboxl_list``, ``eboxm_list``, ``eml_list`` (the outputs: both box lists and the
-source list), ``esp_withootset`` (no; yes is refused), and emldetect's ``fitextent``,
+source list), ``esp_withootset`` (no; yes is refused), and emldetect's ``fitextent`` (no by default here:
+point-source fits, quicker on fields of many sources; emldetect's default is yes as SAS's),
 ``dmlextmin``, ``minextent``, ``maxextent``.  xmmframe adds ``regionset`` (ds9 regions of the
 sources), ``boxsize``, ``nruns`` and ``esp_bkgimagesets`` (write the background maps, one per
 image).  The excision expression for evselect is printed.  The chain composes the same library
@@ -51,7 +52,8 @@ PARAMS = (
     Param("regionset", "", "str", "output: ds9 regions of the sources (empty: none)"),
     Param("esp_bkgimagesets", "", "str", "output: background maps, one per image (empty: none)"),
     Param("esp_withootset", False, "bool", "(no; yes is not supported)"),
-    *EXTENT_PARAMS,
+    Param("fitextent", False, "bool", "fit the source extent (default no: point sources; emldetect's is yes)"),
+    *(p for p in EXTENT_PARAMS if p.name != "fitextent"),
 )
 
 

@@ -350,14 +350,11 @@ class _Fitter:
         if self.extent is not None and self.profiles is not None \
                 and detection_likelihood(per_null.sum() - c_best, dof) >= self.mlmin:
             extended = _ExtendedFit(self.profiles, self.extent, n_w, b_w, e_w, psf)
-            ext_theta, ext_c, ext_fisher, ext_per = extended.fit(theta, lower, upper)
-            ext_ml = max(c_best - ext_c, 0.0) / 2.0
-            if ext_ml >= self.extent.dmlextmin and ext_theta[3:].sum() > 0:
-                ext_cov = _covariance(ext_fisher)
-                ext, ext_err = float(ext_theta[2]), float(np.sqrt(max(ext_cov[2, 2], 0.0)))
-                profile = extended.tables(ext)[0]
-                keep = [0, 1, *range(3, 3 + nimg)]
-                theta, c_best, per_best, cov = ext_theta[keep], ext_c, ext_per, ext_cov[np.ix_(keep, keep)]
+            outcome = extended.compare(theta, c_best, lower, upper)
+            ext_ml = outcome.ext_ml
+            if outcome.theta is not None:
+                theta, c_best, per_best, cov = outcome.theta, outcome.cash, outcome.per_image, outcome.covariance
+                ext, ext_err, profile = outcome.extent, outcome.extent_err, outcome.profile
                 scts = theta[2:]
         fx, fy = float(theta[0]) + win.i0, float(theta[1]) + win.j0
         det_ml = float(detection_likelihood(per_null.sum() - c_best, dof))
@@ -393,6 +390,20 @@ def _step(model: ExtentModel) -> float:
     return float(model.radii[1] - model.radii[0])
 
 
+@dataclass(frozen=True)
+class _Extent:
+    """The outcome of an extent fit: ``EXT_ML`` and, for an extended source, the fit (else None)."""
+
+    ext_ml: float
+    theta: np.ndarray | None = None      # x, y, counts per image
+    cash: float = 0.0
+    per_image: np.ndarray | None = None
+    covariance: np.ndarray | None = None
+    extent: float = 0.0                  # core radius, pixels
+    extent_err: float = 0.0
+    profile: np.ndarray | None = None
+
+
 class _ExtendedFit:
     """The fit of one source as the PSF convolved with a beta model, in the point fit's window."""
 
@@ -413,6 +424,19 @@ class _ExtendedFit:
         return cash_window_profile(self.n_w, self.b_w, self.e_w, float(theta[0]), float(theta[1]),
                                    np.ascontiguousarray(theta[3:]), value, d_radius, d_extent, _step(self.model),
                                    SUBPIXELS)
+
+    def compare(self, point: np.ndarray, c_point: float, lower: np.ndarray, upper: np.ndarray) -> "_Extent":
+        """The extended fit against the point fit ``point`` (Cash ``c_point``): EXT_ML, and the extended
+        fit's values (position and counts as the point fit's, extent, covariance) where it is kept."""
+        theta, c_ext, fisher, per_image = self.fit(point, lower, upper)
+        ext_ml = max(c_point - c_ext, 0.0) / 2.0
+        if ext_ml < self.settings.dmlextmin or theta[3:].sum() <= 0:
+            return _Extent(ext_ml)
+        cov = _covariance(fisher)
+        keep = [0, 1, *range(3, theta.size)]
+        extent = float(theta[2])
+        return _Extent(ext_ml, theta[keep], c_ext, per_image, cov[np.ix_(keep, keep)], extent,
+                       float(np.sqrt(max(cov[2, 2], 0.0))), self.tables(extent)[0])
 
     def fit(self, point: np.ndarray, lower: np.ndarray, upper: np.ndarray
             ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:

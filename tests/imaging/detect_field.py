@@ -5,6 +5,9 @@ arcminutes or more apart) with 2-10 keV fluxes log-spaced from 2e-14 to 4e-13 er
 particle background and hot pixels.  The ODF is processed with emproc; the 0.5-2 keV image
 (87 sky pixels = 4.35" per image pixel, as the XGA images) and its exposure map are made as a
 SAS user makes them.  Built once per test session.
+
+:func:`build_extended` makes the same field with a cluster added: a beta model (beta = 2/3) of
+:data:`CORE_RADIUS` arcsec core radius, 5' off axis between the rings.
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ from xmmframe.io.odf_directory import open_odf
 from xmmframe.io.truth import read_truth
 from xmmframe.model.products import Image
 from xmmframe.proc.chain import emproc
-from xmmframe.sim import PointSource, SimulationConfig, simulate
+from xmmframe.sim import ExtendedSource, PointSource, SimulationConfig, simulate
 from xmmframe.sim.config import offset_position
 
 EXPOSURE = 10000.0
 SEED = 11
 BAND = (500.0, 2000.0)
 SELECTION = "PATTERN<=12 && PI in [500:2000] && FLAG==0"
+#: Core radius (arcsec) of the cluster of :func:`build_extended`.
+CORE_RADIUS = 25.0
 
 
 def config() -> SimulationConfig:
@@ -46,6 +51,15 @@ def config() -> SimulationConfig:
         ra, dec = offset_position(base.ra, base.dec, radius * np.cos(angle), radius * np.sin(angle))
         sources.append(PointSource(f"p{k}", ra, dec, flux=float(fluxes[order[k]])))
     return replace(base, sources=tuple(sources))
+
+
+def extended_config() -> SimulationConfig:
+    """:func:`config` with a cluster (:data:`CORE_RADIUS`, 2e-12 erg/cm2/s) 5' off axis at 100 degrees."""
+    base = config()
+    angle = np.deg2rad(100.0)
+    ra, dec = offset_position(base.ra, base.dec, 5.0 * np.cos(angle), 5.0 * np.sin(angle))
+    cluster = ExtendedSource("cluster", ra, dec, flux=2e-12, kt=4.0, core_radius=CORE_RADIUS)
+    return replace(base, sources=(*base.sources, cluster))
 
 
 @dataclass(frozen=True)
@@ -64,8 +78,18 @@ class Field:
 @functools.lru_cache(maxsize=None)
 def build(base: str) -> Field:
     """Simulate, process and image the field into ``base`` (cached per ``base``)."""
+    return _build(base, config())
+
+
+@functools.lru_cache(maxsize=None)
+def build_extended(base: str) -> Field:
+    """:func:`build` for :func:`extended_config`."""
+    return _build(base, extended_config())
+
+
+def _build(base: str, field: SimulationConfig) -> Field:
     odf = os.path.join(base, "odf")
-    result = simulate(odf, config())
+    result = simulate(odf, field)
     truth, info = read_truth(result.truth)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

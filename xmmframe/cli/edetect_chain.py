@@ -7,8 +7,12 @@ maps are made from them, one event list per image, as the chain's eexpmap step d
 per image, eV), ``likemin`` (smallest ``DET_ML`` of emldetect, 10), ``eboxl_likemin`` (local-mode
 box likelihood of the sources cut out of the background), ``eboxm_likemin`` (map-mode box
 candidates), ``eboxl_list``, ``eboxm_list``, ``eml_list`` (the outputs: both box lists and the
-source list), ``esp_withootset`` (no; yes is refused).  xmmframe adds ``regionset`` (ds9 regions
-of the sources) and ``boxsize``, ``nruns``.  The excision expression for evselect is printed.
+source list), ``esp_withootset`` (no; yes is refused), and emldetect's ``fitextent`` (no by default here:
+point-source fits, quicker on fields of many sources; emldetect's default is yes as SAS's),
+``dmlextmin``, ``minextent``, ``maxextent``.  xmmframe adds ``regionset`` (ds9 regions of the
+sources), ``boxsize``, ``nruns`` and ``esp_bkgimagesets`` (write the background maps, one per
+image).  The excision expression for evselect is printed.  The chain composes the same library
+functions as the separate tasks eboxdetect, esplinemap and emldetect, with the same results.
 Outputs are refused when they exist unless ``clobber=yes``.
 
 Examples
@@ -23,10 +27,11 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import warnings
 
+from xmmframe.cli.detect_params import EXTENT_PARAMS
+from xmmframe.cli.emldetect import extent_settings
 from xmmframe.cli.sas_params import Param, SasArguments, add_task, command_text, refuse_existing
-from xmmframe.errors import CalibrationWarning, ParameterError
+from xmmframe.errors import ParameterError
 
 PARAMS = (
     Param("imagesets", None, "str", "counts images, one per band and camera (space separated)"),
@@ -45,33 +50,19 @@ PARAMS = (
     Param("eboxm_list", "eboxlist_m.fits", "str", "output: map-mode box list"),
     Param("eml_list", "emllist.fits", "str", "output: source list (SRCLIST)"),
     Param("regionset", "", "str", "output: ds9 regions of the sources (empty: none)"),
+    Param("esp_bkgimagesets", "", "str", "output: background maps, one per image (empty: none)"),
     Param("esp_withootset", False, "bool", "(no; yes is not supported)"),
+    Param("fitextent", False, "bool", "fit the source extent (default no: point sources; emldetect's is yes)"),
+    *(p for p in EXTENT_PARAMS if p.name != "fitextent"),
 )
-
-
-def _words(values: SasArguments, name: str) -> list[str]:
-    return shlex.split(str(values[name] or ""))
-
-
-def _bands(values: SasArguments, count: int) -> list[tuple[float, float]]:
-    lows, highs = _words(values, "pimin"), _words(values, "pimax")
-    if len(lows) == 1:
-        lows = lows * count
-    if len(highs) == 1:
-        highs = highs * count
-    if len(lows) != count or len(highs) != count:
-        raise ParameterError(f"edetect_chain: give one pimin and pimax per image ({count}) or one for all")
-    try:
-        return [(float(a), float(b)) for a, b in zip(lows, highs, strict=True)]
-    except ValueError:
-        raise ParameterError(f"edetect_chain: pimin/pimax must be numbers, not {values['pimin']!r}/"
-                             f"{values['pimax']!r}") from None
 
 
 def run(args: argparse.Namespace, values: SasArguments) -> int:
     """Run the detection chain and write the lists."""
-    from xmmframe.imaging.detect_chain import detect_sources
-    from xmmframe.imaging.detect_images import detection_image
+    from xmmframe.cli.detect_inputs import bands as band_list
+    from xmmframe.cli.detect_inputs import builtin_calibration_quiet, read_images, words
+    from xmmframe.imaging.bkgmap import background_image
+    from xmmframe.imaging.detect_chain import detect_sources, total_counts
     from xmmframe.imaging.expmap import exposure_map
     from xmmframe.imaging.srclist import write_box_list
     from xmmframe.io.atomic import check_not_input
@@ -79,18 +70,25 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     if values["esp_withootset"]:
         raise ParameterError("edetect_chain: esp_withootset=yes is not supported")
     images = shlex.split(values.require("imagesets"))
-    bands = _bands(values, len(images))
-    outputs = [values["eboxl_list"], values["eboxm_list"], values["eml_list"]] + (
+    bands = band_list("edetect_chain", values, len(images))
+    backgrounds = words(values, "esp_bkgimagesets")
+    if backgrounds and len(backgrounds) != len(images):
+        raise ParameterError(f"edetect_chain: give one background map per image in esp_bkgimagesets "
+                             f"({len(images)} images, {len(backgrounds)} maps)")
+    outputs = [values["eboxl_list"], values["eboxm_list"], values["eml_list"], *backgrounds] + (
         [values["regionset"]] if values["regionset"] else [])
+    extent = extent_settings(values)
     if values["witheexpmap"]:
-        events = _words(values, "eventsets")
+        if any(b is None for b in bands):
+            raise ParameterError("edetect_chain: witheexpmap=yes needs the bands in pimin and pimax")
+        events = words(values, "eventsets")
         if len(events) != len(images):
             raise ParameterError(f"edetect_chain: witheexpmap=yes needs one event list per image in eventsets "
                                  f"({len(images)} images, {len(events)} event lists); or give expimagesets and "
                                  "witheexpmap=no")
         inputs = images + events + ([values["attitudeset"]] if values["attitudeset"] else [])
     else:
-        maps = _words(values, "expimagesets")
+        maps = words(values, "expimagesets")
         if len(maps) != len(images):
             raise ParameterError(f"edetect_chain: give one exposure map per image in expimagesets ({len(images)} "
                                  f"images, {len(maps)} maps)")
@@ -98,21 +96,19 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     overwrite = refuse_existing(args, values, *outputs)
     for output in outputs:
         check_not_input(output, inputs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CalibrationWarning)
+    with builtin_calibration_quiet():
         if values["witheexpmap"]:
-            maps_made = [exposure_map(ev, image, pimin=lo, pimax=hi, attitude=values["attitudeset"] or None)
-                         for ev, image, (lo, hi) in zip(events, images, bands, strict=True)]
-            prepared = [detection_image(image, emap, band=band)
-                        for image, emap, band in zip(images, maps_made, bands, strict=True)]
-        else:
-            prepared = [detection_image(image, emap, band=band)
-                        for image, emap, band in zip(images, maps, bands, strict=True)]
+            maps = [exposure_map(ev, image, pimin=lo, pimax=hi, attitude=values["attitudeset"] or None)
+                    for ev, image, (lo, hi) in zip(events, images, bands, strict=True)]  # type: ignore[misc]
+        prepared = read_images(images, maps, bands)
         result = detect_sources(prepared, likemin=values["eboxl_likemin"], box_likemin=values["eboxm_likemin"],
                                 mlmin=values["likemin"], boxsize=values["boxsize"], nruns=values["nruns"],
-                                command=command_text("edetect_chain", args.parameters))
-    write_box_list(result.local_list, values["eboxl_list"], overwrite=overwrite)
-    write_box_list(result.map_list, values["eboxm_list"], overwrite=overwrite)
+                                command=command_text("edetect_chain", args.parameters), extent=extent)
+    total = total_counts(prepared)
+    write_box_list(result.local_list, values["eboxl_list"], overwrite=overwrite, total_counts=total)
+    write_box_list(result.map_list, values["eboxm_list"], overwrite=overwrite, total_counts=total)
+    for image, path in zip(result.images, backgrounds, strict=False):
+        background_image(image, image.background).write(path, overwrite=overwrite)  # type: ignore[arg-type]
     result.sources.write(values["eml_list"], overwrite=overwrite)
     if values["regionset"]:
         result.sources.write_regions(values["regionset"], overwrite=overwrite)

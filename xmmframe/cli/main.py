@@ -29,8 +29,8 @@ from xmmframe.io.events import opened_files
 #: Modules of xmmframe.cli that register subcommands, in the order they are listed in --help.
 COMMAND_MODULES = ("info", "convert", "ingest", "query", "stack", "evselect", "tabgtigen", "cifbuild", "rmfgen",
                    "arfgen", "backscale", "specgroup", "epiclccorr", "quicklook", "odfingest", "epproc", "simulate",
-                   "eexpmap", "emosaic", "eregionanalyse", "edetect_chain", "epatplot", "merge", "serve", "submit",
-                   "demo")
+                   "eexpmap", "emosaic", "eregionanalyse", "eboxdetect", "esplinemap", "emldetect", "edetect_chain",
+                   "epatplot", "merge", "serve", "submit", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,7 +38,9 @@ from scipy.ndimage import gaussian_filter, zoom
 
 from xmmframe.ccf.access import Calibration
 from xmmframe.ccf.psf import KingPsf
+from xmmframe.errors import ProductError
 from xmmframe.imaging.detect_images import DetectionImage
+from xmmframe.model.products import Image
 
 #: Gaussian sigma (arcsec) of the background smoothing.
 SMOOTHING = 60.0
@@ -180,4 +182,19 @@ def background_map(
     return np.where(image.exposure > 0, np.nan_to_num(rate) * image.exposure, 0.0)
 
 
-__all__ = ["SMOOTHING", "background_map", "cheese_mask", "cut_radius"]
+def background_image(image: DetectionImage, background: np.ndarray) -> Image:
+    """A background map as an :class:`~xmmframe.model.products.Image` on the counts image's grid and keywords
+    (esplinemap's ``bkgimageset``), in double precision so that map-mode detection from the file
+    equals the one from memory.
+
+    Examples
+    --------
+    >>> background_image(image, background_map(image, box_list)).write("bkg.fits")   # doctest: +SKIP
+    """
+    if background.shape != image.shape:
+        raise ProductError(f"the background map ({background.shape[1]} x {background.shape[0]}) is not on the "
+                           f"image's grid ({image.shape[1]} x {image.shape[0]})")
+    return Image(data=np.asarray(background, dtype=np.float64), exposure=None, cards=tuple(image.cards))
+
+
+__all__ = ["SMOOTHING", "background_image", "background_map", "cheese_mask", "cut_radius"]

@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from xmmframe.ccf.access import Calibration
 from xmmframe.imaging.bkgmap import SMOOTHING, background_map
 from xmmframe.imaging.boxdetect import box_detect
 from xmmframe.imaging.detect_images import DetectionImage, check_grid
-from xmmframe.imaging.mldetect import ml_detect
+from xmmframe.imaging.mldetect import ExtentFit, ml_detect
 from xmmframe.imaging.srclist import SourceList, source_list
 
 
@@ -55,6 +56,7 @@ def detect_sources(
     ecut: float = 0.8,
     calibration: Calibration | None = None,
     command: str | None = None,
+    extent: ExtentFit | None = None,
 ) -> DetectionResult:
     """Detect and fit the sources of counts images with their exposure maps (SAS edetect_chain).
 
@@ -80,6 +82,8 @@ def detect_sources(
         PSF calibration (default: the built-in set).
     command : str, optional
         Recorded as ``XPROC0`` of the source list.
+    extent : ExtentFit, optional
+        Fit the sources' extent too (SAS ``fitextent=yes``).
 
     Returns
     -------
@@ -93,21 +97,52 @@ def detect_sources(
     check_grid(images)
     cal = calibration if calibration is not None else Calibration.builtin_set()
     local = box_detect(images, boxsize=boxsize, likemin=likemin, nruns=nruns, calibration=cal)
-    with_bkg = tuple(img.with_background(background_map(img, _share(local, images, img), smoothing=smoothing,
-                                                        scut=scut, calibration=cal)) for img in images)
+    total = total_counts(images)
+    with_bkg = tuple(img.with_background(image_background(img, local, total, smoothing=smoothing, scut=scut,
+                                                          calibration=cal)) for img in images)
     candidates = box_detect(with_bkg, boxsize=boxsize, likemin=box_likemin, nruns=nruns, usemap=True,
                             calibration=cal)
-    fitted = ml_detect(with_bkg, candidates, mlmin=mlmin, ecut=ecut, calibration=cal)
+    fitted = ml_detect(with_bkg, candidates, mlmin=mlmin, ecut=ecut, calibration=cal, extent=extent)
     return DetectionResult(local, candidates, with_bkg,
                            source_list(fitted, with_bkg, scut=scut, calibration=cal, command=command,
                                        task="edetect_chain"))
 
 
-def _share(box_list: pl.DataFrame, images: Sequence[DetectionImage], image: DetectionImage) -> pl.DataFrame:
-    """The box list with each rate scaled to this image's share of the counts (for its cut radii)."""
-    total = sum(float(i.counts.sum()) for i in images)
-    fraction = float(image.counts.sum()) / total if total > 0 else 1.0 / len(images)
-    return box_list.with_columns(pl.col("RATE") * fraction)
+def total_counts(images: Sequence[DetectionImage]) -> float:
+    """The counts of all images together (a box list's rates are shared out in this proportion).
+
+    Examples
+    --------
+    >>> total_counts(images)                                # doctest: +SKIP
+    5321.0
+    """
+    return sum(float(i.counts.sum()) for i in images)
 
 
-__all__ = ["DetectionResult", "detect_sources"]
+def image_background(
+    image: DetectionImage,
+    box_list: pl.DataFrame | None,
+    total: float | None = None,
+    *,
+    smoothing: float = SMOOTHING,
+    scut: float = 0.005,
+    calibration: Calibration | None = None,
+) -> np.ndarray:
+    """The background map of one image of a detection (SAS esplinemap), the box list's sources cut out.
+
+    The box list's rates are of all the images it was detected on; each image cuts the sources
+    with its share of them: ``RATE`` times the image's counts over ``total`` (the images' counts
+    together, :func:`total_counts`; default: the image's own, i.e. the list's rates as they are).
+
+    Examples
+    --------
+    >>> bkg = image_background(images[0], local_list, total_counts(images))   # doctest: +SKIP
+    """
+    sources = box_list
+    if box_list is not None and total is not None:
+        fraction = float(image.counts.sum()) / total if total > 0 else 1.0
+        sources = box_list.with_columns(pl.col("RATE") * fraction)
+    return background_map(image, sources, smoothing=smoothing, scut=scut, calibration=calibration)
+
+
+__all__ = ["DetectionResult", "detect_sources", "image_background", "total_counts"]

@@ -26,8 +26,16 @@ as SAS's are.  ``RATE`` is the sum over the cameras of each camera's rate summed
 Candidates are fitted smallest box first, most likely first within a box size; a fit that
 converges within ``min_separation`` of a source already accepted, or with no counts, is
 dropped.  Further passes refit every accepted source with all the others in the model (so a
-source fitted early is not biased by a neighbour found later), until a pass drops none.  Extent (``fitextent``) is not fitted: every source is fitted as a point
-source (``EXT`` = 0).
+source fitted early is not biased by a neighbour found later), until a pass drops none.
+
+**Extent** (``fitextent``, as SAS's ``extentmodel=beta``): each source is also fitted as the PSF
+convolved with a beta model of core radius ``rc`` (:mod:`xmmframe.imaging.extent`), between
+``minextent`` and ``maxextent`` pixels, in a window of at least ``2 maxextent`` pixels half-size
+(the point fit uses the same window so that the two are compared on the same pixels).  The
+likelihood of extent is ``EXT_ML = (C_point - C_extended) / 2`` (SAS's ``L = C/2``); a source
+with ``EXT_ML >= dmlextmin`` keeps the extended fit (``EXT`` = ``rc`` in arcsec, ``EXT_ERR`` from
+the Fisher matrix of the extended fit), the others keep the point fit (``EXT`` = ``EXT_ERR`` = 0).
+With ``fitextent`` the fit has one more free parameter: ``DET_ML`` takes ``nu = 3 + n`` (SAS).
 
 Examples
 --------
@@ -39,7 +47,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +57,8 @@ from scipy.special import gammaincc, gammaln
 from xmmframe.ccf.access import Calibration
 from xmmframe.errors import ParameterError
 from xmmframe.imaging.detect_images import DetectionImage, check_grid
-from xmmframe.imaging.mldetect_kernel import cash_window, psf_pixels
+from xmmframe.imaging.extent import ExtentModel
+from xmmframe.imaging.mldetect_kernel import cash_window, cash_window_profile, profile_pixels, psf_pixels
 
 #: PSF samples per pixel along each axis.
 SUBPIXELS = 3
@@ -59,6 +68,32 @@ MODEL_EEF = 0.97
 SCREEN = 0.3
 #: Most refit passes (a pass that drops no source ends them).
 REFIT_PASSES = 4
+#: Core radii (in steps between ``minextent`` and ``maxextent``) tried before the extended fit starts.
+EXTENT_STARTS = 4
+#: Step halvings of the extended fit's Fisher scoring before an iteration gives up.
+HALVINGS = 8
+
+
+@dataclass(frozen=True)
+class ExtentFit:
+    """Settings of the extent fit (SAS emldetect ``fitextent``, ``dmlextmin``, ``minextent``, ``maxextent``).
+
+    Extents are core radii of the beta model in image pixels.
+
+    Examples
+    --------
+    >>> ExtentFit().maxextent
+    20.0
+    """
+
+    dmlextmin: float = 10.0
+    minextent: float = 1.5
+    maxextent: float = 20.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.minextent < self.maxextent:
+            raise ParameterError(f"emldetect: need 0 < minextent < maxextent, not {self.minextent:g} and "
+                                 f"{self.maxextent:g}")
 
 
 def detection_likelihood(delta_c: np.ndarray | float, dof: int) -> np.ndarray:
@@ -134,6 +169,7 @@ def ml_detect(
     min_separation: float = 15.0,
     nmaxfit: int | None = None,
     calibration: Calibration | None = None,
+    extent: ExtentFit | None = None,
 ) -> pl.DataFrame:
     """PSF fit of each candidate in all images at once (SAS emldetect).
 
@@ -154,6 +190,8 @@ def ml_detect(
         Fit at most this many candidates.
     calibration : Calibration, optional
         PSF calibration (default: the built-in set).
+    extent : ExtentFit, optional
+        Fit the source extent too (SAS ``fitextent=yes``); default: point sources only.
 
     Returns
     -------
@@ -161,7 +199,8 @@ def ml_detect(
         One row per source, most likely first: ``X_IMA``, ``Y_IMA`` (1-based), ``X_IMA_ERR``,
         ``Y_IMA_ERR`` (pixels), ``RA``, ``DEC`` (deg), ``RADEC_ERR`` (arcsec), ``RATE``,
         ``RATE_ERR`` (counts/s), ``DET_ML``, ``SCTS`` (source counts), ``BG_MAP`` (background counts
-        per pixel at the source), ``EXT``, ``OFFAX`` (arcmin) and per image ``k`` (1-based)
+        per pixel at the source), ``EXT``, ``EXT_ERR`` (arcsec), ``EXT_ML``, ``OFFAX`` (arcmin) and per
+        image ``k`` (1-based)
         ``RATE_k``, ``RATE_ERR_k``, ``DET_ML_k``, ``SCTS_k`` and ``DC_k`` (the image's ``C_null - C_best``).
 
     Raises
@@ -173,7 +212,8 @@ def ml_detect(
     if any(i.background is None for i in images):
         raise ParameterError("emldetect needs a background map for every image (bkgimagesets)")
     cal = calibration if calibration is not None else Calibration.builtin_set()
-    fitter = _Fitter(images, cal, _fit_radius(images, cal, ecut), _fit_radius(images, cal, MODEL_EEF))
+    fitter = _Fitter(images, cal, _fit_radius(images, cal, ecut), _fit_radius(images, cal, MODEL_EEF), extent,
+                     mlmin)
     separation = min_separation / images[0].pixel_arcsec
     # smallest boxes first (point sources), most likely first within a box size
     ordered = candidates.sort(["BOX_SIZE", "LIKE"], descending=[False, True]) if "BOX_SIZE" in candidates.columns \
@@ -217,14 +257,23 @@ class _Fit:
     window: _Window
     psf: _Psf
     row: dict[str, float]
+    profile: np.ndarray | None = None  # extended sources: the tabulated profile per image
 
 
 class _Fitter:
     """Fits one source at a time against the background plus the sources added so far."""
 
-    def __init__(self, images: Sequence[DetectionImage], cal: Calibration, half: int, model_half: int) -> None:
+    def __init__(self, images: Sequence[DetectionImage], cal: Calibration, half: int, model_half: int,
+                 extent: ExtentFit | None = None, mlmin: float = 0.0) -> None:
         self.images = images
+        self.mlmin = mlmin  # sources fitted as points below this DET_ML are not fitted as extended
         self.cal = cal
+        self.extent = extent
+        self.profiles: ExtentModel | None = None
+        if extent is not None:  # one window for the point and the extended fit, wide enough for the extent
+            half = min(max(half, model_half, int(math.ceil(2 * extent.maxextent))), 60)
+            model_half = max(model_half, half)
+            self.profiles = ExtentModel(half * math.sqrt(2.0) + 2.0, extent.minextent)
         self.half = half
         self.model_half = model_half
         self.counts = np.stack([i.counts for i in images])
@@ -239,8 +288,12 @@ class _Fitter:
         win = _Window(max(cj - h, 0), min(cj + h + 1, full_y), max(ci - h, 0), min(ci + h + 1, full_x))
         ny, nx = win.j1 - win.j0, win.i1 - win.i0
         for k, img in enumerate(self.images):
-            shape = psf_pixels(ny, nx, fit.x - win.i0, fit.y - win.j0, float(fit.psf.rc2[k]), float(fit.psf.alpha[k]),
-                               float(fit.psf.inv_norm[k]), SUBPIXELS)
+            if fit.profile is not None and self.profiles is not None:
+                shape = profile_pixels(ny, nx, fit.x - win.i0, fit.y - win.j0, fit.profile[k], _step(self.profiles),
+                                       SUBPIXELS)
+            else:
+                shape = psf_pixels(ny, nx, fit.x - win.i0, fit.y - win.j0, float(fit.psf.rc2[k]),
+                                   float(fit.psf.alpha[k]), float(fit.psf.inv_norm[k]), SUBPIXELS)
             self.models[k, win.j0:win.j1, win.i0:win.i1] += sign * fit.counts[k] * win.cut(img.exposure) / fit.ref[k] \
                 * shape
 
@@ -266,6 +319,10 @@ class _Fitter:
             return None
         e_w = np.ascontiguousarray(e_raw / ref[:, None, None])
         psf = _psf(images, self.cal, x, y)
+
+        def point(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+            return _cash(n_w, b_w, e_w, psf, theta)
+
         excess = np.clip((n_w - b_w).sum(axis=(1, 2)), 1.0, None)
         start = np.concatenate([[x - win.i0, y - win.j0], excess])
         size = (win.i1 - win.i0, win.j1 - win.j0)
@@ -275,20 +332,32 @@ class _Fitter:
         if screen > 0:  # rates alone at the start position: hopeless candidates are not fitted
             fixed_lo, fixed_hi = lower.copy(), upper.copy()
             fixed_lo[:2] = fixed_hi[:2] = start[:2]
-            trial = _fisher_scoring(n_w, b_w, e_w, psf, start, fixed_lo, fixed_hi, iterations=4, tolerance=0.01)
-            c_trial = _cash(n_w, b_w, e_w, psf, trial)[0]
-            c_zero = _cash(n_w, b_w, e_w, psf, np.concatenate([trial[:2], np.zeros(nimg)]))[0]
+            trial = _fisher_scoring(point, start, fixed_lo, fixed_hi, iterations=4, tolerance=0.01)
+            c_trial = point(trial)[0]
+            c_zero = point(np.concatenate([trial[:2], np.zeros(nimg)]))[0]
             if float(detection_likelihood(c_zero - c_trial, 2 + nimg)) < screen:
                 return None
-        theta = _fisher_scoring(n_w, b_w, e_w, psf, start, lower, upper)
-        c_best, _, fisher, per_best = _cash(n_w, b_w, e_w, psf, theta)
-        _, _, _, per_null = _cash(n_w, b_w, e_w, psf, np.concatenate([theta[:2], np.zeros(nimg)]))
+        theta = _fisher_scoring(point, start, lower, upper)
+        c_best, _, fisher, per_best = point(theta)
+        _, _, _, per_null = point(np.concatenate([theta[:2], np.zeros(nimg)]))
         scts = theta[2:]
         if scts.sum() <= 0:
             return None
-        fx, fy = float(theta[0]) + win.i0, float(theta[1]) + win.j0
-        det_ml = float(detection_likelihood(per_null.sum() - c_best, 2 + nimg))
         cov = _covariance(fisher)
+        ext = ext_err = ext_ml = 0.0
+        profile = None
+        dof = 2 + nimg + (1 if self.extent is not None else 0)
+        if self.extent is not None and self.profiles is not None \
+                and detection_likelihood(per_null.sum() - c_best, dof) >= self.mlmin:
+            extended = _ExtendedFit(self.profiles, self.extent, n_w, b_w, e_w, psf)
+            outcome = extended.compare(theta, c_best, lower, upper)
+            ext_ml = outcome.ext_ml
+            if outcome.theta is not None:
+                theta, c_best, per_best, cov = outcome.theta, outcome.cash, outcome.per_image, outcome.covariance
+                ext, ext_err, profile = outcome.extent, outcome.extent_err, outcome.profile
+                scts = theta[2:]
+        fx, fy = float(theta[0]) + win.i0, float(theta[1]) + win.j0
+        det_ml = float(detection_likelihood(per_null.sum() - c_best, dof))
         rate = scts / ref
         rate_err = np.sqrt(np.clip(np.diag(cov)[2:], 0.0, None)) / ref
         pix = images[0].pixel_arcsec
@@ -297,7 +366,7 @@ class _Fitter:
             "X_IMA": fx + 1.0, "Y_IMA": fy + 1.0,
             "X_IMA_ERR": float(np.sqrt(max(cov[0, 0], 0.0))), "Y_IMA_ERR": float(np.sqrt(max(cov[1, 1], 0.0))),
             "DET_ML": det_ml, "SCTS": float(scts.sum()), "BG_MAP": float(self.background[:, jj, ii].sum()),
-            "EXT": 0.0,
+            "EXT": ext * pix, "EXT_ERR": ext_err * pix, "EXT_ML": ext_ml,
             "OFFAX": math.hypot(fx - images[0].axis[0], fy - images[0].axis[1]) * pix / 60.0,  # type: ignore[index]
         }
         row["RADEC_ERR"] = math.hypot(row["X_IMA_ERR"], row["Y_IMA_ERR"]) * pix
@@ -308,7 +377,7 @@ class _Fitter:
             row[f"DET_ML_{k + 1}"] = float(detection_likelihood(delta, 3))
             row[f"SCTS_{k + 1}"] = float(scts[k])
             row[f"DC_{k + 1}"] = delta
-        return _Fit(fx, fy, det_ml, scts.copy(), ref, win, psf, row)
+        return _Fit(fx, fy, det_ml, scts.copy(), ref, win, psf, row, profile)
 
 
 def _cash(n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray, psf: _Psf, theta: np.ndarray
@@ -317,16 +386,97 @@ def _cash(n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray, psf: _Psf, theta: n
                        psf.alpha, psf.inv_norm, SUBPIXELS)
 
 
-def _fisher_scoring(n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray, psf: _Psf, start: np.ndarray,
-                    lower: np.ndarray, upper: np.ndarray, iterations: int = 50, tolerance: float = 1e-4
-                    ) -> np.ndarray:
-    """Minimise the Cash statistic by Fisher scoring (Newton steps with the expected Hessian) within bounds.
+def _step(model: ExtentModel) -> float:
+    return float(model.radii[1] - model.radii[0])
 
-    Each step solves ``F d = -grad C / 2``, is clipped to the bounds and halved until ``C`` decreases;
+
+@dataclass(frozen=True)
+class _Extent:
+    """The outcome of an extent fit: ``EXT_ML`` and, for an extended source, the fit (else None)."""
+
+    ext_ml: float
+    theta: np.ndarray | None = None      # x, y, counts per image
+    cash: float = 0.0
+    per_image: np.ndarray | None = None
+    covariance: np.ndarray | None = None
+    extent: float = 0.0                  # core radius, pixels
+    extent_err: float = 0.0
+    profile: np.ndarray | None = None
+
+
+class _ExtendedFit:
+    """The fit of one source as the PSF convolved with a beta model, in the point fit's window."""
+
+    def __init__(self, model: ExtentModel, settings: ExtentFit, n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray,
+                 psf: _Psf) -> None:
+        self.model, self.settings = model, settings
+        self.n_w, self.b_w, self.e_w = n_w, b_w, e_w
+        self.transforms = model.psf_transforms(psf.rc2, psf.alpha, psf.inv_norm)
+        self._cache: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def tables(self, extent: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if extent not in self._cache:
+            self._cache = {extent: self.model.convolved(self.transforms, extent)}
+        return self._cache[extent]
+
+    def cash(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+        value, d_radius, d_extent = self.tables(float(theta[2]))
+        return cash_window_profile(self.n_w, self.b_w, self.e_w, float(theta[0]), float(theta[1]),
+                                   np.ascontiguousarray(theta[3:]), value, d_radius, d_extent, _step(self.model),
+                                   SUBPIXELS)
+
+    def compare(self, point: np.ndarray, c_point: float, lower: np.ndarray, upper: np.ndarray) -> "_Extent":
+        """The extended fit against the point fit ``point`` (Cash ``c_point``): EXT_ML, and the extended
+        fit's values (position and counts as the point fit's, extent, covariance) where it is kept."""
+        theta, c_ext, fisher, per_image = self.fit(point, lower, upper)
+        ext_ml = max(c_point - c_ext, 0.0) / 2.0
+        if ext_ml < self.settings.dmlextmin or theta[3:].sum() <= 0:
+            return _Extent(ext_ml)
+        cov = _covariance(fisher)
+        keep = [0, 1, *range(3, theta.size)]
+        extent = float(theta[2])
+        return _Extent(ext_ml, theta[keep], c_ext, per_image, cov[np.ix_(keep, keep)], extent,
+                       float(np.sqrt(max(cov[2, 2], 0.0))), self.tables(extent)[0])
+
+    def fit(self, point: np.ndarray, lower: np.ndarray, upper: np.ndarray
+            ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+        """Best ``(x, y, rc, counts...)`` from the point fit ``point``, with its C, Fisher matrix and C per image.
+
+        The rates are first fitted at fixed position for :data:`EXTENT_STARTS` core radii; the
+        best starts the full fit.
+        """
+        s = self.settings
+        lo = np.concatenate([lower[:2], [s.minextent], lower[2:]])
+        hi = np.concatenate([upper[:2], [s.maxextent], upper[2:]])
+        best: tuple[float, np.ndarray] | None = None
+        for rc in np.geomspace(s.minextent, s.maxextent, EXTENT_STARTS):
+            start = np.concatenate([point[:2], [rc], point[2:]])
+            fixed_lo, fixed_hi = lo.copy(), hi.copy()
+            fixed_lo[:3] = fixed_hi[:3] = start[:3]
+            trial = _fisher_scoring(self.cash, start, fixed_lo, fixed_hi, iterations=3, tolerance=0.01,
+                                    halvings=HALVINGS)
+            value = self.cash(trial)[0]
+            if best is None or value < best[0]:
+                best = (value, trial)
+        assert best is not None
+        theta = _fisher_scoring(self.cash, best[1], lo, hi, iterations=20, tolerance=1e-3,
+                                halvings=HALVINGS)
+        value, _, fisher, per_image = self.cash(theta)
+        return theta, value, fisher, per_image
+
+
+def _fisher_scoring(cash: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray, np.ndarray]],
+                    start: np.ndarray, lower: np.ndarray, upper: np.ndarray, iterations: int = 50,
+                    tolerance: float = 1e-4, halvings: int = 30) -> np.ndarray:
+    """Minimise the Cash statistic ``cash(theta)`` by Fisher scoring (Newton steps with the expected Hessian)
+    within bounds.
+
+    Each step solves ``F d = -grad C / 2``, is clipped to the bounds and halved until ``C`` decreases
+    (at most ``halvings`` times);
     the fit stops when ``C`` changes by less than ``tolerance``.
     """
     theta = np.clip(start, lower, upper)
-    value, grad, fisher, _ = _cash(n_w, b_w, e_w, psf, theta)
+    value, grad, fisher, _ = cash(theta)
     for _ in range(iterations):
         regular = fisher + np.diag(np.where(np.diag(fisher) > 0, 1e-9 * np.diag(fisher), 1.0))
         try:
@@ -334,9 +484,9 @@ def _fisher_scoring(n_w: np.ndarray, b_w: np.ndarray, e_w: np.ndarray, psf: _Psf
         except np.linalg.LinAlgError:
             break
         improved = False
-        for _ in range(30):
+        for _ in range(halvings):
             trial = np.clip(theta + step, lower, upper)
-            t_value, t_grad, t_fisher, _ = _cash(n_w, b_w, e_w, psf, trial)
+            t_value, t_grad, t_fisher, _ = cash(trial)
             if t_value <= value:
                 improved = True
                 break
@@ -365,8 +515,8 @@ def _covariance(fisher: np.ndarray) -> np.ndarray:
 def _table(rows: list[dict[str, float]], images: Sequence[DetectionImage]) -> pl.DataFrame:
     nimg = len(images)
     per_image = [f"{name}_{k + 1}" for k in range(nimg) for name in ("RATE", "RATE_ERR", "DET_ML", "SCTS", "DC")]
-    columns = ["X_IMA", "Y_IMA", "X_IMA_ERR", "Y_IMA_ERR", "RADEC_ERR", "DET_ML", "SCTS", "BG_MAP", "EXT", "OFFAX",
-               *per_image]
+    columns = ["X_IMA", "Y_IMA", "X_IMA_ERR", "Y_IMA_ERR", "RADEC_ERR", "DET_ML", "SCTS", "BG_MAP", "EXT", "EXT_ERR",
+               "EXT_ML", "OFFAX", *per_image]
     frame = pl.DataFrame({c: [r[c] for r in rows] for c in columns}, schema={c: pl.Float64 for c in columns})
     ra, dec = images[0].wcs.celestial.all_pix2world(frame["X_IMA"].to_numpy() - 1.0,
                                                     frame["Y_IMA"].to_numpy() - 1.0, 0) if frame.height else (
@@ -378,4 +528,4 @@ def _table(rows: list[dict[str, float]], images: Sequence[DetectionImage]) -> pl
     return frame.sort("DET_ML", descending=True)
 
 
-__all__ = ["MODEL_EEF", "SCREEN", "SUBPIXELS", "detection_likelihood", "ml_detect"]
+__all__ = ["EXTENT_STARTS", "MODEL_EEF", "SCREEN", "SUBPIXELS", "ExtentFit", "detection_likelihood", "ml_detect"]

@@ -6,7 +6,8 @@ with the bands and cameras they were fitted in.  Its columns (one row per source
 * ``ML_ID_SRC``, ``RA``, ``DEC`` (deg, ICRS/FK5 J2000 of the image WCS), ``RADEC_ERR`` (arcsec),
   ``RATE``, ``RATE_ERR`` (counts/s, all cameras and bands), ``DET_ML``, ``X_IMA``, ``Y_IMA`` (1-based
   image pixels) and their errors, ``X``/``Y`` (sky physical pixels, for evselect images),
-  ``SCTS``, ``BG_MAP``, ``EXT``, ``OFFAX`` (arcmin), ``CUTRAD`` (excision radius, arcsec);
+  ``SCTS``, ``BG_MAP``, ``EXT``, ``EXT_ERR`` (arcsec), ``EXT_ML``, ``OFFAX`` (arcmin), ``CUTRAD``
+  (excision radius, arcsec);
 * per camera and band, 4XMM-style: ``PN_1_RATE``, ``PN_1_RATE_ERR``, ``PN_1_DET_ML``,
   ``PN_1_SCTS`` (band ``1`` = the first band given; header ``BANDn`` gives its PI range);
 * per camera over its bands (``PN_RATE``, ``PN_RATE_ERR``, ``PN_DET_ML``) and per band over the
@@ -44,6 +45,8 @@ from xmmframe.imaging.detect_images import DetectionImage
 from xmmframe.imaging.mldetect import detection_likelihood
 from xmmframe.io.atomic import atomic_output
 from xmmframe.io.cards import keyword_cards, provenance_keywords
+from xmmframe.io.fits_scan import scan_fits
+from xmmframe.io.fits_structure import find_hdu, read_structure
 from xmmframe.io.fits_write import TableHdu, write_hdus
 from xmmframe.io.ogip import check_output, primary_hdu, table_cards
 
@@ -67,6 +70,8 @@ COLUMN_UNITS: dict[str, tuple[str | None, str]] = {
     "SCTS": ("count", "source counts"),
     "BG_MAP": ("count/pixel", "background at the source"),
     "EXT": ("arcsec", "extent (0: point source)"),
+    "EXT_ERR": ("arcsec", "1-sigma error of EXT"),
+    "EXT_ML": (None, "likelihood of extent (C_point - C_extended) / 2"),
     "OFFAX": ("arcmin", "off-axis angle"),
     "CUTRAD": ("arcsec", "source-excision radius"),
     "RATE_ERR_": ("count/s", "1-sigma error of the rate"),
@@ -186,7 +191,7 @@ def source_list(
     sky = images[0].to_sky_xy(fitted["X_IMA"].to_numpy() - 1.0, fitted["Y_IMA"].to_numpy() - 1.0)
     if sky is not None:
         out["X"], out["Y"] = pl.Series(sky[0]), pl.Series(sky[1])
-    for name in ("SCTS", "BG_MAP", "EXT", "OFFAX"):
+    for name in ("SCTS", "BG_MAP", "EXT", "EXT_ERR", "EXT_ML", "OFFAX"):
         out[name] = fitted[name]
     first = images[0]
     out["CUTRAD"] = pl.Series([cut_radius(cal.psf(first.instrument), first.energy_kev, s, b, first.pixel_arcsec,
@@ -231,8 +236,16 @@ def _card_value(cards: Sequence[str], key: str) -> Any:
 
 
 
-def write_box_list(frame: pl.DataFrame, path: str | os.PathLike[str], overwrite: bool = False) -> None:
+#: Header keyword of a box list: the counts of all the images it was detected on.
+TOTAL_COUNTS_KEY = "IMGCTS"
+
+
+def write_box_list(frame: pl.DataFrame, path: str | os.PathLike[str], overwrite: bool = False,
+                   total_counts: float | None = None) -> None:
     """Write a box-detection list (:func:`~xmmframe.imaging.boxdetect.box_detect`) as a FITS table ``SRCLIST``.
+
+    ``total_counts`` (the images' counts together) is recorded as ``IMGCTS``, for the background
+    maps made from the list one image at a time (:func:`~xmmframe.imaging.detect_chain.image_background`).
 
     Examples
     --------
@@ -244,6 +257,31 @@ def write_box_list(frame: pl.DataFrame, path: str | os.PathLike[str], overwrite:
              "LIKE": (None, "box likelihood -ln P"), "BOX_SIZE": ("pixel", "box size"),
              "RATE": ("count/s", "box rate corrected for the PSF fraction"), "EXPOSURE": ("s", "mean exposure")}
     cards = table_cards("SRCLIST", frame, units, keywords=keyword_cards(
-        [*provenance_keywords(Provenance("eboxdetect")), ("NSRC", frame.height, "number of candidates")]))
+        [*provenance_keywords(Provenance("eboxdetect")), ("NSRC", frame.height, "number of candidates"),
+         *([(TOTAL_COUNTS_KEY, float(total_counts), "counts of the images searched")] if total_counts is not None
+           else [])]))
     write_hdus(path, [primary_hdu(), TableHdu(cards, frame)])
-__all__ = ["COLUMN_UNITS", "SourceList", "source_list", "write_box_list"]
+
+
+def read_box_list(path: str | os.PathLike[str]) -> tuple[pl.DataFrame, float | None]:
+    """A box list written by :func:`write_box_list` (or SAS eboxdetect): the table and its ``IMGCTS``.
+
+    Raises
+    ------
+    ProductError
+        When the file has no ``SRCLIST`` table with ``X_IMA``, ``Y_IMA``, ``LIKE`` and ``RATE``.
+
+    Examples
+    --------
+    >>> frame, total = read_box_list("eboxlist_l.fits")             # doctest: +SKIP
+    """
+    hdus = read_structure(path)
+    info = find_hdu(hdus, "SRCLIST", path)
+    frame = scan_fits(path, hdu="SRCLIST").collect()
+    missing = [c for c in ("X_IMA", "Y_IMA", "LIKE", "RATE") if c not in frame.columns]
+    if missing:
+        raise ProductError(f"{os.fspath(path)}: SRCLIST has no column {', '.join(missing)} (not an eboxdetect list)")
+    total = _card_value(info.cards, TOTAL_COUNTS_KEY)
+    return frame, (float(total) if total is not None else None)
+
+__all__ = ["COLUMN_UNITS", "TOTAL_COUNTS_KEY", "SourceList", "read_box_list", "source_list", "write_box_list"]

@@ -1,6 +1,7 @@
 """Exposure maps (SAS ``eexpmap``): the live time, times the mirror vignetting, of every image pixel.
 
-How the map is made (SAS eexpmap's algorithm, with the geometry measured from the event list):
+How the map is made (SAS eexpmap's algorithm, with the CCDs from the camera geometry and the rest
+measured from the event list):
 
 1. **Good times and live time per CCD**: the GTIs in effect and the ``EXPOSUnn`` frames
    (:mod:`xmmframe.products.exposure`; each frame wholly inside a good interval contributes
@@ -9,8 +10,9 @@ How the map is made (SAS eexpmap's algorithm, with the geometry measured from th
    attitude (ATTHK/ATS) is merged into steps of stable pointing; each frame's live time goes
    to the step its time falls in.
 3. **Detector layout** (:class:`~xmmframe.products.ccd_footprints.CcdLayout` in DETX/DETY): CCD
-   footprints, bad pixels (``BADPIXnn``) and the field-of-view envelope, all measured from the
-   event list; with ``mask_neighbours`` (on when the image's selection keeps only ``FLAG == 0``
+   footprints from the camera geometry (:class:`~xmmframe.model.geometry.Camera`), bad pixels
+   (``BADPIXnn``) and the field-of-view envelope measured from the event list; with
+   ``mask_neighbours`` (on when the image's selection keeps only ``FLAG == 0``
    events, as SAS decides from the image's selection keywords) the pixels next to a bad pixel
    are masked too.
 4. **Detector to sky** (:class:`~xmmframe.imaging.detector_sky.DetectorSky`) for each step, and

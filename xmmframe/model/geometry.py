@@ -4,8 +4,12 @@ DETX/DETY are camera coordinates in units of 0.05 arcsec.  Each CCD maps its con
 position ``r = (RAWX - 1 + u, RAWY - 1 + v)`` (``u, v`` in ``[0, 1)``, uniform when positions are
 randomised, 0.5 at the pixel centre) to DET by an affine transform ``DET = M r + t``.
 
-MOS1/MOS2: the transforms are fitted to a real PPS event list (``P0001730201M[12]S00*MIEVLI``,
-every CCD: residuals below the 0.05-arcsec unit, pixel = 22.02 units = 1.1 arcsec).  pn: no real
+MOS1/MOS2: the transforms are fitted to the five real event lists of each camera in
+``../shared/refdata`` (the PPS lists ``P0001730201M[12]S00*MIEVLI`` and the XGA clean lists of
+three more observations): per CCD a rotation by a multiple of 90 degrees, a pixel size
+(22.016 units on the central CCD 1, 22.021-22.024 on the outer ones; 1.1 arcsec) and an offset,
+with mean residuals on every CCD and list below 1.5 units and the fitted sizes of the single lists
+within 0.001 units of each other.  pn: no real
 pn event list is available, so the layout is built from the instrument description: 12 CCDs of
 64 x 200 pixels (4.1 arcsec = 82 units), two rows of six with the readout node (RAWY = 1) at the
 outer edge, CCDs 1-6 in the upper row and 7-12 (rotated by 180 degrees) in the lower one, with
@@ -16,6 +20,22 @@ are turned on the sky by the attitude's position angle plus :attr:`Camera.rotati
 sky-vs-DET relations of five real PPS MOS lists give 0.0015 deg for MOS1 and 89.709 deg for
 MOS2 (MOS2 is mounted at a right angle); pn is assumed aligned with MOS1.
 
+CCD size and RAW limits are two different things, and both are kept here:
+
+* :attr:`Camera.shape` is the imaging area, the pixels events fall on: MOS 600 x 600 (the events
+  of the ten real MOS lists in ``../shared/refdata`` span RAWX 1..600, RAWY 1..600), pn 64 x 200.
+* :attr:`Camera.raw_limits` are the legal ranges SAS writes as ``TLMIN/TLMAX`` of the RAWX and RAWY
+  columns: MOS RAWX -4..605, RAWY 1..602 (the value in every real MOS list, PPS SAS 18, SAS 13.5
+  and SAS 20 products alike: the column range covers the CCD's pre-/over-scan columns and rows
+  beyond the 600 x 600 imaging pixels), pn RAWX 1..64, RAWY 1..200 (SAS epevents and the SAS user
+  guide's pn event-list description; no real pn list is available here).  The earlier
+  "RAWY 1..602 versus 600" disagreement is thus no contradiction: 602 is the legal limit, 600 the
+  last imaging row.
+
+Integer RAW values are pixel centres: pixel ``RAWX = i`` covers the continuous raw interval
+``[i - 1, i)``, i.e. ``[i - 0.5, i + 0.5)`` around the integer; :meth:`Camera.pixel_affine` gives
+the transform for integer RAW and :meth:`Camera.corners` the DET corners of a CCD's imaging area.
+
 Examples
 --------
 >>> from xmmframe.model.geometry import camera
@@ -23,7 +43,7 @@ Examples
 >>> mos1.ccds, mos1.shape
 ((1, 2, 3, 4, 5, 6, 7), (600, 600))
 >>> [round(float(v)) for v in mos1.raw_to_det(1, 300.0, 300.0)]   # centre of CCD 1
-[2, 1]
+[0, 0]
 """
 
 from __future__ import annotations
@@ -67,6 +87,12 @@ class Camera:
         One per CCD.
     fov_radius : float
         Radius of the field of view in DET units (outside: ``OUT_OF_FOV``).
+    raw_limits : ((int, int), (int, int))
+        Legal ``(min, max)`` of RAWX and RAWY, the event lists' ``TLMIN/TLMAX`` (see the module text).
+    nominal_pixel : float
+        The nominal pixel size in DET units (MOS 1.1" = 22, pn 4.1" = 82): its square is the area
+        SAS backscale subtracts per bad pixel (the SAS BKGRATIO of the EXOD M2 light curves is
+        exactly ``(1232 * 100 - 18 * 484) / (1263 * 100)``: 18 bad MOS pixels of 484 units).
     rotation : float
         Angle (degrees) added to the attitude's position angle to orient this camera's DET axes
         on the sky (MOS1 0, MOS2 89.709 as fitted on real PPS lists; pn 0, assumed).
@@ -77,6 +103,8 @@ class Camera:
     pixel_units: float
     transforms: tuple[CcdTransform, ...]
     fov_radius: float
+    raw_limits: tuple[tuple[int, int], tuple[int, int]]
+    nominal_pixel: float
     rotation: float = 0.0
 
     @property
@@ -98,6 +126,46 @@ class Camera:
         t = self.transform(ccd)
         rx, ry = np.asarray(rx, dtype=np.float64), np.asarray(ry, dtype=np.float64)
         return t.a * rx + t.b * ry + t.tx, t.c * rx + t.d * ry + t.ty
+
+    def pixel_affine(self, ccd: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(origin, matrix)`` with ``DET = origin + matrix @ (RAWX, RAWY)`` for integer RAW = pixel centre.
+
+        Examples
+        --------
+        >>> origin, matrix = camera("EMOS1").pixel_affine(1)
+        >>> [round(float(v), 2) for v in origin], matrix.tolist()
+        ([-6615.71, -6615.61], [[22.0157, 0.0], [0.0, 22.0157]])
+        """
+        t = self.transform(ccd)
+        matrix = np.array([[t.a, t.b], [t.c, t.d]], dtype=np.float64)
+        origin = np.array([t.tx, t.ty], dtype=np.float64) - matrix @ np.array([0.5, 0.5])
+        return origin, matrix
+
+    def corners(self, ccd: int) -> np.ndarray:
+        """DET corners ``(4, 2)`` of one CCD's imaging area (RAW ``0.5 .. n + 0.5``), in order round it.
+
+        Examples
+        --------
+        >>> camera("EPN").corners(4).round(1).tolist()
+        [[-2952.0, 15580.0], [2296.0, 15580.0], [2296.0, -820.0], [-2952.0, -820.0]]
+        """
+        nx, ny = self.shape
+        rx = np.array([0.0, nx, nx, 0.0])
+        ry = np.array([0.0, 0.0, ny, ny])
+        x, y = self.raw_to_det(ccd, rx, ry)
+        return np.column_stack([x, y])
+
+    @property
+    def ccd_area(self) -> float:
+        """Area of one CCD's imaging pixels in DET units squared (pixels x pixel area).
+
+        Examples
+        --------
+        >>> camera("EPN").ccd_area == 64 * 200 * 82.0**2
+        True
+        """
+        t = self.transforms[0]
+        return float(self.shape[0] * self.shape[1] * abs(t.a * t.d - t.b * t.c))
 
     def det_to_raw(self, detx: np.ndarray, dety: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """DET positions to ``(ccd, rx, ry)``; ``ccd = 0`` where no CCD is hit (gaps, outside).
@@ -150,27 +218,30 @@ class Camera:
         return int(np.floor(min(xs))), int(np.ceil(max(xs))), int(np.floor(min(ys))), int(np.ceil(max(ys)))
 
 
-_MOS_PIXEL = 22.02
-#: (ccd, rotation, tx, ty) fitted to the real PPS MOS lists; rotation 0: DETX ~ +rx, DETY ~ +ry;
-#: 90: DETX ~ -ry, DETY ~ +rx; 270: DETX ~ +ry, DETY ~ -rx.
+_MOS_PIXEL = 22.02  # the mean pixel size (DET units), the camera's ``pixel_units``
+#: (ccd, rotation, pixel size, tx, ty): rotation 0: DETX ~ +rx, DETY ~ +ry; 90: DETX ~ -ry,
+#: DETY ~ +rx; 270: DETX ~ +ry, DETY ~ -rx.  Fitted by least squares (one pixel size and offset
+#: per CCD) to the DETX/DETY of all the events of the five real lists of each camera in
+#: ``../shared/refdata`` (obs 0001730201 PPS SAS 18, 0201901401/0201903501/0404910601 SAS 13.5);
+#: per list the fitted sizes agree to 0.001 units, the offsets to 0.5 units.
 _MOS_LAYOUT = {
     "EMOS1": (
-        (1, 0, -6604.5, -6604.6),
-        (2, 90, 13114.7, -20163.4),
-        (3, 90, 19872.8, -6911.6),
-        (4, 90, 13177.8, 6419.6),
-        (5, 270, -13018.3, 19710.2),
-        (6, 270, -19786.5, 6507.6),
-        (7, 270, -13132.4, -6855.6),
+        (1, 0, 22.0157, -6604.7, -6604.6),
+        (2, 90, 22.0217, 13114.6, -20163.6),
+        (3, 90, 22.0212, 19872.7, -6911.6),
+        (4, 90, 22.0214, 13178.0, 6419.8),
+        (5, 270, 22.0217, -13018.4, 19710.6),
+        (6, 270, 22.0218, -19786.6, 6507.7),
+        (7, 270, 22.0215, -13132.5, -6855.5),
     ),
     "EMOS2": (
-        (1, 0, -6605.1, -6605.1),
-        (2, 90, 13245.2, -20019.4),
-        (3, 90, 19979.7, -6841.6),
-        (4, 90, 13217.8, 6532.6),
-        (5, 270, -13190.4, 19778.9),
-        (6, 270, -19848.0, 6540.5),
-        (7, 270, -13309.2, -6823.6),
+        (1, 0, 22.0174, -6605.1, -6605.2),
+        (2, 90, 22.0234, 13245.1, -20019.3),
+        (3, 90, 22.0233, 19979.7, -6841.6),
+        (4, 90, 22.0230, 13217.8, 6532.4),
+        (5, 270, 22.0232, -13190.6, 19778.7),
+        (6, 270, 22.0230, -19848.1, 6540.7),
+        (7, 270, 22.0235, -13309.3, -6823.7),
     ),
 }
 _MOS_ROTATION = {"EMOS1": 0.0, "EMOS2": 89.709}
@@ -183,8 +254,8 @@ _PN_AXIS = (3 * (64 + _PN_GAP) + 36.0, 200 + _PN_GAP + 10.0)  # array position o
 
 def _mos(instrument: str) -> Camera:
     transforms = []
-    for ccd, rotation, tx, ty in _MOS_LAYOUT[instrument]:
-        a, b, c, d = (v * _MOS_PIXEL for v in _ROTATIONS[rotation])
+    for ccd, rotation, size, tx, ty in _MOS_LAYOUT[instrument]:
+        a, b, c, d = (v * size for v in _ROTATIONS[rotation])
         transforms.append(CcdTransform(ccd, a, b, c, d, tx, ty))
     return Camera(
         instrument,
@@ -192,6 +263,8 @@ def _mos(instrument: str) -> Camera:
         _MOS_PIXEL,
         tuple(transforms),
         fov_radius=15.0 * 60 * UNITS_PER_ARCSEC,
+        raw_limits=((-4, 605), (1, 602)),
+        nominal_pixel=22.0,
         rotation=_MOS_ROTATION[instrument],
     )
 
@@ -211,7 +284,8 @@ def _pn() -> Camera:
             ax0, ay0 = slot * step + 64, 0.0
             a, b, c, d = -s, 0.0, 0.0, s
         transforms.append(CcdTransform(ccd, a, b, c, d, (ax0 - x0) * s, (ay0 - y0) * s))
-    return Camera("EPN", (64, 200), _PN_PIXEL, tuple(transforms), fov_radius=13.75 * 60 * UNITS_PER_ARCSEC)
+    return Camera("EPN", (64, 200), _PN_PIXEL, tuple(transforms), fov_radius=13.75 * 60 * UNITS_PER_ARCSEC,
+                  raw_limits=((1, 64), (1, 200)), nominal_pixel=_PN_PIXEL)
 
 
 @lru_cache(maxsize=None)

@@ -2,10 +2,12 @@
 
 Columns, types and legal ranges follow the real PPS MOS list ``P0001730201M1S002MIEVLI.FTZ``
 (SAS 18): ``TIME D, RAWX I, RAWY I, DETX I, DETY I, X J, Y J, PHA I, PI I, FLAG J, PATTERN B,
-CCDNR B`` with ``TLMIN/TLMAX`` (RAWX -4..605, RAWY 1..602, PHA 0..32767, PI 0..15000, PATTERN
-0..31, CCDNR 1..17), the sky columns' ``TNULL = -99999999`` and ``TCTYP/TCRPX/TCRVL/TCDLT``,
+CCDNR B`` with ``TLMIN/TLMAX`` (RAWX -4..605, RAWY 1..602 -- the RAW limits are
+:attr:`xmmframe.model.geometry.Camera.raw_limits`, PHA 0..32767, PI 0..15000, PATTERN 0..31,
+CCDNR 1..17), the sky columns' ``TNULL = -99999999`` and ``TCTYP/TCRPX/TCRVL/TCDLT``,
 the DET columns' ``DETX_ANG``/``DETY_ANG`` axes.  pn lists add ``PAT_ID I`` and ``PAT_SEQ B``
-before ``CCDNR`` (14 imaging columns, SAS user guide) with RAWX 1..64, RAWY 1..200, PI 0..20479
+before ``CCDNR`` (14 imaging columns, SAS user guide) with RAWX 1..64, RAWY 1..200 (again from
+:attr:`~xmmframe.model.geometry.Camera.raw_limits`), PI 0..20479
 (so that pn spectra span 4096 channels of 5 eV), PATTERN 0..15 and CCDNR 1..12.  ``TLMIN6/TLMAX6``
 are written as numbers (the PPS file has the strings ``'1'``/``'51840'``).
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from xmmframe.model.geometry import camera
 from xmmframe.proc.coordinates import SKY_LMAX, SKY_LMIN, SkyGrid
 
 _TFORM = {pl.Float64: "D", pl.Float32: "E", pl.Int16: "I", pl.Int32: "J", pl.UInt8: "B"}
@@ -53,6 +56,7 @@ def columns_for(
 ) -> list[ColumnSpec]:
     """The EVENTS columns of a pn (``EPN``) or MOS (``EMOS1``/``EMOS2``) calibrated list."""
     pn = instrument == "EPN"
+    (rawx_min, rawx_max), (rawy_min, rawy_max) = camera(instrument).raw_limits
     ra = grid.ra if grid else 0.0
     dec = grid.dec if grid else 0.0
     deg = 0.05 / 3600.0
@@ -77,8 +81,8 @@ def columns_for(
 
     specs = [
         ColumnSpec("TIME", pl.Float64, "time of the center of the frame", "s"),
-        ColumnSpec("RAWX", pl.Int16, "X in node coordinates", "PIXELS", 1 if pn else -4, 64 if pn else 605),
-        ColumnSpec("RAWY", pl.Int16, "Y in node coordinates", "PIXELS", 1, 200 if pn else 602),
+        ColumnSpec("RAWX", pl.Int16, "X in node coordinates", "PIXELS", rawx_min, rawx_max),
+        ColumnSpec("RAWY", pl.Int16, "Y in node coordinates", "PIXELS", rawy_min, rawy_max),
         ColumnSpec(
             "DETX",
             pl.Int16,

@@ -6,9 +6,10 @@ about itself: shared header cards, the keywords and region responses read), :mod
 (positions on a product's sky pixel grid), :mod:`.spectrum`, :mod:`.lightcurve`, :mod:`.image`, :mod:`.gti_from_rate` (tabgtigen and the
 flare recipe), :mod:`.lightcurve_corrections` (epiclccorr's exposure, background, relative and
 absolute corrections), :mod:`.filtered` (the filtered event list), :mod:`.evselect` (one pass,
-many products), :mod:`.ccd_footprints` (CCD footprints, bad pixels and field of view measured
-from an event list), :mod:`.backscale` (exposed region areas, SAS backscale), :mod:`.rmf` and
-:mod:`.arf` (SAS rmfgen and arfgen),
+many products), :mod:`.ccd_footprints` (CCD footprints from the camera geometry of
+:mod:`xmmframe.model.geometry`, bad pixels and field of view of an event list),
+:mod:`.backscale` (exposed region areas, SAS backscale), :mod:`.rmf` and :mod:`.arf` (SAS
+rmfgen and arfgen),
 :mod:`.resolution` and :mod:`.grouping` (SAS specgroup and grppha), :mod:`.epiclccorr` (SAS
 epiclccorr on existing curves), :mod:`.merge` (event lists of several exposures as one, SAS merge),
 :mod:`.regionanalyse` (centred, signal-to-noise optimal source

@@ -236,5 +236,5 @@ def arfgen(
 
 def _good_pixel_function(events: str | os.PathLike[str], ctx: ProductContext):  # noqa: ANN202
     """``good(x, y)``: 1 on a working pixel of a CCD, 0 on a bad pixel or off the CCDs (chip gaps),
-    from the CCD layout measured on the event list (:class:`~xmmframe.products.ccd_footprints.CcdLayout`)."""
+    from the CCD layout of the event list (:class:`~xmmframe.products.ccd_footprints.CcdLayout`)."""
     return CcdLayout.from_events(events, ctx.region_columns or ("X", "Y")).working_pixel

@@ -5,8 +5,8 @@ SAS backscale (1.6) computes ``area = geometric_area - ccd_gaps - bad_pixels`` i
 (0.5" imaging, 0.25" timing/burst modes) covering the region; every element whose centre is in
 the region and on a CCD (and inside the field of view, ``ignoreoutoffov``) adds its area; every
 bad pixel whose centre is in the region subtracts the area of a pixel.  xmmframe does the same
-(vectorised), with the CCD footprints, bad pixels and field of view measured from the event list
-(:mod:`xmmframe.products.ccd_footprints`).  The grid starts at the lower corner of the region's
+(vectorised), with the CCD footprints of the camera geometry placed on the sky by the event list,
+and the list's bad pixels and field of view (:mod:`xmmframe.products.ccd_footprints`).  The grid starts at the lower corner of the region's
 bounding box, so a circle gets the symmetric lattice count.
 
 Checked against SAS (tests/products/test_backscale.py):
@@ -190,7 +190,8 @@ def spectrum_area(
 
     ``events`` (SAS ``badpixlocation``) gives the CCD footprints, bad pixels and field of
     view; it is required with ``withbadpixcorr`` (SAS takes the CCD outlines from its CCFs,
-    xmmframe from the event list).  A ``layout`` already measured may be given instead.
+    xmmframe from its camera geometry, placed on the sky by the event list).  A ``layout``
+    already made may be given instead.
     """
     region, columns, keywords = spectrum_region(spectrum)
     if not withbadpixcorr:

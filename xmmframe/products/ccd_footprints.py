@@ -1,24 +1,32 @@
-"""Where the CCDs, their bad pixels and the field of view lie, measured from an event list.
+"""Where the CCDs, their bad pixels and the field of view of an event list lie.
 
-backscale and the bad-pixel part of the responses need to know which points of a region
-fall on a working CCD pixel.  SAS takes this from the CCD geometry CCFs and the attitude;
-xmmframe measures it from the event list itself, which carries everything needed:
+backscale, the bad-pixel part of the responses and the exposure maps need to know which points
+of a region fall on a working CCD pixel.  SAS takes this from the CCD geometry CCFs and the
+attitude; xmmframe takes the CCDs from the camera geometry (:class:`xmmframe.model.geometry.Camera`,
+the single source of CCD sizes, RAW limits and RAW -> DET transforms) and measures from the event
+list only what that geometry lacks:
 
-* **CCD footprints**: for each CCD, a least-squares affine map from ``(RAWX, RAWY)`` to the
-  region's columns (sky ``X/Y`` or ``DETX/DETY``) is fitted to the CCD's events (at most
-  :data:`FIT_EVENTS` per CCD).  Integer RAW values are pixel centres (the positions inside a
-  pixel are randomised symmetrically), so pixel ``RAWX = i`` covers ``[i - 0.5, i + 0.5)`` and a
-  CCD of ``nx x ny`` pixels (:func:`xmmframe.model.geometry.camera`: MOS 600 x 600, pn 64 x 200)
-  covers ``[0.5, nx + 0.5) x [0.5, ny + 0.5)``.  On the real MOS lists of obs 0001730201 the fit
-  residuals are those of the sub-pixel randomisation (7 units rms, pixel 22 units), i.e. the map
-  is exact to a fraction of a pixel; attitude drifts during an observation are averaged, as
-  SAS does with ``useodfatt=no`` (mean attitude).  CCDs without events (switched off) have no
-  footprint.
+* **CCD footprints** (:meth:`CcdLayout.from_camera`): each CCD's ``(RAWX, RAWY) -> DETX/DETY``
+  transform is the camera's (:meth:`~xmmframe.model.geometry.Camera.pixel_affine`; integer RAW
+  values are pixel centres, so a CCD of ``nx x ny`` pixels -- MOS 600 x 600, pn 64 x 200 -- covers
+  ``[0.5, nx + 0.5) x [0.5, ny + 0.5)``).  On the ten real MOS lists in ``../shared/refdata``
+  the camera's DET position of each event's pixel is within 1.5 units (pixel 22 units) of the
+  list's DETX/DETY on every CCD.  CCDs without events (switched off) have no footprint.
+* **Detector to sky**: the camera geometry has no boresight and the event list no attitude
+  history here, so for a layout in sky ``X/Y`` one affine ``DET -> (X, Y)`` is fitted by least
+  squares to the events (at most :data:`FIT_EVENTS` per CCD), which averages attitude drifts
+  as SAS does with ``useodfatt=no`` (mean attitude).  This is the per-event refit that remains
+  for a known camera; a DETX/DETY layout needs none.
+* **Fallback, per-CCD refit**: where the built-in geometry does not describe the list -- an
+  instrument without a built-in camera, a list without DETX/DETY, or a list whose DETX/DETY the
+  camera does not reproduce within half a pixel on some CCD (real pn lists: the built-in pn layout
+  is the instrument description with the DET origin on the optical axis, not fitted to a real pn
+  list) -- each CCD's ``RAW -> position`` affine map is fitted to its events instead
+  (:data:`FIT_EVENTS` per CCD; on the real MOS lists exact to a fraction of a pixel).
 * **Bad pixels**: the ``BADPIXnn`` tables (columns expanded over ``YEXTENT``), placed at the
-  fitted position of their pixel centre.  Their area is the nominal pixel size squared in
-  0.05-arcsec units (:data:`PIXEL_UNITS`: MOS 1.1" = 22, pn 4.1" = 82), which is what SAS
-  subtracts (the SAS BKGRATIO of the EXOD M2 light curves is exactly
-  ``(1232 * 100 - 18 * 484) / (1263 * 100)``: 18 bad MOS pixels of 484 units).
+  position of their pixel centre.  Their area is the square of the camera's nominal pixel size
+  (:attr:`~xmmframe.model.geometry.Camera.nominal_pixel`, :data:`PIXEL_UNITS`: MOS 22, pn 82
+  units of 0.05"), which is what SAS subtracts.
 * **Field of view**: the envelope of the events around their centroid -- the largest event
   distance in each of a few hundred angular sectors.  This follows any FOV shape (the MOS
   FOV is not a circle) and is exact to a few 0.05" units for a full event list; it is only
@@ -44,13 +52,17 @@ import polars as pl
 
 from xmmframe.ccf.badpix import event_badpixels
 from xmmframe.errors import ProductError
+from xmmframe.io.events import open_events
 from xmmframe.model.events import EventList
-from xmmframe.model.geometry import camera
+from xmmframe.model.geometry import Camera, camera
 
-#: Events per CCD used for the RAW -> position fit.
+#: Events per CCD used for the position fits (DET -> sky, or RAW -> position in the fallback).
 FIT_EVENTS = 50_000
 #: Nominal pixel size (0.05-arcsec units) per camera: the bad-pixel area SAS subtracts is its square.
-PIXEL_UNITS = {"EPN": 82.0, "EMOS1": 22.0, "EMOS2": 22.0}
+PIXEL_UNITS = {name: camera(name).nominal_pixel for name in ("EPN", "EMOS1", "EMOS2")}
+#: Largest median distance (in pixels) on any CCD between the events' DETX/DETY and the camera's
+#: DET of their RAW pixel for the camera geometry to be used (else the per-CCD refit).
+CAMERA_TOLERANCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,31 @@ class CcdFootprint:
     def pixel_area(self) -> float:
         """Area of one pixel in the position units (``|det matrix|``)."""
         return float(abs(np.linalg.det(self.matrix)))
+
+    @property
+    def corners(self) -> np.ndarray:
+        """Positions ``(4, 2)`` of the corners of the CCD's pixels (RAW ``0.5 .. n + 0.5``), round it."""
+        nx, ny = self.size
+        x, y = self.to_position(np.array([0.5, nx + 0.5, nx + 0.5, 0.5]),
+                                np.array([0.5, 0.5, ny + 0.5, ny + 0.5]))
+        return np.column_stack([x, y])
+
+    @classmethod
+    def from_camera(cls, cam: Camera, ccd: int, to_position: np.ndarray | None = None) -> CcdFootprint:
+        """One CCD of a camera, in DETX/DETY or, with the ``(2, 3)`` affine ``to_position``, in other columns.
+
+        Examples
+        --------
+        >>> ccd = CcdFootprint.from_camera(camera("EMOS1"), 1)
+        >>> ccd.size, round(ccd.pixel_area, 2), ccd.contains(np.array([0.0]), np.array([0.0])).tolist()
+        ((600, 600), 484.69, [True])
+        """
+        origin, matrix = cam.pixel_affine(ccd)
+        if to_position is not None:
+            linear = np.asarray(to_position, np.float64)[:, :2]
+            origin = linear @ origin + np.asarray(to_position, np.float64)[:, 2]
+            matrix = linear @ matrix
+        return cls(ccd, origin, matrix, cam.shape)
 
 
 @dataclass(frozen=True)
@@ -160,17 +197,63 @@ class CcdLayout:
     path: str = ""
 
     @classmethod
+    def from_camera(cls, cam: Camera, columns: tuple[str, str] = ("DETX", "DETY"),
+                    to_position: np.ndarray | None = None, ccds: tuple[int, ...] | None = None,
+                    bad_pixels: pl.DataFrame | None = None, fov: FieldOfView | None = None,
+                    path: str = "") -> CcdLayout:
+        """The layout given by the camera geometry.
+
+        Parameters
+        ----------
+        cam : Camera
+            The camera (:func:`xmmframe.model.geometry.camera`).
+        columns : (str, str)
+            The position columns of the layout.
+        to_position : numpy.ndarray, optional
+            ``(2, 3)`` affine map DET -> ``columns`` (e.g. DET -> sky ``X/Y`` for an attitude);
+            none: the layout is in DETX/DETY.
+        ccds : tuple of int, optional
+            The CCDs in use (default: all of the camera's).
+        bad_pixels : polars.DataFrame, optional
+            ``CCDID, RAWX, RAWY`` of the bad pixels (default: none).
+        fov : FieldOfView, optional
+            The field of view (default: the camera's circle of ``fov_radius`` about DET 0, 0).
+        path : str
+            The event list, for messages.
+
+        Examples
+        --------
+        >>> layout = CcdLayout.from_camera(camera("EPN"))
+        >>> len(layout.ccds), layout.on_ccd(np.array([0.0, 0.0]), np.array([0.0, -840.0])).tolist()  # gap
+        (12, [True, False])
+        """
+        affine = None if to_position is None else np.asarray(to_position, np.float64)
+        used = cam.ccds if ccds is None else ccds
+        footprints = tuple(CcdFootprint.from_camera(cam, ccd, affine) for ccd in used)
+        if bad_pixels is None:
+            bad_pixels = pl.DataFrame(schema={"CCDID": pl.Int64, "RAWX": pl.Int64, "RAWY": pl.Int64})
+        if fov is None:
+            scale = 1.0 if affine is None else math.sqrt(abs(np.linalg.det(affine[:, :2])))
+            centre = (0.0, 0.0) if affine is None else (float(affine[0, 2]), float(affine[1, 2]))
+            fov = FieldOfView(centre[0], centre[1], np.full(360, cam.fov_radius * scale))
+        columns = (columns[0].upper(), columns[1].upper())
+        return cls(columns, cam.instrument, footprints, bad_pixels, fov, path)
+
+    @classmethod
     def from_events(cls, events: EventList | str | os.PathLike[str],
                     columns: tuple[str, str] = ("X", "Y")) -> CcdLayout:
-        """Measure the layout from an event list (path or :class:`EventList`).
+        """The layout of an event list (path or :class:`EventList`) in the given position columns.
+
+        The CCD footprints come from the camera geometry (:meth:`from_camera`), placed on the sky
+        by a DET -> sky fit to the events for sky columns; the per-CCD refit is used only where
+        the camera does not describe the list (see the module text).  Bad pixels come from the
+        list's ``BADPIXnn`` extensions and the field of view from the events' envelope.
 
         Raises
         ------
         ProductError
             When the list lacks ``CCDNR``/``RAWX``/``RAWY`` or the position columns, or has no events.
         """
-        from xmmframe.io.events import open_events
-
         path = os.fspath(events) if isinstance(events, (str, os.PathLike)) else ""
         events = open_events(events) if isinstance(events, (str, os.PathLike)) else events
         names = {c.upper(): c for c in events.meta.column_names}
@@ -179,11 +262,15 @@ class CcdLayout:
         if missing:
             raise ProductError(f"the bad-pixel event list lacks the columns {', '.join(missing)}", path or None)
         cx, cy = names[columns[0].upper()], names[columns[1].upper()]
+        det = tuple(names.get(c) for c in ("DETX", "DETY"))
+        extra = [] if None in det else [pl.col(det[0]).cast(pl.Float64).alias("_DX"),
+                                        pl.col(det[1]).cast(pl.Float64).alias("_DY")]
         sample = (
             events.lazy.select(pl.col(names["CCDNR"]).cast(pl.Int64).alias("CCDNR"),
                                pl.col(names["RAWX"]).cast(pl.Float64).alias("RAWX"),
                                pl.col(names["RAWY"]).cast(pl.Float64).alias("RAWY"),
-                               pl.col(cx).cast(pl.Float64).alias("_X"), pl.col(cy).cast(pl.Float64).alias("_Y"))
+                               pl.col(cx).cast(pl.Float64).alias("_X"),
+                               pl.col(cy).cast(pl.Float64).alias("_Y"), *extra)
             .drop_nulls()
             .filter(pl.int_range(pl.len()).over("CCDNR") < FIT_EVENTS)
             .collect()
@@ -191,12 +278,22 @@ class CcdLayout:
         if sample.height == 0:
             raise ProductError("the bad-pixel event list has no events", path or None)
         instrument = str(events.meta.instrument or "").strip().upper()
-        size = _ccd_size(instrument, sample)
-        ccds = tuple(_fit_ccd(int(ccd), part, size) for (ccd,), part in sorted(
-            sample.group_by(["CCDNR"]), key=lambda item: item[0][0]) if part.height >= 10)
+        groups = sorted(sample.group_by(["CCDNR"]), key=lambda item: item[0][0])
+        parts = [(int(ccd), part) for (ccd,), part in groups if part.height >= 10]
         fov = FieldOfView.from_positions(sample["_X"].to_numpy(), sample["_Y"].to_numpy())
+        bad = _bad_pixels(events)
+        cam = _camera_of(instrument)
+        if cam is not None and extra and _camera_describes(cam, parts):
+            used = tuple(ccd for ccd, _ in parts)
+            if (columns[0].upper(), columns[1].upper()) == ("DETX", "DETY"):
+                return cls.from_camera(cam, columns, None, used, bad, fov, path)
+            to_position = _fit_det_to_position(cam, parts)
+            if to_position is not None:
+                return cls.from_camera(cam, columns, to_position, used, bad, fov, path)
+        size = tuple(cam.shape) if cam is not None else (int(sample["RAWX"].max()), int(sample["RAWY"].max()))
+        ccds = tuple(_fit_ccd(ccd, part, size) for ccd, part in parts)  # type: ignore[arg-type]
         return cls((columns[0].upper(), columns[1].upper()), instrument, tuple(c for c in ccds if c is not None),
-                   _bad_pixels(events), fov, path)
+                   bad, fov, path)
 
     def on_ccd(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Whether positions fall on a CCD pixel (any CCD; chip gaps and switched-off CCDs excluded)."""
@@ -255,12 +352,46 @@ class CcdLayout:
         return np.concatenate(xs), np.concatenate(ys)
 
 
-def _ccd_size(instrument: str, sample: pl.DataFrame) -> tuple[int, int]:
-    """Pixels per CCD: the camera's nominal size, else the RAW range the events cover."""
+def _camera_of(instrument: str) -> Camera | None:
     try:
-        return tuple(camera(instrument).shape)  # type: ignore[return-value]
+        return camera(instrument)
     except (KeyError, ValueError):
-        return int(sample["RAWX"].max()), int(sample["RAWY"].max())
+        return None
+
+
+def _camera_describes(cam: Camera, parts: list[tuple[int, pl.DataFrame]]) -> bool:
+    """Whether the camera's DET of the events' RAW pixels matches their DETX/DETY on every CCD.
+
+    The test is the median offset per axis, within :data:`CAMERA_TOLERANCE` pixels.
+    """
+    if not parts:
+        return False
+    for ccd, part in parts:
+        if ccd not in cam.ccds:
+            return False
+        origin, matrix = cam.pixel_affine(ccd)
+        rx, ry = part["RAWX"].to_numpy(), part["RAWY"].to_numpy()
+        dx = part["_DX"].to_numpy() - (origin[0] + matrix[0, 0] * rx + matrix[0, 1] * ry)
+        dy = part["_DY"].to_numpy() - (origin[1] + matrix[1, 0] * rx + matrix[1, 1] * ry)
+        if max(abs(float(np.median(dx))), abs(float(np.median(dy)))) > CAMERA_TOLERANCE * cam.pixel_units:
+            return False
+    return True
+
+
+def _fit_det_to_position(cam: Camera, parts: list[tuple[int, pl.DataFrame]]) -> np.ndarray | None:
+    """The ``(2, 3)`` affine DET -> position fitted to the events (DET: the camera's, of their RAW pixel)."""
+    dets, targets = [], []
+    for ccd, part in parts:
+        origin, matrix = cam.pixel_affine(ccd)
+        raw = np.column_stack([part["RAWX"].to_numpy(), part["RAWY"].to_numpy()])
+        dets.append(raw @ matrix.T + origin)
+        targets.append(np.column_stack([part["_X"].to_numpy(), part["_Y"].to_numpy()]))
+    det = np.concatenate(dets)
+    design = np.column_stack([det, np.ones(det.shape[0])])
+    coef, _, rank, _ = np.linalg.lstsq(design, np.concatenate(targets), rcond=None)
+    if rank < 3:
+        return None
+    return coef.T.copy()
 
 
 def _fit_ccd(ccd: int, part: pl.DataFrame, size: tuple[int, int]) -> CcdFootprint | None:
@@ -277,4 +408,4 @@ def _bad_pixels(events: EventList) -> pl.DataFrame:
     return event_badpixels(events.meta).expanded().unique().sort(["CCDID", "RAWX", "RAWY"])
 
 
-__all__ = ["FIT_EVENTS", "PIXEL_UNITS", "CcdFootprint", "CcdLayout", "FieldOfView"]
+__all__ = ["CAMERA_TOLERANCE", "FIT_EVENTS", "PIXEL_UNITS", "CcdFootprint", "CcdLayout", "FieldOfView"]

@@ -36,8 +36,17 @@ PRODUCTS = (
     ("withimageset", "imageset", "image.fits", "image", ImageOptions),
 )
 _HISTOGRAM = ("histogramcolumn", "histogrambinsize", "histogrammin", "histogrammax", "withhistoranges")
+#: The order in which the parameters are listed by ``--help`` and recorded in the products' HISTORY.
+ORDER = """table expression filtertype dssblock filteredset withfilteredset keepfilteroutput destruct flagcolumn
+flagbit cleandss updateexposure filterexposure writedss blockstocopy attributestocopy energycolumn zcolumn
+withzcolumn zerrorcolumn withzerrorcolumn ignorelegallimits imageset withimageset xcolumn ycolumn imagebinning
+ximagebinsize yimagebinsize ximagesize yimagesize squarepixels ximagemin ximagemax withxranges yimagemin yimagemax
+withyranges imagedatatype withimagedatatype raimagecenter decimagecenter withcelestialcenter spectrumset
+withspectrumset spectralbinsize specchannelmin specchannelmax withspecranges nonStandardSpec rateset withrateset
+timecolumn timebinsize timemin timemax withtimeranges maketimecolumn makeratecolumn histogramset withhistogramset
+histogramcolumn histogrambinsize histogrammin histogrammax withhistoranges""".split()
 
-PARAMS = (
+_PARAMS = (
     Param("table", None, "str", "input event list, set or set:EXTENSION"),
     Param("expression", "true", "str", "selection expression"),
     Param("filtertype", "expression", "str", "expression (dataset is not supported)"),
@@ -65,6 +74,8 @@ PARAMS = (
     Param("histogrammax", 1000.0, "float", "(not supported)"),
     Param("withhistoranges", False, "bool", "(not supported)"),
 )
+PARAMS = tuple(sorted(_PARAMS, key=lambda param: ORDER.index(param.name)))
+assert len(PARAMS) == len(ORDER), "every evselect parameter has its place in ORDER"
 
 
 def _check_supported(values: SasArguments) -> None:
@@ -90,10 +101,11 @@ def product_options(values: SasArguments, meta: Any = None) -> dict[str, Product
     Examples
     --------
     >>> from xmmframe.cli.sas_params import parse_parameters
-    >>> values = parse_parameters("evselect", ["table=ev.fits", "xcolumn=X", "ycolumn=Y",
-    ...                                        "imagebinning=binSize", "ximagebinsize=80", "yimagebinsize=80"], PARAMS)
-    >>> product_options(values)
-    {'image': ImageOptions(bin=(80.0, 80.0), x_range=None, y_range=None, size=None, xcolumn='X', ycolumn='Y', weights=None, square=False, dtype=None)}
+    >>> words = ["table=ev.fits", "xcolumn=X", "ycolumn=Y", "imagebinning=binSize", "ximagebinsize=80",
+    ...          "yimagebinsize=80"]
+    >>> made = product_options(parse_parameters("evselect", words, PARAMS))
+    >>> list(made), made["image"].bin, made["image"].xcolumn
+    (['image'], (80.0, 80.0), 'X')
     """
     _check_supported(values)
     made: dict[str, ProductOptions] = {}

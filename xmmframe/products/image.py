@@ -222,26 +222,9 @@ def make_image(
 ) -> Image:
     """Bin the (selected) events into an image; see :meth:`EventList.image`.
 
-    Parameters
-    ----------
-    events : EventList
-        The events.
-    selection : str, polars.Expr, GTI or shape, optional
-        Applied first and recorded in the header.
-    options : ImageOptions, optional
-        The binning (or a mapping of its fields, or the bin factor).
-    gti : GTI, optional
-        A time selection, used for the good times and ONTIMEnn.
-    **fields
-        :class:`~xmmframe.model.options.ImageOptions` fields, overriding ``options``.
-
-    Returns
-    -------
-    xmmframe.model.products.Image
-
-    Examples
-    --------
-    >>> make_image(events, "PI in [500:2000]", bin=80)                         # doctest: +SKIP
+    ``options`` (a :class:`~xmmframe.model.options.ImageOptions`, a mapping of its fields or
+    the bin factor) and ``**fields`` build the ImageOptions
+    (:meth:`~xmmframe.model.options.ProductOptions.build`).
     """
     options = ImageOptions.build(options, **fields)
     context = make_context(events, selection, gti, task="image", parameters=options.history())

@@ -116,26 +116,9 @@ def make_lightcurve(
 ) -> LightCurve:
     """Bin the (selected) events in time; see :meth:`EventList.lightcurve`.
 
-    Parameters
-    ----------
-    events : EventList
-        The events.
-    selection : str, polars.Expr, GTI or shape, optional
-        Applied first and recorded in the header.
-    options : LightCurveOptions, optional
-        The binning (or a mapping of its fields, or the bin size).
-    gti : GTI, optional
-        A time selection, used for the good times and EXPOSURE.
-    **fields
-        :class:`~xmmframe.model.options.LightCurveOptions` fields, overriding ``options``.
-
-    Returns
-    -------
-    xmmframe.model.products.LightCurve
-
-    Examples
-    --------
-    >>> make_lightcurve(events, "PI>10000", bin=100)                           # doctest: +SKIP
+    ``options`` (a :class:`~xmmframe.model.options.LightCurveOptions`, a mapping of its fields or
+    the bin size) and ``**fields`` build the LightCurveOptions
+    (:meth:`~xmmframe.model.options.ProductOptions.build`).
     """
     options = LightCurveOptions.build(options, **fields)
     context = make_context(events, selection, gti, task="lightcurve", parameters=options.history())

@@ -120,26 +120,9 @@ def make_spectrum(
 ) -> Spectrum:
     """Bin the (selected) events into a PHA Type I spectrum; see :meth:`EventList.spectrum`.
 
-    Parameters
-    ----------
-    events : EventList
-        The events.
-    selection : str, polars.Expr, GTI or shape, optional
-        Applied first and recorded in the header.
-    options : SpectrumOptions, optional
-        The binning (or a mapping of its fields, or the channel bin).
-    gti : GTI, optional
-        A time selection, used for the good times and EXPOSURE.
-    **fields
-        :class:`~xmmframe.model.options.SpectrumOptions` fields, overriding ``options``.
-
-    Returns
-    -------
-    xmmframe.model.products.Spectrum
-
-    Examples
-    --------
-    >>> make_spectrum(events, "PATTERN<=4", channel_bin=10)                    # doctest: +SKIP
+    ``options`` (a :class:`~xmmframe.model.options.SpectrumOptions`, a mapping of its fields or
+    the channel bin) and ``**fields`` build the SpectrumOptions
+    (:meth:`~xmmframe.model.options.ProductOptions.build`).
     """
     options = SpectrumOptions.build(options, **fields)
     recorded = replace(options, channel_max=options.channel_max if options.channel_max is not None

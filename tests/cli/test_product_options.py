@@ -126,6 +126,8 @@ def test_options_are_built_from_keywords_mappings_and_bare_values():
         SpectrumOptions.build(chanel_bin=5)
     with pytest.raises(ParameterError, match="bin must be given"):
         LightCurveOptions.build(rate=False)
+    with pytest.raises(ParameterError, match="LightCurveOptions expected, got a SpectrumOptions"):
+        LightCurveOptions.build(SpectrumOptions())
 
 
 def same_arrays(a, b, names):

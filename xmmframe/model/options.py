@@ -134,6 +134,8 @@ class ProductOptions:
         """
         if isinstance(options, cls):
             base: dict[str, Any] = {}
+        elif isinstance(options, ProductOptions):
+            raise ParameterError(f"{cls.__name__} expected, got a {type(options).__name__}")
         elif isinstance(options, Mapping):
             base, options = dict(options), None
         elif options is None:

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from importlib import import_module
 
+from xmmframe.cli import evselect as evselect_cli
 from xmmframe.cli.main import COMMAND_MODULES
 from xmmframe.cli.sas_params import CLOBBER, Param
 
@@ -63,24 +64,30 @@ PYTHON_CALLS: dict[str, tuple[str, str]] = {
                  'pattern_fractions(events, isolated_pattern_model("EPN"), center=(x, y), radius=40).summary()'),
 }
 
+def option_keywords() -> dict[str, str]:
+    """evselect's product parameters -> the option fields they set, from the option classes' SAS tables.
+
+    Examples
+    --------
+    >>> option_keywords()["ximagebinsize"]
+    'ImageOptions.bin[0]'
+    """
+    keywords: dict[str, list[str]] = {}
+    for *_, options in evselect_cli.PRODUCTS:
+        for parameter in options.SAS:
+            if parameter.field is not None:
+                index = f"[{parameter.index}]" if parameter.index is not None else ""
+                keywords.setdefault(parameter.name, []).append(f"{options.__name__}.{parameter.field}{index}")
+    return {name: ", ".join(fields) for name, fields in keywords.items()}
+
+
 #: Keywords that do not follow from the names (the CLI's own conversion, e.g. cli/evselect.py
 #: ``options``).  Every name here must be a parameter of its task (checked by the tests).
 KEYWORDS: dict[str, dict[str, str]] = {
     "evselect": {
         "table": "events", "expression": "expression", "filteredset": "filtered", "spectrumset": "spectrum",
         "rateset": "lightcurve", "imageset": "image",
-        "spectralbinsize": 'spectrum_options["channel_bin"]', "specchannelmin": 'spectrum_options["channel_min"]',
-        "specchannelmax": 'spectrum_options["channel_max"]', "energycolumn": 'spectrum_options["energy_column"]',
-        "ignorelegallimits": 'spectrum_options["ignore_legal_limits"]',
-        "timebinsize": 'lightcurve_options["bin"]', "makeratecolumn": 'lightcurve_options["rate"]',
-        "timecolumn": 'lightcurve_options["time_column"]', "timemin": 'lightcurve_options["tmin"]',
-        "timemax": 'lightcurve_options["tmax"]', "xcolumn": 'image_options["xcolumn"]',
-        "ycolumn": 'image_options["ycolumn"]', "squarepixels": 'image_options["square"]',
-        "ximagebinsize": 'image_options["bin"][0]', "yimagebinsize": 'image_options["bin"][1]',
-        "ximagesize": 'image_options["size"][0]', "yimagesize": 'image_options["size"][1]',
-        "ximagemin": 'image_options["x_range"][0]', "ximagemax": 'image_options["x_range"][1]',
-        "yimagemin": 'image_options["y_range"][0]', "yimagemax": 'image_options["y_range"][1]',
-        "imagedatatype": 'image_options["dtype"]', "zcolumn": 'image_options["weights"]',
+        **option_keywords(),
     },
     "rmfgen": {"spectrumset": "spectrum", "nenergybins": "energy_bins[2]", "energymin": "energy_bins[0]",
                "energymax": "energy_bins[1]"},

@@ -52,12 +52,12 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     refuse_existing(args, values, output)
     ctx = ProductContext.from_file(values.require("spectrumset"))
     cal = Calibration.open(observation_date=ctx.date_obs)
-    rmf = read_rmf(values.require("rmfset")) if values["withrmfset"] else None
+    rmf = read_rmf(values.require("rmfset")) if values.switched_on("withrmfset", "rmfset") else None
     detmaptype = values["detmaptype"].lower()
     if detmaptype not in ("psf", "flat", "dataset"):
         raise ParameterError(f"arfgen: detmaptype must be psf, flat or dataset, got {values['detmaptype']!r}")
     source = None
-    if values["withsourcepos"]:
+    if values.switched_on("withsourcepos", "sourcex", "sourcey"):
         x, y = values["sourcex"], values["sourcey"]
         source = sky_pixel(ctx.keywords, x, y) if values["sourcecoords"].lower() == "eqpos" else (x, y)
     badpix = values["badpixlocation"] if values["withbadpixcorr"] and values["badpixlocation"] else None

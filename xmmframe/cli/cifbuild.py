@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
 
     output = values["calindexset"]
     refuse_existing(args, values, output)
-    if values["withccfpath"]:
+    if values.switched_on("withccfpath", "ccfpath"):
         directories = [p for p in re.split(r"[:\s]+", values.require("ccfpath")) if p]
     else:
         directories = ccf_path_from_environment()
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
         warnings.warn("no CCF path: indexing xmmframe's built-in calibration set (not for publication)",
                       CalibrationWarning, stacklevel=1)
         directories = [builtin_directory()]
-    date = values.require("observationdate") if values["withobservationdate"] else "now"
+    date = values.require("observationdate") if values.switched_on("withobservationdate", "observationdate") else "now"
     index = cifbuild(directories, date, values["analysisdate"])
     write_cif(index, output, Provenance("cifbuild", command=command_text("cifbuild", args.parameters)))
     print(f"cifbuild: {len(index)} calibration files for {index.observation_date} written to {output}")

@@ -47,11 +47,11 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     from xmmframe.io.ogip import write_lightcurve
     from xmmframe.products.epiclccorr import epiclccorr
 
-    if values["withsourcepos"] or values["allcamera"]:
+    if values.switched_on("withsourcepos", "sourcex", "sourcey") or values["allcamera"]:
         raise ParameterError("epiclccorr: withsourcepos=yes and allcamera=yes are not supported")
     output = values["outset"]
     overwrite = refuse_existing(args, values, output)
-    background = values.require("bkgtslist") if values["withbkgset"] else None
+    background = values.require("bkgtslist") if values.switched_on("withbkgset", "bkgtslist") else None
     net = epiclccorr(values.require("srctslist"), values.require("eventlist"), background,
                      absolute=values["applyabsolutecorrections"], command=command_text("epiclccorr", args.parameters))
     write_lightcurve(net, output, overwrite=overwrite)

@@ -2,9 +2,11 @@
 
 Parameter names and defaults are evselect's (SAS 20, as recorded in the ``XPROC0`` keyword of
 the EXOD products), so commands from SAS threads run unchanged.  As in SAS, giving a
-product's file name (``spectrumset=src.pha``) implies its ``with...set=yes``, and giving a range
-or option parameter explicitly (``specchannelmax``, ``ximagemin``, ``timemin``,
-``imagedatatype``, ``zcolumn``) implies its ``with...`` switch.  Not supported (an error says
+product's file name (``spectrumset=src.pha``) or one of its parameters (``xcolumn=X``) implies
+its ``with...set=yes``, and giving a range or option parameter explicitly (``specchannelmax``,
+``ximagemin``, ``timemin``, ``imagedatatype``, ``zcolumn``) implies its ``with...`` switch.  The
+spectrum, light-curve and image parameters, their defaults and help come from the SAS tables of
+:mod:`xmmframe.model.options`.  Not supported (an error says
 so): histogram sets, ``filtertype=dataset``, celestial image centres.
 
 Examples
@@ -20,12 +22,31 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 from typing import Any
 
-from xmmframe.cli.sas_params import Param, SasArguments, add_task, clobber_requested, command_text
+from xmmframe.cli.sas_params import Param, SasArguments, add_task, clobber_requested, command_text, sas_params
 from xmmframe.errors import ParameterError
+from xmmframe.model.options import ImageOptions, LightCurveOptions, ProductOptions, SpectrumOptions
 
-PARAMS = (
+#: The product switches, their file names and the options each product takes.
+PRODUCTS = (
+    ("withspectrumset", "spectrumset", "spectrum.fits", "spectrum", SpectrumOptions),
+    ("withrateset", "rateset", "rate.fits", "light curve", LightCurveOptions),
+    ("withimageset", "imageset", "image.fits", "image", ImageOptions),
+)
+_HISTOGRAM = ("histogramcolumn", "histogrambinsize", "histogrammin", "histogrammax", "withhistoranges")
+#: The order in which the parameters are listed by ``--help`` and recorded in the products' HISTORY.
+ORDER = """table expression filtertype dssblock filteredset withfilteredset keepfilteroutput destruct flagcolumn
+flagbit cleandss updateexposure filterexposure writedss blockstocopy attributestocopy energycolumn zcolumn
+withzcolumn zerrorcolumn withzerrorcolumn ignorelegallimits imageset withimageset xcolumn ycolumn imagebinning
+ximagebinsize yimagebinsize ximagesize yimagesize squarepixels ximagemin ximagemax withxranges yimagemin yimagemax
+withyranges imagedatatype withimagedatatype raimagecenter decimagecenter withcelestialcenter spectrumset
+withspectrumset spectralbinsize specchannelmin specchannelmax withspecranges nonStandardSpec rateset withrateset
+timecolumn timebinsize timemin timemax withtimeranges maketimecolumn makeratecolumn histogramset withhistogramset
+histogramcolumn histogrambinsize histogrammin histogrammax withhistoranges""".split()
+
+_PARAMS = (
     Param("table", None, "str", "input event list, set or set:EXTENSION"),
     Param("expression", "true", "str", "selection expression"),
     Param("filtertype", "expression", "str", "expression (dataset is not supported)"),
@@ -42,49 +63,9 @@ PARAMS = (
     Param("writedss", True, "bool", "write the data subspace"),
     Param("blockstocopy", "", "str", "(accepted, not used: every block is copied)"),
     Param("attributestocopy", "", "str", "(accepted, not used)"),
-    Param("energycolumn", "PHA", "str", "energy column of spectra and rate sets"),
-    Param("zcolumn", "WEIGHT", "str", "weight column of images"),
-    Param("withzcolumn", False, "bool", "weight images by zcolumn"),
-    Param("zerrorcolumn", "EWEIGHT", "str", "(not supported)"),
-    Param("withzerrorcolumn", False, "bool", "(not supported)"),
-    Param("ignorelegallimits", False, "bool", "allow ranges outside TLMIN/TLMAX"),
-    Param("imageset", "image.fits", "str", "output image"),
-    Param("withimageset", False, "bool", "make an image"),
-    Param("xcolumn", "RAWX", "str", "image x column"),
-    Param("ycolumn", "RAWY", "str", "image y column"),
-    Param("imagebinning", "imageSize", "str", "imageSize or binSize"),
-    Param("ximagebinsize", 1.0, "float", "x bin (binSize)"),
-    Param("yimagebinsize", 1.0, "float", "y bin (binSize)"),
-    Param("ximagesize", 600, "int", "x pixels (imageSize)"),
-    Param("yimagesize", 600, "int", "y pixels (imageSize)"),
-    Param("squarepixels", False, "bool", "same bin on both axes"),
-    Param("ximagemin", 1.0, "float", "x range minimum"),
-    Param("ximagemax", 640.0, "float", "x range maximum"),
-    Param("withxranges", False, "bool", "use ximagemin/ximagemax"),
-    Param("yimagemin", 1.0, "float", "y range minimum"),
-    Param("yimagemax", 640.0, "float", "y range maximum"),
-    Param("withyranges", False, "bool", "use yimagemin/yimagemax"),
-    Param("imagedatatype", "Real64", "str", "Int32, Real32 or Real64"),
-    Param("withimagedatatype", False, "bool", "use imagedatatype (else Int32 counts)"),
-    Param("raimagecenter", 0.0, "float", "(not supported)"),
-    Param("decimagecenter", 0.0, "float", "(not supported)"),
-    Param("withcelestialcenter", False, "bool", "(not supported)"),
-    Param("spectrumset", "spectrum.fits", "str", "output spectrum"),
-    Param("withspectrumset", False, "bool", "make a spectrum"),
-    Param("spectralbinsize", 5, "int", "energy-column values per channel"),
-    Param("specchannelmin", 0, "int", "first value binned"),
-    Param("specchannelmax", 11999, "int", "last value binned (pn: 20479)"),
-    Param("withspecranges", False, "bool", "use specchannelmin/max (else TLMIN/TLMAX)"),
-    Param("nonStandardSpec", False, "bool", "(accepted, not used)"),
-    Param("rateset", "rate.fits", "str", "output light curve"),
-    Param("withrateset", False, "bool", "make a light curve"),
-    Param("timecolumn", "TIME", "str", "time column"),
-    Param("timebinsize", 1.0, "float", "bin size (s)"),
-    Param("timemin", 0.0, "float", "start time"),
-    Param("timemax", 1000.0, "float", "end time"),
-    Param("withtimeranges", False, "bool", "use timemin/timemax (else TSTART/TSTOP)"),
-    Param("maketimecolumn", False, "bool", "(TIME is always written)"),
-    Param("makeratecolumn", False, "bool", "RATE/ERROR instead of COUNTS"),
+    *(param for switch, name, default, what, _ in PRODUCTS
+      for param in (Param(name, default, "str", f"output {what}"), Param(switch, False, "bool", f"make a {what}"))),
+    *sas_params(*(options for *_, options in PRODUCTS)),
     Param("histogramset", "histo.fits", "str", "(not supported)"),
     Param("withhistogramset", False, "bool", "(not supported)"),
     Param("histogramcolumn", "TIME", "str", "(not supported)"),
@@ -93,10 +74,12 @@ PARAMS = (
     Param("histogrammax", 1000.0, "float", "(not supported)"),
     Param("withhistoranges", False, "bool", "(not supported)"),
 )
+PARAMS = tuple(sorted(_PARAMS, key=lambda param: ORDER.index(param.name)))
+assert len(PARAMS) == len(ORDER), "every evselect parameter has its place in ORDER"
 
 
 def _check_supported(values: SasArguments) -> None:
-    if values.switched_on("withhistogramset", "histogramset"):
+    if values.switched_on("withhistogramset", "histogramset", *_HISTOGRAM):
         raise ParameterError("evselect: histogram sets are not supported")
     if values["filtertype"].lower() != "expression":
         raise ParameterError(f"evselect: filtertype={values['filtertype']} is not supported (use expression)")
@@ -106,46 +89,47 @@ def _check_supported(values: SasArguments) -> None:
         raise ParameterError(f"evselect: imagebinning must be imageSize or binSize, got {values['imagebinning']!r}")
 
 
+def product_options(values: SasArguments, meta: Any = None) -> dict[str, ProductOptions]:
+    """The options of each product the parameters ask for: ``{"spectrum": SpectrumOptions(...), ...}``.
+
+    A product is made when its ``with...set`` is on: given, or implied by giving its file name
+    or any of its own parameters (``xcolumn=X`` implies ``withimageset=yes`` unless
+    ``withimageset=no`` is given, as SAS's user guide says).  Without ``withspecranges`` a
+    spectrum covers the energy column's TLMIN..TLMAX, as SAS's does; ``meta`` (the input's
+    EventMeta) provides them.
+
+    Examples
+    --------
+    >>> from xmmframe.cli.sas_params import parse_parameters
+    >>> words = ["table=ev.fits", "xcolumn=X", "ycolumn=Y", "imagebinning=binSize", "ximagebinsize=80",
+    ...          "yimagebinsize=80"]
+    >>> made = product_options(parse_parameters("evselect", words, PARAMS))
+    >>> list(made), made["image"].bin, made["image"].xcolumn
+    (['image'], (80.0, 80.0), 'X')
+    """
+    _check_supported(values)
+    made: dict[str, ProductOptions] = {}
+    for (switch, name, _, _, options), key in zip(PRODUCTS, ("spectrum", "lightcurve", "image")):
+        if values.switched_on(switch, name, *options.product_children()):
+            made[key] = options.from_sas(values)
+    spectrum = made.get("spectrum")
+    if isinstance(spectrum, SpectrumOptions) and spectrum.channel_max is None and meta is not None:
+        info = meta.columns.get(spectrum.energy_column)
+        if info is not None and info.tlmin is not None and info.tlmax is not None:
+            made["spectrum"] = replace(spectrum, channel_min=int(info.tlmin), channel_max=int(info.tlmax))
+    return made
+
+
 def options(values: SasArguments, meta: Any = None) -> dict[str, Any]:
     """The :func:`xmmframe.evselect` keyword arguments for parsed evselect parameters.
 
-    Without ``withspecranges`` (and no explicit channel limits) spectra cover the energy
-    column's TLMIN..TLMAX, as SAS does; ``meta`` (the input's EventMeta) provides them.
+    Products and their options as :func:`product_options` finds them, the output file names,
+    and the filtered event list's parameters.
     """
-    _check_supported(values)
     kwargs: dict[str, Any] = {}
-    if values.switched_on("withspectrumset", "spectrumset"):
-        spec: dict[str, Any] = {"energy_column": values["energycolumn"], "channel_bin": values["spectralbinsize"],
-                                "ignore_legal_limits": values["ignorelegallimits"]}
-        if values.switched_on("withspecranges", "specchannelmin", "specchannelmax"):
-            spec.update(channel_min=values["specchannelmin"], channel_max=values["specchannelmax"])
-        elif meta is not None and values["energycolumn"] in meta.columns:
-            info = meta.columns[values["energycolumn"]]
-            if info.tlmin is not None and info.tlmax is not None:
-                spec.update(channel_min=int(info.tlmin), channel_max=int(info.tlmax))
-        kwargs.update(spectrum=values["spectrumset"], spectrum_options=spec)
-    if values.switched_on("withrateset", "rateset"):
-        rate: dict[str, Any] = {"bin": values["timebinsize"], "rate": values["makeratecolumn"],
-                                "energy_column": values["energycolumn"], "time_column": values["timecolumn"]}
-        if values.switched_on("withtimeranges", "timemin", "timemax"):
-            rate.update(tmin=values["timemin"], tmax=values["timemax"])
-        kwargs.update(lightcurve=values["rateset"], lightcurve_options=rate)
-    if values.switched_on("withimageset", "imageset"):
-        image: dict[str, Any] = {"xcolumn": values["xcolumn"], "ycolumn": values["ycolumn"],
-                                 "square": values["squarepixels"]}
-        if values["imagebinning"] == "binSize":
-            image["bin"] = (values["ximagebinsize"], values["yimagebinsize"])
-        else:
-            image["size"] = (values["ximagesize"], values["yimagesize"])
-        if values.switched_on("withxranges", "ximagemin", "ximagemax"):
-            image["x_range"] = (values["ximagemin"], values["ximagemax"])
-        if values.switched_on("withyranges", "yimagemin", "yimagemax"):
-            image["y_range"] = (values["yimagemin"], values["yimagemax"])
-        if values.switched_on("withimagedatatype", "imagedatatype"):
-            image["dtype"] = values["imagedatatype"]
-        if values.switched_on("withzcolumn", "zcolumn"):
-            image["weights"] = values["zcolumn"]
-        kwargs.update(image=values["imageset"], image_options=image)
+    names = {"spectrum": "spectrumset", "lightcurve": "rateset", "image": "imageset"}
+    for key, chosen in product_options(values, meta).items():
+        kwargs.update({key: values[names[key]], f"{key}_options": chosen})
     if values.switched_on("withfilteredset", "filteredset"):
         kwargs.update(filtered=values["filteredset"],
                       keep_filter_output=values["keepfilteroutput"] or values["destruct"],

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     first, second, output = values.require("set1"), values.require("set2"), values["outset"]
     refuse_existing(args, values, output)
     check_not_input(output, [first, second])
-    radec = {"ra": values["ra"], "dec": values["dec"]} if values["withradec"] else {}
+    radec = {"ra": values["ra"], "dec": values["dec"]} if values.switched_on("withradec", "ra", "dec") else {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MergeWarning)
         merged = merge_events([open_events(first), open_events(second)],

@@ -39,7 +39,9 @@ def run(args: argparse.Namespace, values: SasArguments) -> int:
     refuse_existing(args, values, output)
     ctx = ProductContext.from_file(values.require("spectrumset"))
     cal = Calibration.open(observation_date=ctx.date_obs)
-    bins = (values["energymin"], values["energymax"], values["nenergybins"]) if values["withenergybins"] else None
+    bins = None
+    if values.switched_on("withenergybins", "energymin", "energymax", "nenergybins"):
+        bins = (values["energymin"], values["energymax"], values["nenergybins"])
     rmf = rmfgen(ctx, cal, energy_bins=bins, threshold=values["threshold"])
     write_rmf(output, rmf, history=[command_text("rmfgen", args.parameters), *cal.history()])
     print(f"rmfgen: {rmf.n_energies} energies x {rmf.detchans} channels written to {output}")

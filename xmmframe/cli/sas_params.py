@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xmmframe.errors import OutputError, ParameterError
+from xmmframe.model.options import ProductOptions
 
 _TRUE = {"yes", "y", "true", "t", "1"}
 _FALSE = {"no", "n", "false", "f", "0"}
@@ -196,6 +197,35 @@ def refuse_existing(
     return overwrite
 
 
+def _kind(value: Any) -> str:
+    for python, kind in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str")):
+        if isinstance(value, python):
+            return kind
+    raise TypeError(f"no parameter kind for {value!r}")
+
+
+def sas_params(*options: type[ProductOptions]) -> tuple[Param, ...]:
+    """The task parameters of option classes' SAS tables, with SAS's defaults and help.
+
+    A SAS parameter that several classes share (``energycolumn``) is listed once.
+
+    Examples
+    --------
+    >>> from xmmframe.model.options import LightCurveOptions, SpectrumOptions
+    >>> params = sas_params(SpectrumOptions, LightCurveOptions)
+    >>> [p for p in params if p.name == "energycolumn"]
+    [Param(name='energycolumn', default='PHA', kind='str', help='energy column of spectra and rate sets')]
+    """
+    found: dict[str, Param] = {}
+    for cls in options:
+        for parameter in cls.SAS:
+            default = cls.sas_default(parameter)
+            param = Param(parameter.name, default, _kind(default), parameter.help)
+            if found.setdefault(parameter.name, param) != param:
+                raise ValueError(f"SAS parameter {parameter.name} is described twice, differently")
+    return tuple(found.values())
+
+
 #: The parameter every task accepts: replace existing outputs.
 CLOBBER = Param("clobber", False, "bool", "replace existing output files (also -c, --clobber, SAS_CLOBBER=1)")
 
@@ -238,4 +268,4 @@ def _show_default(param: Param) -> str:
 
 
 __all__ = ["CLOBBER", "Param", "SasArguments", "add_task", "clobber_requested", "command_text", "parse_parameters",
-           "refuse_existing", "unquote"]
+           "refuse_existing", "sas_params", "unquote"]

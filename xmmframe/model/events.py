@@ -22,6 +22,7 @@ import polars as pl
 
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
+from xmmframe.model.options import ImageOptions, LightCurveOptions, SpectrumOptions
 from xmmframe.model.registry import implementation
 
 if TYPE_CHECKING:
@@ -140,34 +141,28 @@ class EventList:
 
     def spectrum(
         self,
-        channel_bin: int = 5,
-        channel_min: int = 0,
-        channel_max: int | None = None,
-        energy_column: str = "PI",
+        options: SpectrumOptions | int | None = None,
         *,
         selection: Any = None,
         gti: GTI | None = None,
-        ignore_legal_limits: bool = False,
+        **fields: Any,
     ) -> "Spectrum":
         """A PHA Type I spectrum of the events (SAS evselect ``withspectrumset``).
 
         Parameters
         ----------
-        channel_bin : int
-            Energy-column values per channel (``spectralbinsize``).
-        channel_min, channel_max : int
-            Range of the energy column binned; ``channel_max`` defaults to 20479 for pn and
-            11999 for MOS (by INSTRUME), the standard XMM grids.
-        energy_column : str
-            An integer column, normally ``PI``.
+        options : SpectrumOptions or int, optional
+            The binning (:class:`~xmmframe.model.options.SpectrumOptions`: ``channel_bin``,
+            ``channel_min``, ``channel_max``, ``energy_column``, ``ignore_legal_limits``);
+            a bare int is the channel bin (``events.spectrum(5)``).
         selection : str, polars.Expr, GTI or shape, optional
             Applied first and recorded in the header (``SLCTEXPR``, data subspace).
         gti : GTI, optional
             A time selection, applied and used for the good times and EXPOSURE.  Give time
             selections here (or as ``gti(file,TIME)`` in ``selection``) rather than through
             :meth:`filter`: only then do ONTIME, LIVETIME and EXPOSURE account for them.
-        ignore_legal_limits : bool
-            Allow a channel range outside the column's TLMIN/TLMAX.
+        **fields
+            SpectrumOptions fields, overriding those of ``options`` (``channel_max=11999``).
 
         Returns
         -------
@@ -181,41 +176,30 @@ class EventList:
         >>> spec.write("src.pha")                                                      # doctest: +SKIP
         """
         make_spectrum = implementation("EventList.spectrum")
-        return make_spectrum(self, selection, channel_bin=channel_bin, channel_min=channel_min,
-                             channel_max=channel_max, energy_column=energy_column, gti=gti,
-                             ignore_legal_limits=ignore_legal_limits)
+        return make_spectrum(self, selection, options=SpectrumOptions.build(options, **fields), gti=gti)
 
     def lightcurve(
         self,
-        bin: float,
-        tmin: float | None = None,
-        tmax: float | None = None,
-        rate: bool = True,
+        options: LightCurveOptions | float | None = None,
         *,
         selection: Any = None,
         gti: GTI | None = None,
-        fracexp: bool = False,
-        energy_column: str = "PI",
+        **fields: Any,
     ) -> "LightCurve":
         """A light curve of the events in evselect's layout (``withrateset``).
 
         Parameters
         ----------
-        bin : float
-            Bin size in seconds (``timebinsize``).
-        tmin, tmax : float, optional
-            Time range; bins start at ``tmin`` (default the file's TSTART) and cover ``tmax``
-            (default TSTOP).
-        rate : bool
-            Write RATE/ERROR (True, ``makeratecolumn=yes``) or COUNTS.
+        options : LightCurveOptions or float
+            The binning (:class:`~xmmframe.model.options.LightCurveOptions`: ``bin`` in
+            seconds, ``tmin``, ``tmax``, ``rate``, ``energy_column``, ``fracexp``,
+            ``time_column``); a bare number is the bin size (``events.lightcurve(100)``).
         selection : str, polars.Expr, GTI or shape, optional
             Applied first and recorded in the header.
         gti : GTI, optional
             A time selection, applied and used for the good times and EXPOSURE.
-        fracexp : bool
-            Add a FRACEXP column: exposed fraction of each bin from the GTIs and EXPOSUnn.
-        energy_column : str
-            Recorded as CHANTYPE (CHANMIN/CHANMAX from its legal range and the selection).
+        **fields
+            LightCurveOptions fields, overriding those of ``options`` (``fracexp=True``).
 
         Returns
         -------
@@ -227,44 +211,28 @@ class EventList:
         >>> gti = curve.gti("RATE<=0.35")                                                        # doctest: +SKIP
         """
         make_lightcurve = implementation("EventList.lightcurve")
-        return make_lightcurve(self, selection, bin=bin, tmin=tmin, tmax=tmax, rate=rate,
-                               energy_column=energy_column, fracexp=fracexp, gti=gti)
+        return make_lightcurve(self, selection, options=LightCurveOptions.build(options, **fields), gti=gti)
 
     def image(
         self,
-        bin: float | tuple[float, float] | None = None,
-        x_range: tuple[float, float] | None = None,
-        y_range: tuple[float, float] | None = None,
-        size: int | tuple[int, int] | None = None,
-        xcolumn: str = "X",
-        ycolumn: str = "Y",
-        weights: str | None = None,
+        options: ImageOptions | float | tuple[float, float] | None = None,
         *,
         selection: Any = None,
         gti: GTI | None = None,
-        square: bool = False,
-        dtype: str | None = None,
+        **fields: Any,
     ) -> "Image":
         """An image of the events with evselect's pixel convention and WCS (``withimageset``).
 
         Parameters
         ----------
-        bin : float or (float, float), optional
-            Bin factor (``imagebinning=binSize``); or give ``size``.
-        x_range, y_range : (float, float), optional
-            Column ranges binned (default the columns' TLMIN..TLMAX).
-        size : int or (int, int), optional
-            Image size in pixels (``imagebinning=imageSize``; the bin is rounded up).
-        xcolumn, ycolumn : str
-            Columns binned (X/Y for sky images, DETX/DETY, RAWX/RAWY...).
-        weights : str, optional
-            A column summed instead of counting (a float64 image).
+        options : ImageOptions or float, optional
+            The binning (:class:`~xmmframe.model.options.ImageOptions`: ``bin`` or ``size``,
+            ``x_range``, ``y_range``, ``xcolumn``, ``ycolumn``, ``weights``, ``square``,
+            ``dtype``); a bare number is the bin factor (``events.image(80)``).
         selection, gti
             As for :meth:`spectrum`.
-        square : bool
-            Same bin on both axes (the larger).
-        dtype : str, optional
-            Pixel type: ``int32`` (counts, default) or ``float64``/``Real64``.
+        **fields
+            ImageOptions fields, overriding those of ``options`` (``xcolumn="DETX"``).
 
         Returns
         -------
@@ -276,8 +244,7 @@ class EventList:
         >>> image.wcs.world_to_pixel_values(263.6579, -32.556)                   # doctest: +SKIP
         """
         make_image = implementation("EventList.image")
-        return make_image(self, selection, bin=bin, x_range=x_range, y_range=y_range, size=size,
-                          xcolumn=xcolumn, ycolumn=ycolumn, weights=weights, square=square, dtype=dtype, gti=gti)
+        return make_image(self, selection, options=ImageOptions.build(options, **fields), gti=gti)
 
     # ------------------------------------------------------------------ writing
 

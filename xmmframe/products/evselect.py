@@ -10,7 +10,7 @@ Examples
 >>> result = xmmframe.evselect(
 ...     "M1_clean.fits", "(X,Y) in CIRCLE(24635.6,24158.8,200)",
 ...     spectrum="src.pha", lightcurve="src.lc", lightcurve_options={"bin": 100},
-...     image="src.img", image_options={"bin": 80}, overwrite=True)                 # doctest: +SKIP
+...     image="src.img", image_options=xmmframe.ImageOptions(bin=80), overwrite=True)  # doctest: +SKIP
 >>> result.selected, result.spectrum.exposure                                    # doctest: +SKIP
 (2456, 11807.1423120499)
 """
@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from xmmframe.io.events import open_events
 from xmmframe.io.ogip import check_output
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
+from xmmframe.model.options import ImageOptions, LightCurveOptions, SpectrumOptions
 from xmmframe.model.products import Image, LightCurve, Spectrum
 from xmmframe.products.context import ProductContext
 from xmmframe.products.filtered import filtered_events, flag_rows
@@ -77,9 +79,9 @@ def evselect(
     image: Target = None,
     filtered: Target = None,
     gti: GTI | None = None,
-    spectrum_options: dict[str, Any] | None = None,
-    lightcurve_options: dict[str, Any] | None = None,
-    image_options: dict[str, Any] | None = None,
+    spectrum_options: SpectrumOptions | Mapping[str, Any] | None = None,
+    lightcurve_options: LightCurveOptions | Mapping[str, Any] | None = None,
+    image_options: ImageOptions | Mapping[str, Any] | None = None,
     keep_filter_output: bool = True,
     flag_column: str = "EVFLAG",
     flag_bit: int = -1,
@@ -104,13 +106,12 @@ def evselect(
         A path writes the product there; ``True`` makes it without writing.
     gti : GTI, optional
         An extra time selection.
-    spectrum_options : dict
-        ``channel_bin``, ``channel_min``, ``channel_max``, ``energy_column``, ``ignore_legal_limits``.
-    lightcurve_options : dict
-        ``bin`` (required), ``tmin``, ``tmax``, ``rate``, ``energy_column``, ``fracexp``.
-    image_options : dict
-        ``bin`` or ``size``, ``x_range``, ``y_range``, ``xcolumn``, ``ycolumn``, ``weights``,
-        ``square``, ``dtype``.
+    spectrum_options : SpectrumOptions or mapping, optional
+        How the spectrum is binned (a mapping gives its fields: ``{"channel_bin": 10}``).
+    lightcurve_options : LightCurveOptions or mapping
+        How the light curve is binned; its ``bin`` is required when a light curve is asked for.
+    image_options : ImageOptions or mapping, optional
+        How the image is binned.
     keep_filter_output : bool
         The filtered list keeps only the selected rows (True), or every row with the selection
         result in ``flag_column`` (a 0/1 column, or bit ``flag_bit`` of it when ``flag_bit >= 0``).
@@ -142,13 +143,15 @@ def evselect(
     for path in paths:
         check_output(path, overwrite)
         check_not_input(path, [events.meta.source] if events.meta.source else [])
-    spectrum_options = dict(spectrum_options or {})
-    lightcurve_options = dict(lightcurve_options or {})
-    image_options = dict(image_options or {})
-    context = ProductContext.from_events(events, selection, gti, task="evselect", parameters=parameters,
-                                         command=command, base_dir=base_dir)
+    chosen = _Choices(
+        SpectrumOptions.build(spectrum_options) if _wanted(spectrum) else None,
+        LightCurveOptions.build(lightcurve_options) if _wanted(lightcurve) else None,
+        ImageOptions.build(image_options) if _wanted(image) else None,
+    )
+    context = ProductContext.from_events(events, selection, gti, task="evselect", parameters=parameters, command=command,
+                           base_dir=base_dir)
 
-    columns = _columns(events, targets, spectrum_options, lightcurve_options, image_options)
+    columns = _columns(events, _wanted(filtered), chosen)
     if _wanted(filtered) and not keep_filter_output:
         expr = context.selection.expr if context.selection.expr is not None else pl.lit(True)
         everything = events.lazy.with_columns(expr.fill_null(False).alias(_SELECTED)).collect()
@@ -159,12 +162,12 @@ def evselect(
         rows = frame
 
     made: dict[str, Any] = {}
-    if _wanted(spectrum):
-        made["spectrum"] = spectrum_from_frame(frame, context, **spectrum_options)
-    if _wanted(lightcurve):
-        made["lightcurve"] = lightcurve_from_frame(frame, context, **lightcurve_options)
-    if _wanted(image):
-        made["image"] = image_from_frame(frame, context, **image_options)
+    if chosen.spectrum is not None:
+        made["spectrum"] = spectrum_from_frame(frame, context, chosen.spectrum)
+    if chosen.lightcurve is not None:
+        made["lightcurve"] = lightcurve_from_frame(frame, context, chosen.lightcurve)
+    if chosen.image is not None:
+        made["image"] = image_from_frame(frame, context, chosen.image)
     if _wanted(filtered):
         made["filtered"] = filtered_events(rows, context, update_exposure=update_exposure,
                                            filter_exposure=filter_exposure, write_dss=write_dss)
@@ -176,25 +179,28 @@ def evselect(
     return EvselectResult(frame.height, **made)
 
 
-def _columns(
-    events: EventList,
-    targets: dict[str, Target],
-    spectrum_options: dict[str, Any],
-    lightcurve_options: dict[str, Any],
-    image_options: dict[str, Any],
-) -> list[str] | None:
+@dataclass(frozen=True)
+class _Choices:
+    """The options of the products one evselect run makes (None: not made)."""
+
+    spectrum: SpectrumOptions | None = None
+    lightcurve: LightCurveOptions | None = None
+    image: ImageOptions | None = None
+
+
+def _columns(events: EventList, filtered: bool, chosen: _Choices) -> list[str] | None:
     """The columns the requested products need (None: all of them, for a filtered list)."""
-    if _wanted(targets["filtered"]):
+    if filtered:
         return None
     columns = ["CCDNR"] if "CCDNR" in events.meta.columns else []
-    if _wanted(targets["spectrum"]):
-        columns.append(spectrum_options.get("energy_column", "PI"))
-    if _wanted(targets["lightcurve"]):
-        columns.append(lightcurve_options.get("time_column", "TIME"))
-    if _wanted(targets["image"]):
-        columns += [image_options.get("xcolumn", "X"), image_options.get("ycolumn", "Y")]
-        if image_options.get("weights"):
-            columns.append(image_options["weights"])
+    if chosen.spectrum is not None:
+        columns.append(chosen.spectrum.energy_column)
+    if chosen.lightcurve is not None:
+        columns.append(chosen.lightcurve.time_column)
+    if chosen.image is not None:
+        columns += [chosen.image.xcolumn, chosen.image.ycolumn]
+        if chosen.image.weights:
+            columns.append(chosen.image.weights)
     return list(dict.fromkeys(columns)) or ["TIME"]
 
 

@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ import polars as pl
 from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
+from xmmframe.model.options import ImageOptions
 from xmmframe.model.products import Image
 from xmmframe.io.cards import keyword_cards, merge_cards
 from xmmframe.model.registry import register
@@ -182,21 +184,11 @@ def _exposure_cards(context: ProductContext) -> tuple[str, ...]:
     return keyword_cards(items)
 
 
-def image_from_frame(
-    frame: pl.DataFrame,
-    context: ProductContext,
-    bin: float | tuple[float, float] | None = None,
-    x_range: tuple[float, float] | None = None,
-    y_range: tuple[float, float] | None = None,
-    size: int | tuple[int, int] | None = None,
-    xcolumn: str = "X",
-    ycolumn: str = "Y",
-    weights: str | None = None,
-    square: bool = False,
-    dtype: str | None = None,
-) -> Image:
+def image_from_frame(frame: pl.DataFrame, context: ProductContext, options: ImageOptions) -> Image:
     """The image of already selected events (``frame`` has the two columns and the weight column)."""
-    xaxis, yaxis, xmin, ymin = image_axes(context, bin, x_range, y_range, size, xcolumn, ycolumn, square)
+    xcolumn, ycolumn, weights, dtype = options.xcolumn, options.ycolumn, options.weights, options.dtype
+    xaxis, yaxis, xmin, ymin = image_axes(context, options.bin, options.x_range, options.y_range, options.size,
+                                          xcolumn, ycolumn, options.square)
     w = frame[weights].to_numpy() if weights is not None else None
     data = histogram(frame[xcolumn].to_numpy(), xaxis, frame[ycolumn].to_numpy(), yaxis, w)
     if dtype is not None:
@@ -224,24 +216,21 @@ def make_image(
     events: EventList,
     selection: Any = None,
     *,
-    bin: float | tuple[float, float] | None = None,
-    x_range: tuple[float, float] | None = None,
-    y_range: tuple[float, float] | None = None,
-    size: int | tuple[int, int] | None = None,
-    xcolumn: str = "X",
-    ycolumn: str = "Y",
-    weights: str | None = None,
-    square: bool = False,
-    dtype: str | None = None,
+    options: ImageOptions | Mapping[str, Any] | float | tuple[float, float] | None = None,
     gti: GTI | None = None,
+    **fields: Any,
 ) -> Image:
-    """Bin the (selected) events into an image; see :meth:`EventList.image`."""
-    parameters = {"xcolumn": xcolumn, "ycolumn": ycolumn, "bin": bin, "size": size, "x_range": x_range,
-                  "y_range": y_range}
-    context = ProductContext.from_events(events, selection, gti, task="image", parameters=parameters)
-    columns = [xcolumn, ycolumn] + ([weights] if weights else [])
+    """Bin the (selected) events into an image; see :meth:`EventList.image`.
+
+    ``options`` (a :class:`~xmmframe.model.options.ImageOptions`, a mapping of its fields or
+    the bin factor) and ``**fields`` build the ImageOptions
+    (:meth:`~xmmframe.model.options.ProductOptions.build`).
+    """
+    options = ImageOptions.build(options, **fields)
+    context = ProductContext.from_events(events, selection, gti, task="image", parameters=options.history())
+    columns = [options.xcolumn, options.ycolumn] + ([options.weights] if options.weights else [])
     frame = context.selected(columns).collect()
-    return image_from_frame(frame, context, bin, x_range, y_range, size, xcolumn, ycolumn, weights, square, dtype)
+    return image_from_frame(frame, context, options)
 
 
 __all__ = ["MAX_PIXELS", "image_axes", "image_from_frame", "make_image", "wcs_cards"]

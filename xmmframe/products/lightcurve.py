@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ import polars as pl
 from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
+from xmmframe.model.options import LightCurveOptions
 from xmmframe.model.products import LightCurve
 from xmmframe.io.cards import keyword_cards
 from xmmframe.model.registry import register
@@ -79,36 +81,26 @@ def _channel_cards(context: ProductContext, energy_column: str) -> tuple[str, ..
     ])
 
 
-def lightcurve_from_frame(
-    frame: pl.DataFrame,
-    context: ProductContext,
-    bin: float,
-    tmin: float | None = None,
-    tmax: float | None = None,
-    rate: bool = True,
-    energy_column: str = "PI",
-    fracexp: bool = False,
-    time_column: str = "TIME",
-) -> LightCurve:
-    """The light curve of already selected events (``frame`` has TIME and CCDNR)."""
-    axis = time_axis(context, bin, tmin, tmax)
-    counts = histogram(frame[time_column].to_numpy(), axis)
+def lightcurve_from_frame(frame: pl.DataFrame, context: ProductContext, options: LightCurveOptions) -> LightCurve:
+    """The light curve of already selected events (``frame`` has the time column and CCDNR)."""
+    axis = time_axis(context, options.bin, options.tmin, options.tmax)
+    counts = histogram(frame[options.time_column].to_numpy(), axis)
     weights = context.events_per_ccd(frame)
     exposure = context.times.weighted_livetime(weights)
     timedel = axis.width
     product = context.product_cards()
-    product["cards"] = product["cards"] + _channel_cards(context, energy_column)
+    product["cards"] = product["cards"] + _channel_cards(context, options.energy_column)
     return LightCurve(
         time=axis.centres(),
         rate=counts / timedel,
         error=np.sqrt(counts) / timedel,
         timedel=timedel,
         tstart=axis.origin,
-        tstop=float(tmax) if tmax is not None else float(context.meta.tstop),
+        tstop=float(options.tmax) if options.tmax is not None else float(context.meta.tstop),
         counts=counts,
-        fracexp=fracexp_curve(context.meta, context.times, axis, weights) if fracexp else None,
+        fracexp=fracexp_curve(context.meta, context.times, axis, weights) if options.fracexp else None,
         exposure=exposure,
-        column="RATE" if rate else "COUNTS",
+        column="RATE" if options.rate else "COUNTS",
         **product,
     )
 
@@ -118,20 +110,21 @@ def make_lightcurve(
     events: EventList,
     selection: Any = None,
     *,
-    bin: float,
-    tmin: float | None = None,
-    tmax: float | None = None,
-    rate: bool = True,
-    energy_column: str = "PI",
-    fracexp: bool = False,
+    options: LightCurveOptions | Mapping[str, Any] | float | None = None,
     gti: GTI | None = None,
+    **fields: Any,
 ) -> LightCurve:
-    """Bin the (selected) events in time; see :meth:`EventList.lightcurve`."""
-    parameters = {"timebinsize": bin, "timemin": tmin, "timemax": tmax, "makeratecolumn": rate}
-    context = ProductContext.from_events(events, selection, gti, task="lightcurve", parameters=parameters)
-    columns = ["TIME"] + (["CCDNR"] if "CCDNR" in events.meta.columns else [])
+    """Bin the (selected) events in time; see :meth:`EventList.lightcurve`.
+
+    ``options`` (a :class:`~xmmframe.model.options.LightCurveOptions`, a mapping of its fields or
+    the bin size) and ``**fields`` build the LightCurveOptions
+    (:meth:`~xmmframe.model.options.ProductOptions.build`).
+    """
+    options = LightCurveOptions.build(options, **fields)
+    context = ProductContext.from_events(events, selection, gti, task="lightcurve", parameters=options.history())
+    columns = [options.time_column] + (["CCDNR"] if "CCDNR" in events.meta.columns else [])
     frame = context.selected(columns).collect()
-    return lightcurve_from_frame(frame, context, bin, tmin, tmax, rate, energy_column, fracexp)
+    return lightcurve_from_frame(frame, context, options)
 
 
 __all__ = ["lightcurve_from_frame", "make_lightcurve", "time_axis"]

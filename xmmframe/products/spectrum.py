@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from xmmframe.errors import ProductError
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
 from xmmframe.model.meta import EventMeta
+from xmmframe.model.options import SpectrumOptions
 from xmmframe.model.products import Spectra, Spectrum
 from xmmframe.model.registry import register
 from xmmframe.products.binning import histogram, integer_axis
@@ -87,18 +89,12 @@ def _counts(values: np.ndarray, channel_bin: int, channel_min: int, channel_max:
     return histogram(values, axis)
 
 
-def spectrum_from_frame(
-    frame: pl.DataFrame,
-    context: ProductContext,
-    channel_bin: int = 5,
-    channel_min: int = 0,
-    channel_max: int | None = None,
-    energy_column: str = "PI",
-    ignore_legal_limits: bool = False,
-) -> Spectrum:
+def spectrum_from_frame(frame: pl.DataFrame, context: ProductContext, options: SpectrumOptions) -> Spectrum:
     """The spectrum of already selected events (``frame`` has the energy column and CCDNR)."""
+    energy_column = options.energy_column
     channel_bin, channel_min, channel_max = channel_grid(
-        context.meta, channel_bin, channel_min, channel_max, energy_column, ignore_legal_limits
+        context.meta, options.channel_bin, options.channel_min, options.channel_max, energy_column,
+        options.ignore_legal_limits,
     )
     counts = _counts(frame[energy_column].to_numpy(), channel_bin, channel_min, channel_max)
     exposure = context.times.weighted_livetime(context.events_per_ccd(frame))
@@ -118,31 +114,31 @@ def make_spectrum(
     events: EventList,
     selection: Any = None,
     *,
-    channel_bin: int = 5,
-    channel_min: int = 0,
-    channel_max: int | None = None,
-    energy_column: str = "PI",
+    options: SpectrumOptions | Mapping[str, Any] | int | None = None,
     gti: GTI | None = None,
-    ignore_legal_limits: bool = False,
+    **fields: Any,
 ) -> Spectrum:
-    """Bin the (selected) events into a PHA Type I spectrum; see :meth:`EventList.spectrum`."""
-    parameters = {"energycolumn": energy_column, "spectralbinsize": channel_bin, "specchannelmin": channel_min,
-                  "specchannelmax": channel_max if channel_max is not None else default_channel_max(events.meta)}
-    context = ProductContext.from_events(events, selection, gti, task="spectrum", parameters=parameters)
-    columns = [energy_column] + (["CCDNR"] if "CCDNR" in events.meta.columns else [])
+    """Bin the (selected) events into a PHA Type I spectrum; see :meth:`EventList.spectrum`.
+
+    ``options`` (a :class:`~xmmframe.model.options.SpectrumOptions`, a mapping of its fields or
+    the channel bin) and ``**fields`` build the SpectrumOptions
+    (:meth:`~xmmframe.model.options.ProductOptions.build`).
+    """
+    options = SpectrumOptions.build(options, **fields)
+    recorded = replace(options, channel_max=options.channel_max if options.channel_max is not None
+                       else default_channel_max(events.meta))
+    context = ProductContext.from_events(events, selection, gti, task="spectrum", parameters=recorded.history())
+    columns = [options.energy_column] + (["CCDNR"] if "CCDNR" in events.meta.columns else [])
     frame = context.selected(columns).collect()
-    return spectrum_from_frame(frame, context, channel_bin, channel_min, channel_max, energy_column,
-                               ignore_legal_limits)
+    return spectrum_from_frame(frame, context, options)
 
 
 def make_spectra(
     events: EventList,
     selections: Mapping[str, Any] | Sequence[Any],
     *,
-    channel_bin: int = 5,
-    channel_min: int = 0,
-    channel_max: int | None = None,
-    energy_column: str = "PI",
+    options: SpectrumOptions | Mapping[str, Any] | int | None = None,
+    **fields: Any,
 ) -> Spectra:
     """Many spectra on one channel grid (PHA Type II), one per selection (regions, time slices...).
 
@@ -152,6 +148,8 @@ def make_spectra(
         ``label -> selection`` (or selections, labelled by their position).  Each entry is
         anything :meth:`EventList.filter` accepts; a :class:`GTI` selects a time slice and
         gets the matching EXPOSURE.
+    options : SpectrumOptions, optional
+        The channel grid of every spectrum; ``**fields`` override its fields.
 
     Examples
     --------
@@ -163,11 +161,8 @@ def make_spectra(
     ]
     if not items:
         raise ProductError("no selections given for the spectra")
-    spectra = [
-        make_spectrum(events, sel, channel_bin=channel_bin, channel_min=channel_min, channel_max=channel_max,
-                      energy_column=energy_column)
-        for _, sel in items
-    ]
+    options = SpectrumOptions.build(options, **fields)
+    spectra = [make_spectrum(events, sel, options=options) for _, sel in items]
     first = spectra[0]
     base = ProductContext.from_events(events, None, task="spectra")
     return Spectra(

@@ -24,6 +24,7 @@ from typing import Any
 
 from xmmframe.errors import XmmframeError
 from xmmframe.model.events import EventList
+from xmmframe.model.options import ImageOptions
 from xmmframe.products.evselect import evselect
 from xmmframe.products.quicklook import save_quicklook
 from xmmframe.service.viewdata import image_payload, lightcurve_payload
@@ -104,7 +105,7 @@ class ExposureViews:
         with self._lock(("file", stem)):
             if not os.path.exists(fits_path):
                 evselect(self.events(obs_id, instrume, expid), None, image=fits_path, overwrite=True,
-                         image_options={"xcolumn": "X", "ycolumn": "Y", "bin": (bin, bin)})
+                         image_options=ImageOptions(bin=(bin, bin), xcolumn="X", ycolumn="Y"))
             if kind == "png" and not os.path.exists(png_path):
                 save_quicklook(fits_path, png_path, overwrite=True)
         return png_path if kind == "png" else fits_path

@@ -56,11 +56,13 @@ from xmmframe.io.ogip import write_gti
 from xmmframe.io.responses import read_rmf, write_arf, write_rmf
 from xmmframe.model.events import EventList
 from xmmframe.model.gti import GTI
+from xmmframe.model.options import ImageOptions, LightCurveOptions, SpectrumOptions
 from xmmframe.products.backscale import backscale_file
 from xmmframe.products.evselect import evselect
 from xmmframe.products.gti_from_rate import flare_gti
 from xmmframe.products.quicklook import save_quicklook
 from xmmframe.products.regionanalyse import optimise_source_region
+from xmmframe.products.spectrum import default_channel_max
 from xmmframe.select import Region
 from xmmframe.products.arf import arfgen
 from xmmframe.products.context import ProductContext
@@ -141,12 +143,11 @@ def _events(root: str, job: ResolvedJob) -> EventList:
     return _STORES[root].events(job.spec.obs_id, job.spec.instrume, job.expid)
 
 
-def _spectrum_options(events: EventList) -> tuple[dict[str, Any], dict[str, Any]]:
-    top = 20479 if (events.meta.instrument or "").upper() == "EPN" else 11999
-    params = {"energycolumn": "PI", "spectralbinsize": 5, "withspecranges": True, "specchannelmin": 0,
-              "specchannelmax": top}
-    options = {"energy_column": "PI", "channel_bin": 5, "ignore_legal_limits": False, "channel_min": 0,
-               "channel_max": top}
+def _spectrum_options(events: EventList) -> tuple[dict[str, Any], SpectrumOptions]:
+    options = SpectrumOptions(channel_bin=5, channel_min=0, channel_max=default_channel_max(events.meta),
+                              energy_column="PI")
+    params = {"energycolumn": options.energy_column, "spectralbinsize": options.channel_bin, "withspecranges": True,
+              "specchannelmin": options.channel_min, "specchannelmax": options.channel_max}
     return params, options
 
 
@@ -210,8 +211,8 @@ class _Job:
                           maketimecolumn=True, makeratecolumn=True)
             params.setdefault("energycolumn", "PI")
             kwargs.update(lightcurve=self.path(f"{stem}.lc"),
-                          lightcurve_options={"bin": self.spec.timebinsize, "rate": True, "energy_column": "PI",
-                                              "time_column": "TIME"})
+                          lightcurve_options=LightCurveOptions(bin=self.spec.timebinsize, rate=True,
+                                                               energy_column="PI", time_column="TIME"))
         result = evselect(self.events, expression, overwrite=True, command=_command("evselect", params),
                           parameters=params, base_dir=self.folder, **kwargs)
         made = [name for name in (f"{stem}.pha", f"{stem}.lc") if os.path.exists(self.path(name))]
@@ -249,7 +250,7 @@ class _Job:
                   "imageset": "image.fits", "xcolumn": "X", "ycolumn": "Y", "imagebinning": "binSize",
                   "ximagebinsize": binsize, "yimagebinsize": binsize}
         result = evselect(self.events, selection, image=self.path("image.fits"), overwrite=True,
-                          image_options={"xcolumn": "X", "ycolumn": "Y", "square": False, "bin": (binsize, binsize)},
+                          image_options=ImageOptions(bin=(binsize, binsize), xcolumn="X", ycolumn="Y", square=False),
                           command=_command("evselect", params), parameters=params, base_dir=self.folder)
         self.quicklooks.append("image.fits")
         self.log.step(f"image.fits: {result.selected} events, {binsize:g}-pixel bins")

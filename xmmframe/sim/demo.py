@@ -30,10 +30,12 @@ from xmmframe.io.atomic import atomic_output
 from xmmframe.io.odf_directory import open_odf
 from xmmframe.io.ogip import write_gti
 from xmmframe.io.truth import read_truth
+from xmmframe.model.options import ImageOptions, LightCurveOptions, SpectrumOptions
 from xmmframe.proc.chain import emproc, epproc
 from xmmframe.proc.odfingest import odfingest
 from xmmframe.products import arfgen, evselect, flare_gti, rmfgen
 from xmmframe.products.backscale import backscale
+from xmmframe.products.spectrum import default_channel_max
 from xmmframe.sim.config import default_config
 from xmmframe.sim.demo_figure import Region, demo_figure, folded_model
 from xmmframe.sim.simulate import simulate
@@ -138,7 +140,7 @@ def run_demo(
         base = (
             "#XMMEA_EP && PATTERN<=4 && FLAG==0" if name == "EPN" else "#XMMEA_EM && PATTERN<=12 && FLAG==0"
         )
-        options = {"channel_bin": 5, "channel_max": 20479 if name == "EPN" else 11999}
+        options = SpectrumOptions(channel_bin=5, channel_max=default_channel_max(events.meta))
         src = evselect(
             events,
             f"{base} && ((X,Y) IN circle({x:.2f},{y:.2f},{SOURCE_RADIUS:g}))",
@@ -190,7 +192,7 @@ def run_demo(
         pn,
         f"#XMMEA_EP && PATTERN<=4 && FLAG==0 && ((X,Y) IN circle({x:.2f},{y:.2f},{SOURCE_RADIUS:g}))",
         lightcurve=os.path.join(product_dir, "EPN_src_lc.fits"),
-        lightcurve_options={"bin": 100.0},
+        lightcurve_options=LightCurveOptions(bin=100.0),
         overwrite=True,
     ).lightcurve
     images = {}
@@ -201,7 +203,7 @@ def run_demo(
             f"{base} && FLAG==0 && PI in [500:7000]",
             gti=screening[name].gti,
             image=os.path.join(product_dir, f"{name}_image.fits"),
-            image_options={"bin": 80},
+            image_options=ImageOptions(bin=80),
             overwrite=True,
         ).image
 

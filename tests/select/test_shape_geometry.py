@@ -17,7 +17,7 @@ import pytest
 from astropy.io import fits
 from regions import PixCoord, Regions
 
-from xmmframe.errors import RegionFileError
+from xmmframe.errors import RegionFileError, UnsupportedSelectionError
 from xmmframe.select import Region
 from xmmframe.select.shapes import (
     Annulus,
@@ -231,3 +231,11 @@ def test_shapes_without_a_ds9_form_are_refused():
         Region((Pie(0.0, 0.0, 0.0, 90.0),)).to_ds9()
     with pytest.raises(RegionFileError, match="intersections"):
         Region((Circle(0.0, 0.0, 2.0) & ~Circle(0.0, 0.0, 1.0),)).to_ds9()
+
+
+def test_sky_shapes_need_the_wcs_for_their_geometry():
+    sky = Region.from_ds9('fk5; circle(263.65,-32.58,10")')
+    with pytest.raises(UnsupportedSelectionError, match="sky WCS"):
+        sky.contains([0.0], [0.0])
+    with pytest.raises(UnsupportedSelectionError, match="sky WCS"):
+        sky.bounds()

@@ -495,6 +495,14 @@ class SkyShape(Shape):
             )
         return _from_pixel_region(self.region.to_pixel(wcs), self.columns, "")
 
+    @property
+    def column_pair(self) -> tuple[str, str]:
+        return self.columns
+
+    def bounds(self) -> Bounds | None:
+        """Not known before the shape is converted (raises, naming the missing sky WCS)."""
+        return self.to_physical(None).bounds()
+
     def to_expr(self, meta: EventMeta | None = None) -> pl.Expr:
         return self.to_physical(meta).to_expr(meta)
 

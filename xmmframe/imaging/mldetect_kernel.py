@@ -64,6 +64,23 @@ def king_pixel(i: int, j: int, x0: float, y0: float, rc2: float, alpha: float, s
 
 
 @numba.njit(cache=True)
+def pixel_cash(m: float, n: float) -> tuple[float, float, float]:
+    """One pixel's model floored at :data:`MODEL_FLOOR`, its Cash term ``2 (m - n ln m)`` and ``2 (1 - n/m)``
+    (the term's derivative in ``m``).
+
+    Examples
+    --------
+    >>> m, cash, factor = pixel_cash(0.5, 1.0)
+    >>> round(cash, 6), factor
+    (2.386294, -2.0)
+    """
+    if m < MODEL_FLOOR:
+        m = MODEL_FLOOR
+    term = m - (n * np.log(m) if n > 0 else 0.0)
+    return m, 2.0 * term, 2.0 * (1.0 - n / m)
+
+
+@numba.njit(cache=True)
 def accumulate(grad: np.ndarray, fisher: np.ndarray, dm: np.ndarray, factor: float, m: float) -> None:
     """Add one pixel's ``factor * dm`` to the gradient and ``dm dm^T / m`` to the Fisher matrix (in place).
 
@@ -103,10 +120,7 @@ def cash_window(
     """
     nimg, ny, nx = counts.shape
     npar = 2 + nimg
-    grad = np.zeros(npar)
-    fisher = np.zeros((npar, npar))
-    per_image = np.zeros(nimg)
-    dm = np.zeros(npar)
+    grad, fisher, per_image, dm = np.zeros(npar), np.zeros((npar, npar)), np.zeros(nimg), np.zeros(npar)
     for k in range(nimg):
         a = alpha[k]
         r2 = rc2[k]
@@ -122,12 +136,9 @@ def cash_window(
                 py *= scale
                 c = source[k]
                 m = background[k, j, i] + c * e * p
-                if m < MODEL_FLOOR:
-                    m = MODEL_FLOOR
                 n = counts[k, j, i]
-                term = m - (n * np.log(m) if n > 0 else 0.0)
-                per_image[k] += 2.0 * term
-                factor = 2.0 * (1.0 - n / m)
+                m, cash, factor = pixel_cash(m, n)
+                per_image[k] += cash
                 dm[:] = 0.0
                 dm[0] = c * e * px
                 dm[1] = c * e * py
@@ -224,10 +235,7 @@ def cash_window_profile(
     """
     nimg, ny, nx = counts.shape
     npar = 3 + nimg
-    grad = np.zeros(npar)
-    fisher = np.zeros((npar, npar))
-    per_image = np.zeros(nimg)
-    dm = np.zeros(npar)
+    grad, fisher, per_image, dm = np.zeros(npar), np.zeros((npar, npar)), np.zeros(nimg), np.zeros(npar)
     for k in range(nimg):
         for j in range(ny):
             for i in range(nx):
@@ -238,11 +246,9 @@ def cash_window_profile(
                 scale = 1.0 / (ns * ns)
                 c = source[k]
                 m = background[k, j, i] + c * e * p * scale
-                if m < MODEL_FLOOR:
-                    m = MODEL_FLOOR
                 n = counts[k, j, i]
-                per_image[k] += 2.0 * (m - (n * np.log(m) if n > 0 else 0.0))
-                factor = 2.0 * (1.0 - n / m)
+                m, cash, factor = pixel_cash(m, n)
+                per_image[k] += cash
                 dm[:] = 0.0
                 dm[0] = c * e * px * scale
                 dm[1] = c * e * py * scale
@@ -270,5 +276,5 @@ def profile_pixels(ny: int, nx: int, x0: float, y0: float, value: np.ndarray, st
     return out
 
 
-__all__ = ["MODEL_FLOOR", "SUBSAMPLED", "accumulate", "cash_window", "cash_window_profile", "king_pixel", "profile_pixel",
-           "profile_pixels", "psf_pixels"]
+__all__ = ["MODEL_FLOOR", "SUBSAMPLED", "accumulate", "cash_window", "cash_window_profile", "king_pixel",
+           "pixel_cash", "profile_pixel", "profile_pixels", "psf_pixels"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import warnings
 
 import numpy as np
@@ -11,7 +12,9 @@ from astropy.io import fits
 from starlette.testclient import TestClient
 
 from tests.service.conftest import EXPRESSION, INSTRUMENT, OBS, SOURCE, wait_for
+from xmmframe.errors import XmmframeError
 from xmmframe.service import ServiceLimits, create_app
+from xmmframe.service.worker import JobTimeout, time_limit
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::xmmframe.errors.CalibrationWarning")
 JOB = {"obs_id": OBS, "instrume": INSTRUMENT, "expression": EXPRESSION, "source": SOURCE,
@@ -40,6 +43,19 @@ def test_dask_executor_makes_the_local_pools_files(service_store, tmp_path):
             for ha, hb in zip(a, b):
                 if ha.data is not None:
                     assert np.array_equal(np.asarray(ha.data), np.asarray(hb.data)), name
+
+
+@pytest.mark.parametrize("handled", [Exception, XmmframeError])
+def test_the_time_limit_is_not_swallowed_by_error_handlers(handled):
+    carried_on = False
+    with pytest.raises(JobTimeout, match="limit of 0.05 s"):
+        with time_limit(0.05):
+            try:
+                time.sleep(5)  # the timer fires here, inside a handler of the library's errors
+            except handled:
+                pass
+            carried_on = True
+    assert not carried_on
 
 
 def test_a_job_over_the_time_limit_fails_with_the_reason(service_store, tmp_path):

@@ -30,7 +30,7 @@ from xmmframe.exec.backends import dask_client
 from xmmframe.service.jobstore import JobStore
 from xmmframe.service.limits import ServiceLimits
 from xmmframe.service.validate import ResolvedJob
-from xmmframe.service.worker import PROGRESS_FILE, product_files, run_job
+from xmmframe.service.worker import PROGRESS_FILE, JobTimeout, product_files, run_job
 
 EXECUTORS = ("local", "dask")
 _POLL = 0.2
@@ -148,7 +148,7 @@ class JobQueue:
                 time.sleep(_POLL)
                 self._progress(job_id)
             result = future.result()
-        except Exception as err:  # the job's error, a lost worker, the deadline
+        except (Exception, JobTimeout) as err:  # the job's error, its time limit, a lost worker, the deadline
             message = f"{type(err).__name__}: {err}" if not str(err).startswith(type(err).__name__) else str(err)
             self.jobs.failed(job_id, message, product_files(self.folder(job_id)))
         else:

@@ -50,7 +50,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from xmmframe.ccf.access import Calibration
-from xmmframe.errors import XmmframeError
 from xmmframe.io.atomic import atomic_output
 from xmmframe.io.ogip import write_gti
 from xmmframe.io.responses import read_rmf, write_arf, write_rmf
@@ -79,8 +78,14 @@ BOOKKEEPING = (PROGRESS_FILE,)
 _STORES: dict[str, Store] = {}
 
 
-class JobTimeout(XmmframeError):
-    """A job ran longer than the service allows."""
+class JobTimeout(BaseException):
+    """A job ran longer than the service allows.
+
+    Raised by an interval timer wherever the job happens to be, so it derives from
+    ``BaseException`` (as ``KeyboardInterrupt`` does): the library's handlers of its own errors
+    and of ``Exception`` (a calibration file tried before the next, a damaged file reported
+    with its name) must not swallow it, or the job would carry on past its limit.
+    """
 
 
 def _command(task: str, params: dict[str, Any]) -> str:
@@ -316,7 +321,7 @@ def run_job(root: str, folder: str, job: dict[str, Any], max_seconds: float | No
         work = _Job(root, folder, resolved)
         try:
             work.run()
-        except Exception as err:
+        except (Exception, JobTimeout) as err:
             work.log.line(f"failed: {type(err).__name__}: {err}")
             raise
     seconds = time.perf_counter() - start

@@ -212,9 +212,9 @@ def test_one_commit_of_several_exposures_replaces_repeats_and_refuses_disagreein
     float_pi = _with_float_pi(three[1], tmp_path / "float_pi.fits")
     batch = [ingest_module.stage_exposure(xmmframe.open_events(path), str(root), str(staging), str(path))
              for path in (three[0], copy, float_pi)]
-    reasons = ingest_module.commit(str(root), batch)
-    assert reasons[:2] == [None, None]
-    assert "columns disagree" in reasons[2] and "PI" in reasons[2]
+    refused = ingest_module.commit(str(root), batch)
+    assert refused[:2] == [None, None]
+    assert "columns disagree" in str(refused[2]) and "PI" in str(refused[2])
     clean = tmp_path / "clean"
     xmmframe.ingest([three[2], copy], clean)
     assert_same_content(root, clean)

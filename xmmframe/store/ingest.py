@@ -285,16 +285,16 @@ def _unify(schema: pa.Schema | None, new: pa.Schema | None) -> pa.Schema | None:
         raise StoreError(f"columns disagree with the store's: {err}") from None
 
 
-def commit(root: str, batch: Sequence[StagedExposure]) -> list[str | None]:
+def commit(root: str, batch: Sequence[StagedExposure]) -> list[StoreError | None]:
     """Make staged exposures part of the store with one catalogue write (under the store lock).
 
-    Returns, for each exposure of ``batch``, None when it was committed or the reason it was
-    not (its columns disagree with the store's).  A later exposure of the batch with the key of
+    Returns, for each exposure of ``batch``, None when it was committed or the error that kept
+    it out (its columns disagree with the store's).  A later exposure of the batch with the key of
     an earlier one replaces it, as a later ingest would.
     """
     catalog_path = os.path.join(root, layout.CATALOG_FILE)
     common = os.path.join(root, layout.DATASET_DIR, "_common_metadata")
-    reasons: list[str | None] = []
+    refused: list[StoreError | None] = []
     with store_files.store_lock(os.path.join(root, layout.LOCK_FILE)):
         catalog = store_files.read_catalog(catalog_path)
         schema = store_files.read_schema(common)
@@ -304,9 +304,9 @@ def commit(root: str, batch: Sequence[StagedExposure]) -> list[str | None]:
             try:
                 schema = _unify(schema, staged.schema)
             except StoreError as err:
-                reasons.append(str(err))
+                refused.append(err)
                 continue
-            reasons.append(None)
+            refused.append(None)
             row = catalog_frame([staged.row])
             if catalog is not None:
                 same = ((pl.col("obs_id") == staged.key[0]) & (pl.col("instrume") == staged.key[1])
@@ -317,14 +317,14 @@ def commit(root: str, batch: Sequence[StagedExposure]) -> list[str | None]:
                 row = pl.concat([catalog.filter(~same), row])
             catalog = row
             moves.extend(staged.moves)
-        if catalog is None or not moves and all(reason is not None for reason in reasons):
-            return reasons
+        if not moves:  # nothing accepted (every accepted exposure moves at least its header file)
+            return refused
         catalog = catalog.sort("obs_id", "instrume", "expid")
         store_files.move_into_place(moves)
         store_files.write_catalog(catalog_path, catalog)
         store_files.remove_files(old_files)
         _write_hats_metadata(root, catalog, schema)
-    return reasons
+    return refused
 
 
 def _reason(path: str, err: XmmframeError) -> str:
@@ -392,18 +392,18 @@ def ingest(
     def done(results: list[tuple[str, StagedExposure | None, str | None]]) -> None:
         staged = [item for _, item, _ in results if item is not None]
         try:
-            committed = commit(root_path, staged) if staged else []
+            committed: list[XmmframeError | None] = list(commit(root_path, staged)) if staged else []
         except XmmframeError as err:
-            committed = [str(err)] * len(staged)
-        reasons = iter(committed)
+            committed = [err] * len(staged)
+        errors = iter(committed)
         for path, item, reason in results:
             if item is not None:
-                reason = next(reasons)
-                if reason is None:
+                error = next(errors)
+                if error is None:
                     report.ingested.append((path, layout.exposure_key(*item.key)))
                     report.events += int(item.row["events"])
                 else:
-                    reason = f"{path}: {reason}"
+                    reason = _reason(path, error)
             if reason is not None:
                 report.skipped.append((path, reason))
             if on_file is not None:

@@ -67,19 +67,16 @@ def healpix_index(ra: np.ndarray, dec: np.ndarray, order: int = INDEX_ORDER) -> 
     as the indexing itself on a 1e6-event exposure.
     """
     good = np.isfinite(ra) & np.isfinite(dec)
-    result = np.full(ra.shape, -1, dtype=np.int64)
-    if good.all():
-        lon, lat = np.deg2rad(ra), np.deg2rad(dec)
-    elif good.any():
-        lon, lat = np.deg2rad(ra[good]), np.deg2rad(dec[good])
-    else:
-        return result
+    every = bool(good.all())
+    lon, lat = (np.deg2rad(ra), np.deg2rad(dec)) if every else (np.deg2rad(ra[good]), np.deg2rad(dec[good]))
     cells = np.empty(lon.shape, dtype=np.uint64)
-    dx, dy = np.empty(lon.shape, dtype=np.float64), np.empty(lon.shape, dtype=np.float64)
-    depth = np.full(lon.shape, order, dtype=np.uint8)
-    _healpix.lonlat_to_healpix(depth, lon, lat, cells, dx, dy, np.uint16(1))
-    if good.all():
+    if lon.size:
+        dx, dy = np.empty(lon.shape, dtype=np.float64), np.empty(lon.shape, dtype=np.float64)
+        depth = np.full(lon.shape, order, dtype=np.uint8)
+        _healpix.lonlat_to_healpix(depth, lon, lat, cells, dx, dy, np.uint16(1))
+    if every:
         return cells.view(np.int64)
+    result = np.full(ra.shape, -1, dtype=np.int64)
     result[good] = cells.view(np.int64)
     return result
 
